@@ -1,0 +1,1 @@
+//! The paystack-webhook function.

@@ -1,0 +1,210 @@
+//! The one configuration, read from the environment once per cold start.
+//!
+//! Endpoints and credentials for AWS come from the standard AWS variables (`AWS_REGION`,
+//! `AWS_ENDPOINT_URL_DYNAMODB`, …) through `aws-config`; this struct holds the project's own.
+//! Every missing or malformed variable is reported at once, by name.
+
+use std::{env, fmt, time::Duration};
+
+/// A secret read from the environment or SSM; never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where a secret comes from: the value itself (locally) or the name of an SSM SecureString (in AWS).
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    Value(Secret),
+    SsmParameter(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub jwt_secret: SecretSource,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub session_max_age: Duration,
+    pub login_max_failures: u32,
+    pub login_lockout: Duration,
+    pub google_client_ids: Vec<String>,
+    pub google_jwks_url: String,
+    pub kitchen_timezone: String,
+    pub topic_arn: Option<String>,
+}
+
+pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {}", .problems.join("; "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests can supply their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut vars = Vars { lookup: &lookup, problems: Vec::new() };
+        let table_name = vars.required("TABLE_NAME");
+        let jwt_secret = vars.secret("JWT_SECRET", "JWT_SECRET_PARAMETER");
+        let config = Config {
+            table_name: table_name.unwrap_or_default(),
+            jwt_secret: jwt_secret.unwrap_or(SecretSource::Value(Secret::new(""))),
+            access_token_ttl: vars.seconds("ACCESS_TOKEN_TTL_SECONDS", 30 * 60),
+            refresh_token_ttl: vars.seconds("REFRESH_TOKEN_TTL_SECONDS", 90 * 60),
+            session_max_age: vars.seconds("SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600),
+            login_max_failures: vars.number("LOGIN_MAX_FAILURES", 5),
+            login_lockout: vars.seconds("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+            google_client_ids: vars
+                .optional("GOOGLE_CLIENT_IDS")
+                .map(|ids| {
+                    ids.split(',')
+                        .map(str::trim)
+                        .filter(|id| !id.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            google_jwks_url: vars
+                .optional("GOOGLE_JWKS_URL")
+                .unwrap_or_else(|| GOOGLE_JWKS_URL.to_string()),
+            kitchen_timezone: vars
+                .optional("KITCHEN_TIMEZONE")
+                .unwrap_or_else(|| "Africa/Lagos".to_string()),
+            topic_arn: vars.optional("TOPIC_ARN"),
+        };
+        if let SecretSource::Value(secret) = &config.jwt_secret
+            && vars.problems.is_empty()
+            && secret.expose().len() < 32
+        {
+            vars.problems
+                .push("JWT_SECRET must be at least 32 characters".to_string());
+        }
+        if vars.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError { problems: vars.problems })
+        }
+    }
+}
+
+struct Vars<'a, F: Fn(&str) -> Option<String>> {
+    lookup: &'a F,
+    problems: Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    fn required(&mut self, name: &str) -> Option<String> {
+        let value = self.optional(name);
+        if value.is_none() {
+            self.problems.push(format!("{name} is not set"));
+        }
+        value
+    }
+
+    fn secret(&mut self, value_var: &str, parameter_var: &str) -> Option<SecretSource> {
+        match (self.optional(value_var), self.optional(parameter_var)) {
+            (Some(value), _) => Some(SecretSource::Value(Secret::new(value))),
+            (None, Some(parameter)) => Some(SecretSource::SsmParameter(parameter)),
+            (None, None) => {
+                self.problems
+                    .push(format!("neither {value_var} nor {parameter_var} is set"));
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, name: &str, default: u32) -> u32 {
+        match self.optional(name) {
+            None => default,
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    self.problems
+                        .push(format!("{name} must be a positive whole number, not {value:?}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn seconds(&mut self, name: &str, default: u64) -> Duration {
+        Duration::from_secs(u64::from(self.number(name, default.try_into().unwrap_or(u32::MAX))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn missing_variables_are_all_named_at_once() {
+        let err = load(&[]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("TABLE_NAME is not set"), "{text}");
+        assert!(text.contains("JWT_SECRET"), "{text}");
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_required_variables_are_set() {
+        let config = load(&[("TABLE_NAME", "t"), ("JWT_SECRET", &"x".repeat(32))]).unwrap();
+        assert_eq!(config.access_token_ttl, Duration::from_secs(1800));
+        assert_eq!(config.refresh_token_ttl, Duration::from_secs(5400));
+        assert_eq!(config.kitchen_timezone, "Africa/Lagos");
+        assert!(config.google_client_ids.is_empty());
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        let err = load(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.to_string().contains("at least 32"));
+    }
+
+    #[test]
+    fn a_malformed_number_is_named() {
+        let err = load(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", &"x".repeat(32)),
+            ("LOGIN_MAX_FAILURES", "many"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("LOGIN_MAX_FAILURES"));
+    }
+
+    #[test]
+    fn the_secret_may_come_from_an_ssm_parameter() {
+        let config = load(&[("TABLE_NAME", "t"), ("JWT_SECRET_PARAMETER", "/kitchen/jwt")]).unwrap();
+        assert!(matches!(config.jwt_secret, SecretSource::SsmParameter(ref p) if p == "/kitchen/jwt"));
+        assert!(!format!("{config:?}").contains("xxxx"));
+    }
+}

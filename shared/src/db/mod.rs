@@ -1,0 +1,222 @@
+//! The single table. Every key, index and access pattern of Kitchen API lives in this module; handlers
+//! call one method per access pattern and never build keys or attribute names themselves.
+//!
+//! Keys are generic (`pk`, `sk`, and `gsiNpk`/`gsiNsk` for three global secondary indexes, all
+//! projecting every attribute); `entity` names the item's type; `expires_at` (epoch seconds) is the
+//! table's TTL attribute. DynamoDB deletes expired items late (DynamoDB Local never does), so every
+//! read of an item with `expires_at` treats it as gone once that time has passed.
+//!
+//! | access pattern | key condition | item(s) |
+//! | --- | --- | --- |
+//! | user by id | `pk = USER#<id>`, `sk = PROFILE` | user |
+//! | user by email; email uniqueness | `pk = EMAIL#<email>`, `sk = EMAIL` → `user_id` | email claim, written in the user's transaction |
+//! | all users, newest first | `gsi1pk = USERS`, `gsi1sk = <user id>` (ULIDs sort by time) | user |
+//! | a session (auth check, refresh) | `pk = USER#<id>`, `sk = SESSION#<session id>` | session (TTL) |
+//! | sessions of a user (revoke all) | `pk = USER#<id>`, `sk begins_with SESSION#` | session (TTL) |
+//! | session check plus the caller's data | one `BatchGetItem` of the session and the user | |
+//! | login throttle of an email | `pk = LOGIN#<email>`, `sk = THROTTLE` | throttle (TTL) |
+
+mod sessions;
+mod throttle;
+mod users;
+
+pub use sessions::{Session, SessionCheck};
+pub use throttle::LoginThrottle;
+pub use users::{CreateUserError, NewUser, ProfileChanges, User, UserProfile};
+
+use crate::error::{ApiError, BoxError};
+use aws_sdk_dynamodb::{
+    Client,
+    error::{ProvideErrorMetadata, SdkError},
+    types::{AttributeValue, KeysAndAttributes},
+};
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Attribute names shared by every item.
+pub(crate) mod attr {
+    pub const PK: &str = "pk";
+    pub const SK: &str = "sk";
+    pub const GSI1PK: &str = "gsi1pk";
+    pub const GSI1SK: &str = "gsi1sk";
+    pub const ENTITY: &str = "entity";
+}
+
+/// Failures of the table, sorted by what the caller should do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The table did not answer in time, or throttled us: a retry later may work.
+    #[error("table unavailable")]
+    Unavailable(#[source] BoxError),
+    /// A stored item could not be read back into its type.
+    #[error("stored item is malformed")]
+    Corrupt(#[source] BoxError),
+    #[error("table request failed")]
+    Other(#[source] BoxError),
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Unavailable(_) => ApiError::Unavailable(Box::new(err)),
+            _ => ApiError::Internal(Box::new(err)),
+        }
+    }
+}
+
+impl From<serde_dynamo::Error> for DbError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        DbError::Corrupt(Box::new(err))
+    }
+}
+
+/// Error codes that mean "try again later" rather than "this request is wrong".
+const RETRYABLE_CODES: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
+
+/// The error code of a service error, if the table answered with one.
+pub(crate) fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+    match err {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+impl<E, R> From<SdkError<E, R>> for DbError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        let retryable = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(_) => error_code(&err).is_some_and(|code| RETRYABLE_CODES.contains(&code)),
+            _ => false,
+        };
+        if retryable {
+            DbError::Unavailable(Box::new(err))
+        } else {
+            DbError::Other(Box::new(err))
+        }
+    }
+}
+
+/// The table and the client that speaks to it; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    client: Client,
+    table: String,
+}
+
+impl Db {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// One cheap strongly consistent read, for the health check.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("HEALTH", "HEALTH")))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Reads up to 100 items in one round trip, strongly consistent. Keys the table leaves
+    /// unprocessed (under throttling) are asked for again a few times before giving up as unavailable.
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, DbError> {
+        let mut pending = keys;
+        let mut found = Vec::new();
+        for attempt in 0..4 {
+            if pending.is_empty() {
+                return Ok(found);
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(|err| DbError::Other(Box::new(err)))?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await?;
+            if let Some(mut responses) = output.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            if let Some(mut unprocessed) = output.unprocessed_keys
+                && let Some(rest) = unprocessed.remove(&self.table)
+            {
+                pending = rest.keys;
+            }
+        }
+        if pending.is_empty() {
+            Ok(found)
+        } else {
+            Err(DbError::Unavailable("batch read left keys unprocessed".into()))
+        }
+    }
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(crate) fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(attr::PK.to_string(), s(pk)), (attr::SK.to_string(), s(sk))])
+}
+
+/// The `pk` and `sk` of an item, to match batch results to the keys that asked for them.
+pub(crate) fn key_of(item: &Item) -> Option<(&str, &str)> {
+    let pk = item.get(attr::PK)?.as_s().ok()?;
+    let sk = item.get(attr::SK)?.as_s().ok()?;
+    Some((pk, sk))
+}
+
+/// Serializes a record and adds its keys and entity name.
+pub(crate) fn to_item<T: serde::Serialize>(
+    record: &T,
+    entity: &str,
+    keys: impl IntoIterator<Item = (&'static str, String)>,
+) -> Result<Item, DbError> {
+    let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(record)?;
+    item.insert(attr::ENTITY.to_string(), s(entity));
+    for (name, value) in keys {
+        item.insert(name.to_string(), s(value));
+    }
+    Ok(item)
+}
+
+pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, DbError> {
+    Ok(serde_dynamo::aws_sdk_dynamodb_1::from_item(item)?)
+}
+
+/// Whether an item with a TTL is still live at `now` (epoch seconds).
+pub(crate) fn is_live(expires_at: i64, now: i64) -> bool {
+    now < expires_at
+}

@@ -1,0 +1,217 @@
+//! Sessions: one per sign-in, holding the hash of the current refresh token. Deleting a session
+//! revokes its access and refresh tokens at once, because every request checks it.
+
+use super::{Db, DbError, Item, attr, from_item, is_live, key, key_of, n, s, users};
+use crate::domain::{SessionId, UserId};
+use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+const ENTITY: &str = "session";
+const SK_PREFIX: &str = "SESSION#";
+
+fn session_key(user: &UserId, session: &SessionId) -> Item {
+    key(users::user_pk(user), format!("{SK_PREFIX}{session}"))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    /// SHA-256 (hex) of the current refresh token's secret.
+    pub refresh_hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When the session dies unless refreshed first (epoch seconds; the table's TTL attribute).
+    pub expires_at: i64,
+    /// The latest `expires_at` any refresh may reach (epoch seconds).
+    pub absolute_expires_at: i64,
+}
+
+impl Session {
+    /// A new session whose refresh window starts now.
+    pub fn start(
+        user_id: UserId,
+        session_id: SessionId,
+        refresh_hash: String,
+        now: OffsetDateTime,
+        refresh_ttl: Duration,
+        max_age: Duration,
+    ) -> Self {
+        let absolute = now.unix_timestamp() + max_age.as_secs() as i64;
+        Self {
+            user_id,
+            session_id,
+            refresh_hash,
+            created_at: now,
+            expires_at: (now.unix_timestamp() + refresh_ttl.as_secs() as i64).min(absolute),
+            absolute_expires_at: absolute,
+        }
+    }
+
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        is_live(self.expires_at, now.unix_timestamp())
+    }
+
+    pub(crate) fn to_item(&self) -> Result<Item, DbError> {
+        super::to_item(
+            self,
+            ENTITY,
+            [
+                (attr::PK, users::user_pk(&self.user_id)),
+                (attr::SK, format!("{SK_PREFIX}{}", self.session_id)),
+            ],
+        )
+    }
+}
+
+/// What one round trip tells about an authenticated request: its session and its user.
+#[derive(Debug, Default)]
+pub struct SessionCheck {
+    pub session: Option<Session>,
+    pub user: Option<users::User>,
+}
+
+impl Db {
+    pub async fn put_session(&self, session: &Session) -> Result<(), DbError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(session.to_item()?))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Reads a session and its user in one strongly consistent round trip.
+    pub async fn session_and_user(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+    ) -> Result<SessionCheck, DbError> {
+        let user_key = users::user_key(user);
+        let items = self.batch_get(vec![session_key(user, session), user_key.clone()]).await?;
+        let mut check = SessionCheck::default();
+        let user_pk = key_of(&user_key).map(|(_, sk)| sk.to_string());
+        for item in items {
+            let is_user = key_of(&item).map(|(_, sk)| sk.to_string()) == user_pk;
+            if is_user {
+                check.user = Some(from_item(item)?);
+            } else {
+                check.session = Some(from_item(item)?);
+            }
+        }
+        Ok(check)
+    }
+
+    /// Replaces the refresh hash, only if it is still `old_hash` and the session is still live —
+    /// so of two concurrent refreshes with one token, exactly one wins. `false` if it lost.
+    pub async fn rotate_session(
+        &self,
+        session: &Session,
+        old_hash: &str,
+        new_hash: &str,
+        refresh_ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, DbError> {
+        let expires = (now.unix_timestamp() + refresh_ttl.as_secs() as i64).min(session.absolute_expires_at);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(session_key(&session.user_id, &session.session_id)))
+            .update_expression("SET refresh_hash = :new, expires_at = :expires")
+            .condition_expression("refresh_hash = :old AND expires_at > :now")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":expires", n(expires))
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output.attributes.map(from_item).transpose(),
+            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub async fn delete_session(&self, user: &UserId, session: &SessionId) -> Result<(), DbError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(session_key(user, session)))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes every session of a user except `keep`. Returns how many it deleted.
+    pub async fn delete_sessions(&self, user: &UserId, keep: Option<&SessionId>) -> Result<usize, DbError> {
+        let keep_sk = keep.map(|id| format!("{SK_PREFIX}{id}"));
+        let mut doomed = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(users::user_pk(user)))
+                .expression_attribute_values(":prefix", s(SK_PREFIX))
+                .projection_expression("pk, sk")
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in output.items.unwrap_or_default() {
+                if key_of(&item).map(|(_, sk)| sk) != keep_sk.as_deref() {
+                    doomed.push(item);
+                }
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        let count = doomed.len();
+        for chunk in doomed.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    WriteRequest::builder()
+                        .delete_request(
+                            DeleteRequest::builder()
+                                .set_key(Some(key.clone()))
+                                .build()
+                                .expect("a delete request with a key"),
+                        )
+                        .build()
+                })
+                .collect();
+            for attempt in 0..5 {
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                }
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await?;
+                requests = output
+                    .unprocessed_items
+                    .and_then(|mut rest| rest.remove(&self.table))
+                    .unwrap_or_default();
+            }
+            if !requests.is_empty() {
+                return Err(DbError::Unavailable("batch delete left sessions unprocessed".into()));
+            }
+        }
+        Ok(count)
+    }
+}

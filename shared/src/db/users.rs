@@ -1,0 +1,419 @@
+//! Users, their email claims, and their profiles.
+
+use super::{Db, DbError, Item, attr, from_item, key, s};
+use crate::domain::{Address, Email, Gender, Patch, PersonName, PhoneNumber, Role, UserId};
+use aws_sdk_dynamodb::{
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{Put, ReturnValue, TransactWriteItem},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+const ENTITY: &str = "user";
+const EMAIL_ENTITY: &str = "email";
+const PROFILE_SK: &str = "PROFILE";
+const ALL_USERS: &str = "USERS";
+
+pub(crate) fn user_pk(id: &UserId) -> String {
+    format!("USER#{id}")
+}
+
+pub(crate) fn user_key(id: &UserId) -> Item {
+    key(user_pk(id), PROFILE_SK)
+}
+
+fn email_key(email: &Email) -> Item {
+    key(format!("EMAIL#{email}"), "EMAIL")
+}
+
+/// A user as stored. `password_hash` and `google_sub` never leave the server: responses use
+/// [`UserProfile`].
+#[derive(Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<PersonName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<PersonName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<PhoneNumber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    #[serde(default)]
+    pub gender: Gender,
+    pub role: Role,
+    pub active: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub google_sub: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The API's User object.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserProfile {
+    pub id: UserId,
+    pub email: Option<Email>,
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub phone: Option<PhoneNumber>,
+    pub address: Option<Address>,
+    pub gender: Gender,
+    pub role: Role,
+    pub active: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl User {
+    pub fn profile(&self) -> UserProfile {
+        UserProfile {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            phone: self.phone.clone(),
+            address: self.address.clone(),
+            gender: self.gender,
+            role: self.role,
+            active: self.active,
+            created_at: self.created_at,
+        }
+    }
+
+    fn to_item(&self) -> Result<Item, DbError> {
+        super::to_item(
+            self,
+            ENTITY,
+            [
+                (attr::PK, user_pk(&self.id)),
+                (attr::SK, PROFILE_SK.to_string()),
+                (attr::GSI1PK, ALL_USERS.to_string()),
+                (attr::GSI1SK, self.id.to_string()),
+            ],
+        )
+    }
+}
+
+/// What a new account starts with.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: Option<Email>,
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub phone: Option<PhoneNumber>,
+    pub address: Option<Address>,
+    pub gender: Gender,
+    pub role: Option<Role>,
+    pub password_hash: Option<String>,
+    pub google_sub: Option<String>,
+}
+
+impl NewUser {
+    pub fn into_user(self, now: OffsetDateTime) -> User {
+        User {
+            id: UserId::new(),
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            phone: self.phone,
+            address: self.address,
+            gender: self.gender,
+            role: self.role.unwrap_or(Role::Customer),
+            active: true,
+            password_hash: self.password_hash,
+            google_sub: self.google_sub,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Changes to a profile; `Patch::Null` clears an optional field.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    pub first_name: Patch<PersonName>,
+    pub last_name: Patch<PersonName>,
+    pub phone: Patch<PhoneNumber>,
+    pub address: Patch<Address>,
+    pub gender: Option<Gender>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// An `UpdateItem` expression assembled field by field.
+#[derive(Default)]
+pub(crate) struct Update {
+    set: Vec<String>,
+    remove: Vec<String>,
+    names: std::collections::HashMap<String, String>,
+    values: Item,
+}
+
+impl Update {
+    pub(crate) fn set(&mut self, name: &str, value: aws_sdk_dynamodb::types::AttributeValue) {
+        self.names.insert(format!("#{name}"), name.to_string());
+        self.values.insert(format!(":{name}"), value);
+        self.set.push(format!("#{name} = :{name}"));
+    }
+
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.names.insert(format!("#{name}"), name.to_string());
+        self.remove.push(format!("#{name}"));
+    }
+
+    pub(crate) fn patch<T: AsRef<str>>(&mut self, name: &str, patch: &Patch<T>) {
+        match patch {
+            Patch::Absent => {}
+            Patch::Null => self.remove(name),
+            Patch::Value(value) => self.set(name, s(value.as_ref())),
+        }
+    }
+
+    pub(crate) fn expression(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.set.is_empty() {
+            parts.push(format!("SET {}", self.set.join(", ")));
+        }
+        if !self.remove.is_empty() {
+            parts.push(format!("REMOVE {}", self.remove.join(", ")));
+        }
+        parts.join(" ")
+    }
+}
+
+macro_rules! as_ref_str {
+    ($($t:ty),*) => {$(
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+    )*};
+}
+as_ref_str!(PersonName, PhoneNumber, Address, Email);
+
+impl Db {
+    /// Writes a new user, its email claim and (optionally) its first session in one transaction;
+    /// the claim's condition is what keeps emails unique, even under concurrent sign-ups.
+    pub async fn create_user(
+        &self,
+        user: &User,
+        session: Option<&super::Session>,
+    ) -> Result<(), CreateUserError> {
+        let mut writes = Vec::new();
+        if let Some(email) = &user.email {
+            let mut claim = email_key(email);
+            claim.insert(attr::ENTITY.to_string(), s(EMAIL_ENTITY));
+            claim.insert("user_id".to_string(), s(user.id.as_str()));
+            writes.push(put(&self.table, claim)?);
+        }
+        writes.push(put(&self.table, user.to_item()?)?);
+        if let Some(session) = session {
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(session.to_item()?))
+                            .build()
+                            .map_err(|e| DbError::Other(Box::new(e)))?,
+                    )
+                    .build(),
+            );
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+                    err.as_service_error()
+                    && user.email.is_some()
+                    && cancelled
+                        .cancellation_reasons()
+                        .first()
+                        .and_then(|reason| reason.code())
+                        == Some("ConditionalCheckFailed")
+                {
+                    return Err(CreateUserError::EmailTaken);
+                }
+                Err(CreateUserError::Db(err.into()))
+            }
+        }
+    }
+
+    pub async fn get_user(&self, id: &UserId) -> Result<Option<User>, DbError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(id)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// The id of the user who holds `email`, from its email claim.
+    pub async fn user_id_by_email(&self, email: &Email) -> Result<Option<UserId>, DbError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(email_key(email)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(output.item.as_ref().and_then(claimed_user))
+    }
+
+    pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, DbError> {
+        match self.user_id_by_email(email).await? {
+            Some(id) => self.get_user(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Applies profile changes to an existing user and returns the user as it now is.
+    pub async fn update_profile(
+        &self,
+        id: &UserId,
+        changes: &ProfileChanges,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, DbError> {
+        let mut update = Update::default();
+        update.patch("first_name", &changes.first_name);
+        update.patch("last_name", &changes.last_name);
+        update.patch("phone", &changes.phone);
+        update.patch("address", &changes.address);
+        if let Some(gender) = changes.gender {
+            update.set("gender", serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(gender)?);
+        }
+        self.update_user(id, update, now).await
+    }
+
+    pub async fn set_password_hash(
+        &self,
+        id: &UserId,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, DbError> {
+        let mut update = Update::default();
+        update.set("password_hash", s(hash));
+        self.update_user(id, update, now).await
+    }
+
+    /// Sets role and activity (and optionally a new password), as the admin tool does.
+    pub async fn set_role(
+        &self,
+        id: &UserId,
+        role: Role,
+        active: bool,
+        password_hash: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, DbError> {
+        let mut update = Update::default();
+        update.set("role", s(role.as_str()));
+        update.set("active", aws_sdk_dynamodb::types::AttributeValue::Bool(active));
+        if let Some(hash) = password_hash {
+            update.set("password_hash", s(hash));
+        }
+        self.update_user(id, update, now).await
+    }
+
+    /// Links a Google account to a user who has none yet. `false` if another Google account is linked.
+    pub async fn link_google(&self, id: &UserId, sub: &str, now: OffsetDateTime) -> Result<bool, DbError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(id)))
+            .update_expression("SET google_sub = :sub, updated_at = :now")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(google_sub) OR google_sub = :sub)")
+            .expression_attribute_values(":sub", s(sub))
+            .expression_attribute_values(":now", s(rfc3339(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Runs an update on an existing user (never creating one) and returns the new item.
+    async fn update_user(&self, id: &UserId, mut update: Update, now: OffsetDateTime) -> Result<Option<User>, DbError> {
+        update.set("updated_at", s(rfc3339(now)));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(id)))
+            .update_expression(update.expression())
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_names(Some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output.attributes.map(from_item).transpose(),
+            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub(crate) fn email_claim_key(email: &Email) -> Item {
+        email_key(email)
+    }
+}
+
+pub(crate) fn claimed_user(item: &Item) -> Option<UserId> {
+    item.get("user_id")?.as_s().ok().and_then(|id| UserId::parse(id).ok())
+}
+
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .expect("a UTC time formats as RFC 3339")
+}
+
+/// A put that must not overwrite anything.
+fn put(table: &str, item: Item) -> Result<TransactWriteItem, DbError> {
+    Ok(TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| DbError::Other(Box::new(e)))?,
+        )
+        .build())
+}

@@ -1,0 +1,298 @@
+//! Extractors: the strict JSON body, query strings, and the authenticated caller.
+//!
+//! Every rejection is an [`ApiError`], so a malformed request gets the same problem+json as any
+//! other error.
+
+use crate::{
+    AppState,
+    db::{Session, User},
+    domain::{Role, SessionId, UserId},
+    error::{ApiError, FieldError},
+    http::MAX_BODY_BYTES,
+    token::{AccessClaims, TokenError},
+};
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderMap, header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+/// A JSON request body, parsed strictly: request types deny unknown fields, and any failure names
+/// the field at fault. Bodies over [`MAX_BODY_BYTES`] are refused with 413.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let bytes = read_json_body(request).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Like [`JsonBody`], for routes whose body is optional: an empty body is `None`.
+#[derive(Debug, Clone)]
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let bytes = read_json_body(request).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJsonBody(None));
+        }
+        parse_json(&bytes).map(|value| OptionalJsonBody(Some(value)))
+    }
+}
+
+async fn read_json_body(request: Request) -> Result<Bytes, ApiError> {
+    check_content_type(request.headers())?;
+    axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })
+}
+
+/// A body may omit its content type; if it names one, it must be JSON.
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json")) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+/// Parses JSON into `T`, turning serde's complaint into a 400 that names the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof if bytes.is_empty() => {
+                ApiError::bad_request("request body is required")
+            }
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                ApiError::bad_request(format!("request body is not valid JSON: {inner}"))
+            }
+            _ => field_error(&path, &inner.to_string()),
+        }
+    })
+}
+
+/// serde's message ends with " at line 1 column 9"; a client needs the field, not the column.
+fn field_error(path: &str, message: &str) -> ApiError {
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    };
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+    };
+    let at_root = path == "." || path.is_empty();
+    // serde_path_to_error's path already ends at an unknown field, but stops at the parent of a
+    // missing one.
+    let field = match (named("missing field `"), at_root) {
+        (Some(missing), true) => missing,
+        (Some(missing), false) => format!("{path}.{missing}"),
+        (None, false) => path.to_string(),
+        (None, true) => match named("unknown field `") {
+            Some(unknown) => unknown,
+            None => return ApiError::bad_request(format!("request body has the wrong shape: {message}")),
+        },
+    };
+    let error = FieldError::new(field, message);
+    ApiError::BadRequest {
+        detail: format!("{}: {}", error.field, error.message),
+        errors: vec![error],
+    }
+}
+
+/// A query string parsed into `T` (which should deny unknown fields); failures are 400s.
+#[derive(Debug, Clone)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                field_error(&path, &err.into_inner().to_string())
+            })
+    }
+}
+
+/// The caller, authenticated: a valid access token whose session is live and whose user is active.
+/// The session and the user are read in one round trip, so logout, password changes and
+/// deactivation take effect on the very next request.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: User,
+    pub session: Session,
+    pub claims: AccessClaims,
+}
+
+impl AuthUser {
+    pub fn id(&self) -> &UserId {
+        &self.user.id
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(&parts.headers)?;
+        let claims = state.tokens.verify_access(token).map_err(|err| match err {
+            TokenError::Expired => ApiError::Unauthorized("access token expired".into()),
+            TokenError::Invalid => ApiError::Unauthorized("access token invalid".into()),
+        })?;
+        let invalid = || ApiError::Unauthorized("access token invalid".into());
+        let user_id = UserId::parse(&claims.sub).map_err(|_| invalid())?;
+        let session_id = SessionId::parse(&claims.sid).map_err(|_| invalid())?;
+        let check = state.db.session_and_user(&user_id, &session_id).await?;
+        let revoked = || ApiError::Unauthorized("session is no longer valid".into());
+        let session = check.session.filter(|s| s.is_live(crate::now())).ok_or_else(revoked)?;
+        let user = check.user.filter(|u| u.active).ok_or_else(revoked)?;
+        Ok(AuthUser { user, session, claims })
+    }
+}
+
+/// An authenticated caller whose role, as stored now (not as the token remembers it), is admin.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = AuthUser::from_request_parts(parts, state).await?;
+        if caller.user.role == Role::Admin {
+            Ok(AdminUser(caller))
+        } else {
+            Err(ApiError::Forbidden("this route is for the kitchen's staff".into()))
+        }
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim())
+        }
+        _ => Err(ApiError::Unauthorized("malformed Authorization header".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Email, Password};
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Register {
+        email: Email,
+        password: Password,
+        #[serde(default)]
+        items: Vec<Line>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Line {
+        quantity: u8,
+    }
+
+    fn field_of(err: ApiError) -> String {
+        match err {
+            ApiError::BadRequest { errors, .. } => errors.first().map(|e| e.field.clone()).unwrap_or_default(),
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_body_parses() {
+        let body: Register = parse_json(br#"{"email":"A@B.co","password":"12345678"}"#).unwrap();
+        assert_eq!(body.email.as_str(), "a@b.co");
+    }
+
+    #[test]
+    fn each_kind_of_bad_body_names_its_field() {
+        let unknown = parse_json::<Register>(br#"{"email":"a@b.co","password":"12345678","role":"admin"}"#);
+        assert_eq!(field_of(unknown.unwrap_err()), "role");
+        let missing = parse_json::<Register>(br#"{"email":"a@b.co"}"#);
+        assert_eq!(field_of(missing.unwrap_err()), "password");
+        let wrong_type = parse_json::<Register>(br#"{"email":42,"password":"12345678"}"#);
+        assert_eq!(field_of(wrong_type.unwrap_err()), "email");
+        let invalid = parse_json::<Register>(br#"{"email":"a@b.co","password":"short"}"#);
+        assert_eq!(field_of(invalid.unwrap_err()), "password");
+        let nested = parse_json::<Register>(br#"{"email":"a@b.co","password":"12345678","items":[{"quantity":"x"}]}"#);
+        assert_eq!(field_of(nested.unwrap_err()), "items[0].quantity");
+        let nested_unknown =
+            parse_json::<Register>(br#"{"email":"a@b.co","password":"12345678","items":[{"quantity":1,"price":5}]}"#);
+        assert_eq!(field_of(nested_unknown.unwrap_err()), "items[0].price");
+    }
+
+    #[test]
+    fn malformed_and_empty_bodies_are_bad_requests_without_fields() {
+        for body in [&b"{not json"[..], b"", br#""a string""#, b"null"] {
+            match parse_json::<Register>(body).unwrap_err() {
+                ApiError::BadRequest { errors, .. } => assert!(errors.is_empty()),
+                other => panic!("expected a 400, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn only_bearer_tokens_are_accepted() {
+        let mut headers = HeaderMap::new();
+        assert!(bearer_token(&headers).is_err());
+        headers.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert!(bearer_token(&headers).is_err());
+        headers.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert!(bearer_token(&headers).is_err());
+        headers.insert(header::AUTHORIZATION, "bearer abc.def".parse().unwrap());
+        assert_eq!(bearer_token(&headers).unwrap(), "abc.def");
+    }
+
+    #[test]
+    fn a_named_content_type_must_be_json() {
+        let mut headers = HeaderMap::new();
+        assert!(check_content_type(&headers).is_ok());
+        headers.insert(header::CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
+        assert!(check_content_type(&headers).is_ok());
+        headers.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        assert!(matches!(check_content_type(&headers), Err(ApiError::UnsupportedMediaType)));
+    }
+}

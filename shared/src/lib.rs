@@ -1,0 +1,42 @@
+//! The library every Kitchen API function shares.
+//!
+//! Each function's `main.rs` builds one [`AppState`] at cold start (config, clients, keys) and hands it
+//! to its router; everything a handler needs beyond its own logic lives here:
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`config`] | the one `Config`, read from the environment once per cold start |
+//! | [`state`] | `AppState`: config, table, SNS, HTTP client, token keys |
+//! | [`error`] | `ApiError`, the only way a handler fails, rendered as RFC 9457 problem+json |
+//! | [`extract`] | the strict JSON body and query extractors, `AuthUser` / `AdminUser` |
+//! | [`http`] | the defaults every router gets: fallbacks, body limit |
+//! | [`domain`] | newtypes parsed at the edge: `Email`, `PhoneNumber`, `Password`, ids, roles |
+//! | [`token`] | access JWTs and refresh tokens |
+//! | [`password`] | Argon2id hashing |
+//! | [`google`] | Google ID token verification against Google's JWKS |
+//! | [`db`] | the single table: every key and access pattern |
+//! | [`accounts`] | account operations more than one binary needs (register, ensure an admin) |
+//! | [`telemetry`] | JSON logs for Lambda |
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod google;
+pub mod http;
+pub mod password;
+pub mod state;
+pub mod telemetry;
+pub mod token;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use state::AppState;
+
+/// The current time, truncated to whole seconds so that stored and returned timestamps agree.
+pub fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
