@@ -34,7 +34,11 @@ pub async fn ensure_admin(
     now: OffsetDateTime,
 ) -> Result<(User, AdminOutcome), EnsureAdminError> {
     let hash = match password {
-        Some(password) => Some(password::hash(password).await.map_err(|e| EnsureAdminError::Hash(e.to_string()))?),
+        Some(password) => Some(
+            password::hash(password)
+                .await
+                .map_err(|e| EnsureAdminError::Hash(e.to_string()))?,
+        ),
         None => None,
     };
     if let Some(existing) = db.user_by_email(email).await? {

@@ -63,7 +63,10 @@ impl Config {
 
     /// Reads the configuration through `lookup`, so tests can supply their own variables.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut vars = Vars { lookup: &lookup, problems: Vec::new() };
+        let mut vars = Vars {
+            lookup: &lookup,
+            problems: Vec::new(),
+        };
         let table_name = vars.required("TABLE_NAME");
         let jwt_secret = vars.secret("JWT_SECRET", "JWT_SECRET_PARAMETER");
         let config = Config {
@@ -102,7 +105,9 @@ impl Config {
         if vars.problems.is_empty() {
             Ok(config)
         } else {
-            Err(ConfigError { problems: vars.problems })
+            Err(ConfigError {
+                problems: vars.problems,
+            })
         }
     }
 }
@@ -143,8 +148,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
             Some(value) => match value.trim().parse::<u32>() {
                 Ok(n) if n > 0 => n,
                 _ => {
-                    self.problems
-                        .push(format!("{name} must be a positive whole number, not {value:?}"));
+                    self.problems.push(format!(
+                        "{name} must be a positive whole number, not {value:?}"
+                    ));
                     default
                 }
             },
@@ -152,7 +158,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
     }
 
     fn seconds(&mut self, name: &str, default: u64) -> Duration {
-        Duration::from_secs(u64::from(self.number(name, default.try_into().unwrap_or(u32::MAX))))
+        Duration::from_secs(u64::from(
+            self.number(name, default.try_into().unwrap_or(u32::MAX)),
+        ))
     }
 }
 
@@ -162,8 +170,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -203,8 +213,14 @@ mod tests {
 
     #[test]
     fn the_secret_may_come_from_an_ssm_parameter() {
-        let config = load(&[("TABLE_NAME", "t"), ("JWT_SECRET_PARAMETER", "/kitchen/jwt")]).unwrap();
-        assert!(matches!(config.jwt_secret, SecretSource::SsmParameter(ref p) if p == "/kitchen/jwt"));
+        let config = load(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET_PARAMETER", "/kitchen/jwt"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(config.jwt_secret, SecretSource::SsmParameter(ref p) if p == "/kitchen/jwt")
+        );
         assert!(!format!("{config:?}").contains("xxxx"));
     }
 }

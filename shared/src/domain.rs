@@ -144,7 +144,11 @@ impl Password {
         if (Self::MIN..=Self::MAX).contains(&length) {
             Ok(Self(raw.to_string()))
         } else {
-            Err(format!("must be between {} and {} characters", Self::MIN, Self::MAX))
+            Err(format!(
+                "must be between {} and {} characters",
+                Self::MIN,
+                Self::MAX
+            ))
         }
     }
 
@@ -251,12 +255,25 @@ mod tests {
 
     #[test]
     fn an_email_is_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@x.com", "ada@.com", "ada@x..com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@@x.com",
+            "ada@.com",
+            "ada@x..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
@@ -265,7 +282,15 @@ mod tests {
     #[test]
     fn phone_numbers_must_be_e164() {
         assert!(PhoneNumber::parse("+2348012345678").is_ok());
-        for bad in ["2348012345678", "+0348012345678", "+234 801 234", "+1234567", "+1234567890123456", "+23480abc5678", ""] {
+        for bad in [
+            "2348012345678",
+            "+0348012345678",
+            "+234 801 234",
+            "+1234567",
+            "+1234567890123456",
+            "+23480abc5678",
+            "",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -276,7 +301,10 @@ mod tests {
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"é".repeat(128)).is_ok());
         assert!(Password::parse(&"x".repeat(129)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("hunter2hunter2").unwrap()), "Password(***)");
+        assert_eq!(
+            format!("{:?}", Password::parse("hunter2hunter2").unwrap()),
+            "Password(***)"
+        );
     }
 
     #[test]

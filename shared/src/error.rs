@@ -22,7 +22,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -30,7 +33,10 @@ impl FieldError {
 pub enum ApiError {
     /// The request itself is malformed: bad JSON, a wrong type, an unknown or invalid field.
     #[error("{detail}")]
-    BadRequest { detail: String, errors: Vec<FieldError> },
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// No valid credentials. `detail` says which part failed without helping an attacker.
     #[error("{0}")]
     Unauthorized(String),
@@ -48,9 +54,15 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// Well-formed, but the business rules say no (a dish that cannot be ordered that day).
     #[error("{detail}")]
-    Unprocessable { detail: String, errors: Vec<FieldError> },
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{detail}")]
-    TooManyRequests { detail: String, retry_after_secs: u64 },
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// A dependency answered wrongly.
     #[error("upstream service failed")]
     BadGateway(#[source] BoxError),
@@ -63,7 +75,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::BadRequest { detail: detail.into(), errors: Vec::new() }
+        Self::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
     }
 
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -138,14 +153,18 @@ impl IntoResponse for ApiError {
             tracing::error!(status = status.as_u16(), error = %cause_chain(&self), "request failed");
         }
         let errors = match &self {
-            Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } if !errors.is_empty() => {
+            Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. }
+                if !errors.is_empty() =>
+            {
                 Some(errors.clone())
             }
             _ => None,
         };
         let detail = match &self {
             Self::Internal(_) => "The server could not complete the request.".to_string(),
-            Self::Unavailable(_) => "A service this request depends on is unavailable; retry shortly.".to_string(),
+            Self::Unavailable(_) => {
+                "A service this request depends on is unavailable; retry shortly.".to_string()
+            }
             Self::BadGateway(_) => "A service this request depends on failed.".to_string(),
             other => other.to_string(),
         };
@@ -166,11 +185,16 @@ impl IntoResponse for ApiError {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::TooManyRequests { retry_after_secs, .. } => {
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             Self::Unavailable(_) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER));
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER),
+                );
             }
             _ => {}
         }
@@ -195,15 +219,21 @@ mod tests {
     use super::*;
 
     async fn body_of(response: Response) -> serde_json::Value {
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
         serde_json::from_slice(&bytes).unwrap()
     }
 
     #[tokio::test]
     async fn a_validation_error_lists_its_fields() {
-        let response = ApiError::invalid_field("quantity", "must be between 1 and 50").into_response();
+        let response =
+            ApiError::invalid_field("quantity", "must be between 1 and 50").into_response();
         assert_eq!(response.status(), 400);
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
         let body = body_of(response).await;
         assert_eq!(body["status"], 400);
         assert_eq!(body["type"], "urn:kitchen:problem:bad-request");
@@ -229,8 +259,11 @@ mod tests {
     async fn unavailable_and_throttled_say_when_to_retry() {
         let response = ApiError::Unavailable("down".into()).into_response();
         assert_eq!(response.headers()["retry-after"], "2");
-        let response =
-            ApiError::TooManyRequests { detail: "slow down".into(), retry_after_secs: 42 }.into_response();
+        let response = ApiError::TooManyRequests {
+            detail: "slow down".into(),
+            retry_after_secs: 42,
+        }
+        .into_response();
         assert_eq!(response.headers()["retry-after"], "42");
     }
 }

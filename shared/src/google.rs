@@ -50,18 +50,26 @@ pub struct GoogleVerifier {
 
 impl GoogleVerifier {
     pub fn new(http: reqwest::Client, jwks_url: String, client_ids: Vec<String>) -> Self {
-        Self { http, jwks_url, client_ids, cache: RwLock::new(None) }
+        Self {
+            http,
+            jwks_url,
+            client_ids,
+            cache: RwLock::new(None),
+        }
     }
 
     pub async fn verify(&self, id_token: &str) -> Result<GoogleIdentity, GoogleError> {
         if self.client_ids.is_empty() {
             return Err(GoogleError::Rejected("Google sign-in is not configured"));
         }
-        let header = jsonwebtoken::decode_header(id_token).map_err(|_| GoogleError::Rejected("malformed token"))?;
+        let header = jsonwebtoken::decode_header(id_token)
+            .map_err(|_| GoogleError::Rejected("malformed token"))?;
         if header.alg != Algorithm::RS256 {
             return Err(GoogleError::Rejected("unexpected signing algorithm"));
         }
-        let kid = header.kid.ok_or(GoogleError::Rejected("token names no key"))?;
+        let kid = header
+            .kid
+            .ok_or(GoogleError::Rejected("token names no key"))?;
         let key = self.key(&kid).await?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&self.client_ids);
@@ -102,7 +110,10 @@ impl GoogleVerifier {
         }
         let keys = self.fetch().await?;
         let found = keys.find(kid).map(decoding_key);
-        *self.cache.write().await = Some(CachedKeys { keys, fetched: Instant::now() });
+        *self.cache.write().await = Some(CachedKeys {
+            keys,
+            fetched: Instant::now(),
+        });
         found.unwrap_or(Err(GoogleError::Rejected("unknown signing key")))
     }
 
@@ -114,7 +125,10 @@ impl GoogleVerifier {
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(|err| GoogleError::KeysUnavailable(Box::new(err)))?;
-        response.json::<JwkSet>().await.map_err(|err| GoogleError::KeysUnavailable(Box::new(err)))
+        response
+            .json::<JwkSet>()
+            .await
+            .map_err(|err| GoogleError::KeysUnavailable(Box::new(err)))
     }
 }
 

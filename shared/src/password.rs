@@ -16,8 +16,7 @@ const LANES: u32 = 1;
 /// A hash with the current parameters of a password no one knows. Checking a login for an unknown
 /// email against it costs what a real check costs, so the answer's timing does not reveal which
 /// emails have accounts.
-pub const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=12288,t=3,p=1$c29tZXNhbHRzb21lc2FsdA$5uq2CeDpYg0WmWF3gOp4bK9OtxtsqLUsZvFVnWkWz7Y";
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=12288,t=3,p=1$c29tZXNhbHRzb21lc2FsdA$5uq2CeDpYg0WmWF3gOp4bK9OtxtsqLUsZvFVnWkWz7Y";
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None).expect("valid Argon2 parameters");
@@ -31,7 +30,9 @@ pub async fn hash(password: &Password) -> Result<String, argon2::password_hash::
         let mut salt_bytes = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt_bytes);
         let salt = SaltString::encode_b64(&salt_bytes)?;
-        argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
+        argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
     })
     .await
     .expect("hashing does not panic")
@@ -48,7 +49,9 @@ pub async fn verify(candidate: &str, stored: Option<&str>) -> bool {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
-        let matches = argon2().verify_password(candidate.as_bytes(), &parsed).is_ok();
+        let matches = argon2()
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok();
         matches && real
     })
     .await
@@ -72,7 +75,10 @@ mod tests {
     async fn the_dummy_hash_uses_the_current_parameters_and_never_matches() {
         let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
         let params = Params::try_from(&parsed).unwrap();
-        assert_eq!((params.m_cost(), params.t_cost(), params.p_cost()), (MEMORY_KIB, ITERATIONS, LANES));
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (MEMORY_KIB, ITERATIONS, LANES)
+        );
         assert!(!verify("anything", None).await);
     }
 

@@ -68,7 +68,10 @@ impl AppState {
         let jwt_secret = resolve_secret(&config.jwt_secret, sdk).await?;
         let http = http_client();
         let state = Inner {
-            db: Db::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone()),
+            db: Db::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                config.table_name.clone(),
+            ),
             sns: aws_sdk_sns::Client::new(sdk),
             tokens: TokenKeys::new(jwt_secret.as_bytes(), config.access_token_ttl),
             google: GoogleVerifier::new(
@@ -94,7 +97,12 @@ async fn resolve_secret(source: &SecretSource, sdk: &SdkConfig) -> Result<String
                 .with_decryption(true)
                 .send()
                 .await
-                .map_err(|err| format!("reading SSM parameter {name}: {}", crate::error::cause_chain(&err)))?;
+                .map_err(|err| {
+                    format!(
+                        "reading SSM parameter {name}: {}",
+                        crate::error::cause_chain(&err)
+                    )
+                })?;
             output
                 .parameter
                 .and_then(|p| p.value)

@@ -46,7 +46,9 @@ pub struct TokenKeys {
 
 impl fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenKeys").field("access_ttl", &self.access_ttl).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("access_ttl", &self.access_ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -120,7 +122,11 @@ impl RefreshToken {
     pub fn generate(user_id: UserId, session_id: SessionId) -> Self {
         let mut bytes = [0u8; Self::SECRET_BYTES];
         rand::rng().fill_bytes(&mut bytes);
-        Self { user_id, session_id, secret: URL_SAFE_NO_PAD.encode(bytes) }
+        Self {
+            user_id,
+            session_id,
+            secret: URL_SAFE_NO_PAD.encode(bytes),
+        }
     }
 
     /// Parses a token a client sent; anything not shaped like one of ours is `None`.
@@ -162,13 +168,18 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn keys() -> TokenKeys {
-        TokenKeys::new(b"a-test-secret-that-is-long-enough!!", Duration::from_secs(1800))
+        TokenKeys::new(
+            b"a-test-secret-that-is-long-enough!!",
+            Duration::from_secs(1800),
+        )
     }
 
     #[test]
     fn an_access_token_round_trips() {
         let (user, session) = (UserId::new(), SessionId::new());
-        let token = keys().issue_access(&user, &session, Role::Admin, crate::now()).unwrap();
+        let token = keys()
+            .issue_access(&user, &session, Role::Admin, crate::now())
+            .unwrap();
         let claims = keys().verify_access(&token).unwrap();
         assert_eq!(claims.sub, user.as_str());
         assert_eq!(claims.sid, session.as_str());
@@ -177,24 +188,41 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_key_is_invalid() {
-        let other = TokenKeys::new(b"another-secret-that-is-long-enough!", Duration::from_secs(1800));
-        let token = other.issue_access(&UserId::new(), &SessionId::new(), Role::Customer, crate::now()).unwrap();
+        let other = TokenKeys::new(
+            b"another-secret-that-is-long-enough!",
+            Duration::from_secs(1800),
+        );
+        let token = other
+            .issue_access(
+                &UserId::new(),
+                &SessionId::new(),
+                Role::Customer,
+                crate::now(),
+            )
+            .unwrap();
         assert_eq!(keys().verify_access(&token), Err(TokenError::Invalid));
     }
 
     #[test]
     fn an_expired_token_is_refused_as_expired() {
         let then = crate::now() - time::Duration::hours(2);
-        let token = keys().issue_access(&UserId::new(), &SessionId::new(), Role::Customer, then).unwrap();
+        let token = keys()
+            .issue_access(&UserId::new(), &SessionId::new(), Role::Customer, then)
+            .unwrap();
         assert_eq!(keys().verify_access(&token), Err(TokenError::Expired));
     }
 
     #[test]
     fn an_unsigned_token_is_refused() {
-        let token = keys().issue_access(&UserId::new(), &SessionId::new(), Role::Admin, crate::now()).unwrap();
+        let token = keys()
+            .issue_access(&UserId::new(), &SessionId::new(), Role::Admin, crate::now())
+            .unwrap();
         let payload = token.split('.').nth(1).unwrap();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        assert_eq!(keys().verify_access(&format!("{header}.{payload}.")), Err(TokenError::Invalid));
+        assert_eq!(
+            keys().verify_access(&format!("{header}.{payload}.")),
+            Err(TokenError::Invalid)
+        );
         assert_eq!(keys().verify_access("garbage"), Err(TokenError::Invalid));
     }
 

@@ -79,6 +79,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "InternalServerError",
     "ServiceUnavailable",
     "LimitExceededException",
+    // The table itself is missing: a deployment fault, but to the caller the table is unavailable.
+    "ResourceNotFoundException",
 ];
 
 /// The error code of a service error, if the table answered with one.
@@ -96,8 +98,12 @@ where
 {
     fn from(err: SdkError<E, R>) -> Self {
         let retryable = match &err {
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-            SdkError::ServiceError(_) => error_code(&err).is_some_and(|code| RETRYABLE_CODES.contains(&code)),
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(_) => {
+                error_code(&err).is_some_and(|code| RETRYABLE_CODES.contains(&code))
+            }
             _ => false,
         };
         if retryable {
@@ -117,7 +123,10 @@ pub struct Db {
 
 impl Db {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn table_name(&self) -> &str {
@@ -174,7 +183,9 @@ impl Db {
         if pending.is_empty() {
             Ok(found)
         } else {
-            Err(DbError::Unavailable("batch read left keys unprocessed".into()))
+            Err(DbError::Unavailable(
+                "batch read left keys unprocessed".into(),
+            ))
         }
     }
 }

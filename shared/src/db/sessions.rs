@@ -91,7 +91,9 @@ impl Db {
         session: &SessionId,
     ) -> Result<SessionCheck, DbError> {
         let user_key = users::user_key(user);
-        let items = self.batch_get(vec![session_key(user, session), user_key.clone()]).await?;
+        let items = self
+            .batch_get(vec![session_key(user, session), user_key.clone()])
+            .await?;
         let mut check = SessionCheck::default();
         let user_pk = key_of(&user_key).map(|(_, sk)| sk.to_string());
         for item in items {
@@ -115,7 +117,8 @@ impl Db {
         refresh_ttl: Duration,
         now: OffsetDateTime,
     ) -> Result<Option<Session>, DbError> {
-        let expires = (now.unix_timestamp() + refresh_ttl.as_secs() as i64).min(session.absolute_expires_at);
+        let expires =
+            (now.unix_timestamp() + refresh_ttl.as_secs() as i64).min(session.absolute_expires_at);
         let result = self
             .client
             .update_item()
@@ -132,7 +135,9 @@ impl Db {
             .await;
         match result {
             Ok(output) => output.attributes.map(from_item).transpose(),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => Ok(None),
+            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
+                Ok(None)
+            }
             Err(err) => Err(err.into()),
         }
     }
@@ -148,7 +153,11 @@ impl Db {
     }
 
     /// Deletes every session of a user except `keep`. Returns how many it deleted.
-    pub async fn delete_sessions(&self, user: &UserId, keep: Option<&SessionId>) -> Result<usize, DbError> {
+    pub async fn delete_sessions(
+        &self,
+        user: &UserId,
+        keep: Option<&SessionId>,
+    ) -> Result<usize, DbError> {
         let keep_sk = keep.map(|id| format!("{SK_PREFIX}{id}"));
         let mut doomed = Vec::new();
         let mut start = None;
@@ -209,7 +218,9 @@ impl Db {
                     .unwrap_or_default();
             }
             if !requests.is_empty() {
-                return Err(DbError::Unavailable("batch delete left sessions unprocessed".into()));
+                return Err(DbError::Unavailable(
+                    "batch delete left sessions unprocessed".into(),
+                ));
             }
         }
         Ok(count)

@@ -36,7 +36,9 @@ impl Db {
         now: OffsetDateTime,
     ) -> Result<(Option<LoginThrottle>, Option<UserId>), DbError> {
         let throttle_key = throttle_key(email);
-        let items = self.batch_get(vec![throttle_key.clone(), Db::email_claim_key(email)]).await?;
+        let items = self
+            .batch_get(vec![throttle_key.clone(), Db::email_claim_key(email)])
+            .await?;
         let (mut throttle, mut user) = (None, None);
         for item in items {
             if key_of(&item) == key_of(&throttle_key) {
@@ -50,7 +52,11 @@ impl Db {
     }
 
     /// The email's live throttle record, if any.
-    pub async fn login_throttle(&self, email: &Email, now: OffsetDateTime) -> Result<Option<LoginThrottle>, DbError> {
+    pub async fn login_throttle(
+        &self,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<Option<LoginThrottle>, DbError> {
         let output = self
             .client
             .get_item()
@@ -98,8 +104,16 @@ impl Db {
                 item.insert("failures".into(), n(1));
                 item.insert("expires_at".into(), n(window_end));
                 item.insert("entity".into(), s("login_throttle"));
-                self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
-                Ok(LoginThrottle { failures: 1, expires_at: window_end })
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await?;
+                Ok(LoginThrottle {
+                    failures: 1,
+                    expires_at: window_end,
+                })
             }
             Err(err) => Err(err.into()),
         }
@@ -123,7 +137,10 @@ mod tests {
     #[test]
     fn an_email_is_locked_only_at_the_limit_and_only_inside_its_window() {
         let now = crate::now();
-        let t = |failures, expires_at| LoginThrottle { failures, expires_at };
+        let t = |failures, expires_at| LoginThrottle {
+            failures,
+            expires_at,
+        };
         let later = now.unix_timestamp() + 600;
         assert_eq!(t(4, later).locked_for(5, now), None);
         assert_eq!(t(5, later).locked_for(5, now), Some(600));

@@ -314,7 +314,10 @@ impl Db {
         update.patch("phone", &changes.phone);
         update.patch("address", &changes.address);
         if let Some(gender) = changes.gender {
-            update.set("gender", serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(gender)?);
+            update.set(
+                "gender",
+                serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(gender)?,
+            );
         }
         self.update_user(id, update, now).await
     }
@@ -341,7 +344,10 @@ impl Db {
     ) -> Result<Option<User>, DbError> {
         let mut update = Update::default();
         update.set("role", s(role.as_str()));
-        update.set("active", aws_sdk_dynamodb::types::AttributeValue::Bool(active));
+        update.set(
+            "active",
+            aws_sdk_dynamodb::types::AttributeValue::Bool(active),
+        );
         if let Some(hash) = password_hash {
             update.set("password_hash", s(hash));
         }
@@ -349,27 +355,41 @@ impl Db {
     }
 
     /// Links a Google account to a user who has none yet. `false` if another Google account is linked.
-    pub async fn link_google(&self, id: &UserId, sub: &str, now: OffsetDateTime) -> Result<bool, DbError> {
+    pub async fn link_google(
+        &self,
+        id: &UserId,
+        sub: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, DbError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(user_key(id)))
             .update_expression("SET google_sub = :sub, updated_at = :now")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(google_sub) OR google_sub = :sub)")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(google_sub) OR google_sub = :sub)",
+            )
             .expression_attribute_values(":sub", s(sub))
             .expression_attribute_values(":now", s(rfc3339(now)))
             .send()
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
+                Ok(false)
+            }
             Err(err) => Err(err.into()),
         }
     }
 
     /// Runs an update on an existing user (never creating one) and returns the new item.
-    async fn update_user(&self, id: &UserId, mut update: Update, now: OffsetDateTime) -> Result<Option<User>, DbError> {
+    async fn update_user(
+        &self,
+        id: &UserId,
+        mut update: Update,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, DbError> {
         update.set("updated_at", s(rfc3339(now)));
         let result = self
             .client
@@ -385,7 +405,9 @@ impl Db {
             .await;
         match result {
             Ok(output) => output.attributes.map(from_item).transpose(),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => Ok(None),
+            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
+                Ok(None)
+            }
             Err(err) => Err(err.into()),
         }
     }
@@ -396,7 +418,10 @@ impl Db {
 }
 
 pub(crate) fn claimed_user(item: &Item) -> Option<UserId> {
-    item.get("user_id")?.as_s().ok().and_then(|id| UserId::parse(id).ok())
+    item.get("user_id")?
+        .as_s()
+        .ok()
+        .and_then(|id| UserId::parse(id).ok())
 }
 
 pub(crate) fn rfc3339(at: OffsetDateTime) -> String {

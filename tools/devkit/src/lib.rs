@@ -1,1 +1,13 @@
-//! Local stack and test support.
+//! Local stack and test support for Kitchen API. Never deployed.
+//!
+//! - [`table`]: the table's key schema and indexes, read from `template.yaml` (the one definition the
+//!   cloud and the local stand-in share), and creating a table from it.
+//! - [`testing`]: a fresh table per test in DynamoDB Local and a function's router driven in-process.
+
+pub mod table;
+pub mod testing;
+
+/// The repository root, for finding `template.yaml`.
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -1,0 +1,293 @@
+//! Tests drive a function's router in-process against the real DynamoDB Local, each test on a
+//! table of its own, created from template.yaml.
+//!
+//! `make test` starts DynamoDB Local and moto and exports their endpoints; run outside it, these
+//! helpers stop with a message saying so rather than skipping anything.
+
+use crate::table::TableDefinition;
+use axum::{Router, body::Body};
+use http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kitchen::{
+    AppState, Config,
+    db::{NewUser, Session, User},
+    domain::{Email, Password, Role, SessionId},
+    token::RefreshToken,
+};
+use serde_json::Value;
+use std::collections::HashMap;
+use tower::ServiceExt;
+
+/// The JWT secret every test app signs with.
+pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
+/// The password of users made by [`TestApp::user`].
+pub const TEST_PASSWORD: &str = "correct horse battery";
+
+/// Makes sure the stand-ins' endpoints are set, naming the command that sets them if not.
+pub fn require_local_stack() {
+    for var in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SNS"] {
+        if std::env::var(var).map(|v| v.is_empty()).unwrap_or(true) {
+            panic!(
+                "{var} is not set: these tests run against DynamoDB Local and moto, which `make test` \
+                 starts and points them at"
+            );
+        }
+    }
+}
+
+/// Builds a [`TestApp`]: extra configuration first, then the router.
+#[derive(Default)]
+pub struct TestAppBuilder {
+    env: HashMap<String, String>,
+    unreachable_table: bool,
+}
+
+impl TestAppBuilder {
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.env.insert(name.to_string(), value.into());
+        self
+    }
+
+    /// Points the app at a DynamoDB endpoint where nothing listens, as if the table were down.
+    pub fn unreachable_table(mut self) -> Self {
+        self.unreachable_table = true;
+        self
+    }
+
+    pub async fn spawn(self, router: fn(AppState) -> Router) -> TestApp {
+        require_local_stack();
+        let table = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let mut env = self.env;
+        env.entry("TABLE_NAME".into())
+            .or_insert_with(|| table.clone());
+        env.entry("JWT_SECRET".into())
+            .or_insert_with(|| TEST_JWT_SECRET.into());
+        let config =
+            Config::from_lookup(|name| env.get(name).cloned()).expect("test configuration");
+        let mut sdk = kitchen::state::aws_sdk_config().await;
+        if self.unreachable_table {
+            let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            let endpoint = format!("http://{}", closed.local_addr().expect("an address"));
+            drop(closed);
+            sdk = sdk.into_builder().endpoint_url(endpoint).build();
+        } else {
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            TableDefinition::from_repo()
+                .expect("template.yaml defines the table")
+                .create(&client, &config.table_name)
+                .await
+                .expect("DynamoDB Local creates the test table");
+        }
+        let state = AppState::build(config, &sdk).await.expect("test state");
+        TestApp {
+            router: router(state.clone()),
+            state,
+        }
+    }
+}
+
+/// One function's router on a fresh table.
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// A user made directly in the table, signed in.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub async fn spawn(router: fn(AppState) -> Router) -> TestApp {
+        Self::builder().spawn(router).await
+    }
+
+    /// Sends one request through the router. `body` is sent as JSON when given.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(serde_json::to_vec(json).expect("JSON"))
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("a request")).await
+    }
+
+    /// Sends a request built by the test (raw bodies, odd headers).
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        TestResponse {
+            status,
+            headers,
+            json,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.request(Method::GET, path, None, token).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> TestResponse {
+        self.request(Method::POST, path, Some(body), token).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> TestResponse {
+        self.request(Method::PATCH, path, Some(body), token).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.request(Method::DELETE, path, None, token).await
+    }
+
+    /// A user with [`TEST_PASSWORD`] and a live session, written straight to the table.
+    pub async fn user(&self, role: Role) -> Caller {
+        let email = Email::parse(&format!(
+            "user-{}@example.com",
+            ulid::Ulid::new().to_string().to_lowercase()
+        ))
+        .expect("an email");
+        let hash = kitchen::password::hash(&Password::parse(TEST_PASSWORD).expect("a password"))
+            .await
+            .expect("hashing");
+        let now = kitchen::now();
+        let user = NewUser {
+            email: Some(email),
+            role: Some(role),
+            password_hash: Some(hash),
+            ..NewUser::default()
+        }
+        .into_user(now);
+        let session_id = SessionId::new();
+        let refresh = RefreshToken::generate(user.id.clone(), session_id.clone());
+        let config = &self.state.config;
+        let session = Session::start(
+            user.id.clone(),
+            session_id.clone(),
+            refresh.hash(),
+            now,
+            config.refresh_token_ttl,
+            config.session_max_age,
+        );
+        self.state
+            .db
+            .create_user(&user, Some(&session))
+            .await
+            .expect("creating a test user");
+        let access_token = self
+            .state
+            .tokens
+            .issue_access(&user.id, &session_id, role, now)
+            .expect("a token");
+        Caller {
+            user,
+            access_token,
+            refresh_token: refresh.expose(),
+        }
+    }
+}
+
+/// A response, its body read as JSON (`Null` if empty or not JSON) and as text.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: Value,
+    pub text: String,
+}
+
+impl TestResponse {
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            expected,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status.
+    #[track_caller]
+    pub fn assert_problem(&self, expected: u16) -> &Self {
+        self.assert_status(expected);
+        assert_eq!(
+            self.headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "a problem needs its content type; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.json["status"], expected,
+            "problem status member; body: {}",
+            self.text
+        );
+        assert!(
+            self.json["title"].is_string() && self.json["type"].is_string(),
+            "problem members: {}",
+            self.text
+        );
+        if expected == 401 {
+            assert_eq!(
+                self.headers
+                    .get(header::WWW_AUTHENTICATE)
+                    .map(|v| v.as_bytes()),
+                Some(&b"Bearer"[..])
+            );
+        }
+        self
+    }
+
+    /// The field names of a validation problem.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
