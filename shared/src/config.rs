@@ -43,7 +43,8 @@ pub struct Config {
     pub login_lockout: Duration,
     pub google_client_ids: Vec<String>,
     pub google_jwks_url: String,
-    pub kitchen_timezone: String,
+    /// The kitchen's time zone: "today" for the menu and delivery dates is the kitchen's today.
+    pub kitchen_zone: jiff::tz::TimeZone,
     pub topic_arn: Option<String>,
 }
 
@@ -90,9 +91,7 @@ impl Config {
             google_jwks_url: vars
                 .optional("GOOGLE_JWKS_URL")
                 .unwrap_or_else(|| GOOGLE_JWKS_URL.to_string()),
-            kitchen_timezone: vars
-                .optional("KITCHEN_TIMEZONE")
-                .unwrap_or_else(|| "Africa/Lagos".to_string()),
+            kitchen_zone: vars.time_zone("KITCHEN_TIMEZONE", "Africa/Lagos"),
             topic_arn: vars.optional("TOPIC_ARN"),
         };
         if let SecretSource::Value(secret) = &config.jwt_secret
@@ -157,6 +156,15 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         }
     }
 
+    fn time_zone(&mut self, name: &str, default: &str) -> jiff::tz::TimeZone {
+        let wanted = self.optional(name).unwrap_or_else(|| default.to_string());
+        jiff::tz::TimeZone::get(&wanted).unwrap_or_else(|_| {
+            self.problems
+                .push(format!("{name} is not a known time zone: {wanted:?}"));
+            jiff::tz::TimeZone::UTC
+        })
+    }
+
     fn seconds(&mut self, name: &str, default: u64) -> Duration {
         Duration::from_secs(u64::from(
             self.number(name, default.try_into().unwrap_or(u32::MAX)),
@@ -190,8 +198,19 @@ mod tests {
         let config = load(&[("TABLE_NAME", "t"), ("JWT_SECRET", &"x".repeat(32))]).unwrap();
         assert_eq!(config.access_token_ttl, Duration::from_secs(1800));
         assert_eq!(config.refresh_token_ttl, Duration::from_secs(5400));
-        assert_eq!(config.kitchen_timezone, "Africa/Lagos");
+        assert_eq!(config.kitchen_zone.iana_name(), Some("Africa/Lagos"));
         assert!(config.google_client_ids.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_named() {
+        let err = load(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", &"x".repeat(32)),
+            ("KITCHEN_TIMEZONE", "Mars/Olympus"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("KITCHEN_TIMEZONE"));
     }
 
     #[test]

@@ -170,6 +170,17 @@ impl fmt::Debug for Password {
     }
 }
 
+/// A new ULID, strictly greater than the last one this process made (plain ULIDs made in the same
+/// millisecond sort at random), so "newest first" holds even for items made together.
+fn next_ulid() -> ulid::Ulid {
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    generator.generate().unwrap_or_else(|_| ulid::Ulid::new())
+}
+
 /// Opaque, time-sortable identifiers (ULIDs).
 macro_rules! id_newtype {
     ($(#[$meta:meta])* $name:ident) => {
@@ -177,7 +188,7 @@ macro_rules! id_newtype {
 
         impl $name {
             pub fn new() -> Self {
-                Self(ulid::Ulid::new().to_string())
+                Self(next_ulid().to_string())
             }
 
             pub fn parse(raw: &str) -> Result<Self, String> {
@@ -317,6 +328,15 @@ mod tests {
     }
 
     #[test]
+    fn ids_made_together_still_sort_in_order() {
+        let ids: Vec<UserId> = (0..200).map(|_| UserId::new()).collect();
+        assert!(
+            ids.windows(2)
+                .all(|pair| pair[0].as_str() < pair[1].as_str())
+        );
+    }
+
+    #[test]
     fn ids_round_trip_and_reject_garbage() {
         let id = UserId::new();
         assert_eq!(UserId::parse(id.as_str()).unwrap(), id);
@@ -338,5 +358,336 @@ mod tests {
         let set: Body = serde_json::from_str(r#"{"phone": "+2348012345678"}"#).unwrap();
         assert!(matches!(set.phone, Patch::Value(_)));
         assert!(serde_json::from_str::<Body>(r#"{"phone": "123"}"#).is_err());
+    }
+}
+
+id_newtype!(DishId);
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Date(time::Date);
+
+const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+impl Date {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        time::Date::parse(raw.trim(), DATE_FORMAT)
+            .map(Self)
+            .map_err(|_| "must be a date like 2026-11-24".to_string())
+    }
+
+    pub fn from_calendar(year: i32, month: u8, day: u8) -> Option<Self> {
+        let month = time::Month::try_from(month).ok()?;
+        time::Date::from_calendar_date(year, month, day)
+            .ok()
+            .map(Self)
+    }
+
+    /// Today's date in `zone` (the kitchen's, for "orderable today").
+    pub fn today_in(zone: &jiff::tz::TimeZone) -> Self {
+        let today = zone.to_datetime(jiff::Timestamp::now()).date();
+        Self::from_calendar(today.year().into(), today.month() as u8, today.day() as u8)
+            .expect("jiff gives valid dates")
+    }
+
+    /// The date `days` later (earlier if negative), saturating at the calendar's ends.
+    pub fn add_days(self, days: i64) -> Self {
+        Self(
+            self.0
+                .checked_add(time::Duration::days(days))
+                .unwrap_or(self.0),
+        )
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.format(DATE_FORMAT).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl TryFrom<String> for Date {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Date> for String {
+    fn from(value: Date) -> String {
+        value.to_string()
+    }
+}
+
+/// The only currency the kitchen sells in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Currency {
+    #[default]
+    #[serde(rename = "NGN")]
+    Ngn,
+}
+
+impl Currency {
+    pub fn as_str(self) -> &'static str {
+        "NGN"
+    }
+}
+
+/// An amount of money in the currency's minor unit (kobo): a whole number, more than zero, and at
+/// most ₦1,000,000.00 a unit price, so totals of any cart or order fit comfortably in an i64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Price(i64);
+
+impl Price {
+    pub const MAX: i64 = 100_000_000;
+
+    pub fn parse(minor_units: i64) -> Result<Self, String> {
+        if (1..=Self::MAX).contains(&minor_units) {
+            Ok(Self(minor_units))
+        } else {
+            Err(format!(
+                "must be a whole number of kobo from 1 to {}",
+                Self::MAX
+            ))
+        }
+    }
+
+    pub fn minor_units(self) -> i64 {
+        self.0
+    }
+}
+
+impl TryFrom<i64> for Price {
+    type Error = String;
+    fn try_from(value: i64) -> Result<Self, String> {
+        Self::parse(value)
+    }
+}
+
+impl From<Price> for i64 {
+    fn from(value: Price) -> i64 {
+        value.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DishType {
+    Breakfast,
+    Lunch,
+    Dinner,
+    Dessert,
+    Other,
+}
+
+impl DishType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DishType::Breakfast => "breakfast",
+            DishType::Lunch => "lunch",
+            DishType::Dinner => "dinner",
+            DishType::Dessert => "dessert",
+            DishType::Other => "other",
+        }
+    }
+}
+
+string_newtype!(
+    /// A dish's name: 1 to 100 characters. Unique across dishes, ignoring case.
+    DishName
+);
+
+impl DishName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        bounded_text(raw, 100).map(Self)
+    }
+
+    /// The form uniqueness and search compare: lower-cased, inner white space folded.
+    pub fn folded(&self) -> String {
+        self.0
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    }
+}
+
+string_newtype!(
+    /// A dish description: up to 1000 characters (may be empty).
+    Description
+);
+
+impl Description {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let text = raw.trim();
+        if text.chars().count() > 1000 {
+            return Err("must be at most 1000 characters".to_string());
+        }
+        Ok(Self(text.to_string()))
+    }
+}
+
+string_newtype!(
+    /// A tag on a dish: up to 30 characters of lower-case words joined by dashes (`spicy`, `gluten-free`).
+    Tag
+);
+
+impl Tag {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let tag = raw.trim().to_lowercase();
+        let word = |w: &str| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        };
+        let ok = tag.len() <= 30 && tag.split('-').all(word);
+        if ok {
+            Ok(Self(tag))
+        } else {
+            Err(
+                "must be up to 30 lower-case letters or digits, words joined by single dashes"
+                    .to_string(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod menu_tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict_iso_days() {
+        assert_eq!(Date::parse("2026-11-24").unwrap().to_string(), "2026-11-24");
+        for bad in [
+            "2026-02-30",
+            "24/11/2026",
+            "2026-11-24T00:00:00Z",
+            "",
+            "2026-1-4",
+        ] {
+            assert!(Date::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(Date::parse("2026-11-24").unwrap() < Date::parse("2026-11-25").unwrap());
+        assert_eq!(
+            Date::parse("2026-12-31").unwrap().add_days(1).to_string(),
+            "2027-01-01"
+        );
+        assert_eq!(
+            Date::parse("2026-03-01").unwrap().add_days(-1).to_string(),
+            "2026-02-28"
+        );
+    }
+
+    #[test]
+    fn today_in_lagos_is_a_real_date() {
+        let zone = jiff::tz::TimeZone::get("Africa/Lagos").unwrap();
+        let today = Date::today_in(&zone);
+        assert!(today.to_string().starts_with("20"));
+    }
+
+    #[test]
+    fn prices_are_positive_bounded_kobo() {
+        assert_eq!(Price::parse(250_000).unwrap().minor_units(), 250_000);
+        assert!(Price::parse(0).is_err());
+        assert!(Price::parse(-5).is_err());
+        assert!(Price::parse(Price::MAX + 1).is_err());
+        assert!(serde_json::from_str::<Price>("2500.5").is_err());
+        assert_eq!(serde_json::to_string(&Currency::Ngn).unwrap(), "\"NGN\"");
+        assert!(serde_json::from_str::<Currency>("\"USD\"").is_err());
+    }
+
+    #[test]
+    fn dish_names_fold_for_uniqueness() {
+        assert_eq!(
+            DishName::parse("  Jollof   Rice ").unwrap().folded(),
+            "jollof rice"
+        );
+        assert!(DishName::parse("").is_err());
+    }
+
+    #[test]
+    fn tags_are_short_slugs() {
+        assert_eq!(Tag::parse("Spicy").unwrap().as_str(), "spicy");
+        assert!(Tag::parse("gluten free").is_err());
+        assert_eq!(Tag::parse("gluten-free").unwrap().as_str(), "gluten-free");
+        for bad in ["-spicy", "spicy-", "a--b", ""] {
+            assert!(Tag::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(Tag::parse(&"a".repeat(31)).is_err());
+    }
+}
+
+/// A page size: 1 to 100, 20 when not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct PageLimit(u32);
+
+impl PageLimit {
+    pub fn parse(value: u32) -> Result<Self, String> {
+        if (1..=100).contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err("must be from 1 to 100".to_string())
+        }
+    }
+
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl Default for PageLimit {
+    fn default() -> Self {
+        Self(20)
+    }
+}
+
+impl TryFrom<u32> for PageLimit {
+    type Error = String;
+    fn try_from(value: u32) -> Result<Self, String> {
+        Self::parse(value)
+    }
+}
+
+impl From<PageLimit> for u32 {
+    fn from(value: PageLimit) -> u32 {
+        value.0
+    }
+}
+
+/// Search text from a query string: white space folded, lower-cased, 1 to 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct SearchText(String);
+
+impl SearchText {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let text = raw
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        if text.is_empty() {
+            return Err("must not be blank".to_string());
+        }
+        if text.chars().count() > 100 {
+            return Err("must be at most 100 characters".to_string());
+        }
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SearchText {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        Self::parse(&value)
     }
 }

@@ -12,6 +12,7 @@
 //! | [`http`] | the defaults every router gets: fallbacks, body limit |
 //! | [`domain`] | newtypes parsed at the edge: `Email`, `PhoneNumber`, `Password`, ids, roles |
 //! | [`token`] | access JWTs and refresh tokens |
+//! | [`cursor`] | signed pagination cursors |
 //! | [`password`] | Argon2id hashing |
 //! | [`google`] | Google ID token verification against Google's JWKS |
 //! | [`db`] | the single table: every key and access pattern |
@@ -20,6 +21,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod cursor;
 pub mod db;
 pub mod domain;
 pub mod error;

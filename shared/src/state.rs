@@ -2,6 +2,7 @@
 
 use crate::{
     config::{Config, SecretSource},
+    cursor::CursorKey,
     db::Db,
     error::BoxError,
     google::GoogleVerifier,
@@ -20,6 +21,7 @@ pub struct Inner {
     pub sns: aws_sdk_sns::Client,
     pub http: reqwest::Client,
     pub tokens: TokenKeys,
+    pub cursors: CursorKey,
     pub google: GoogleVerifier,
 }
 
@@ -74,6 +76,7 @@ impl AppState {
             ),
             sns: aws_sdk_sns::Client::new(sdk),
             tokens: TokenKeys::new(jwt_secret.as_bytes(), config.access_token_ttl),
+            cursors: CursorKey::derive(jwt_secret.as_bytes()),
             google: GoogleVerifier::new(
                 http.clone(),
                 config.google_jwks_url.clone(),

@@ -1,9 +1,23 @@
-//! The admin function. Its routes arrive with later work; until then every path answers with a
-//! 404 problem, like any unknown route.
+//! The admin function: the kitchen's back office. Every route requires an admin, checked by the
+//! `AdminUser` extractor against the role stored now, not the one the token remembers.
 
-use axum::Router;
+mod dishes;
+mod users;
+
+use axum::{Router, routing::get};
 use kitchen::AppState;
 
 pub fn router(state: AppState) -> Router {
-    kitchen::http::with_defaults(Router::new().with_state(state))
+    let routes = Router::new()
+        .route("/admin/dishes", get(dishes::list).post(dishes::create))
+        .route(
+            "/admin/dishes/{id}",
+            get(dishes::get)
+                .patch(dishes::update)
+                .delete(dishes::deactivate),
+        )
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/{id}", get(users::get).patch(users::update))
+        .with_state(state);
+    kitchen::http::with_defaults(routes)
 }

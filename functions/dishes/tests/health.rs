@@ -51,7 +51,7 @@ async fn health_fails_fast_with_503_when_dynamodb_is_down() {
 }
 
 #[tokio::test]
-async fn routes_that_are_not_built_yet_answer_404_problems() {
+async fn unknown_routes_answer_404_problems() {
     let app = TestApp::spawn(dishes::router).await;
-    app.get("/dishes", None).await.assert_problem(404);
+    app.get("/nothing-here", None).await.assert_problem(404);
 }

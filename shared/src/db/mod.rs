@@ -15,11 +15,20 @@
 //! | sessions of a user (revoke all) | `pk = USER#<id>`, `sk begins_with SESSION#` | session (TTL) |
 //! | session check plus the caller's data | one `BatchGetItem` of the session and the user | |
 //! | login throttle of an email | `pk = LOGIN#<email>`, `sk = THROTTLE` | throttle (TTL) |
+//! | user search (admin) | `gsi1pk = USERS`, filter on lower-cased names, email, phone | user |
+//! | dish by id | `pk = DISH#<id>`, `sk = DISH` | dish |
+//! | dish name uniqueness | `pk = DISHNAME#<folded name>`, `sk = DISHNAME` → `dish_id` | name claim, in the dish's transaction |
+//! | dishes orderable on date D | `gsi1pk = MENU`, `gsi1sk >= D` (sk = `<available_until or 9999-12-31>#<id>`, only while active), filter `available_from <= D` | dish |
+//! | all dishes (admin), newest first | `gsi2pk = DISHES`, `gsi2sk = <dish id>` | dish |
 
+mod dishes;
+mod listing;
 mod sessions;
 mod throttle;
 mod users;
 
+pub use dishes::{Dish, DishWriteError, MenuFilter, StoredDish};
+pub use listing::Page;
 pub use sessions::{Session, SessionCheck};
 pub use throttle::LoginThrottle;
 pub use users::{CreateUserError, NewUser, ProfileChanges, User, UserProfile};
@@ -40,6 +49,8 @@ pub(crate) mod attr {
     pub const SK: &str = "sk";
     pub const GSI1PK: &str = "gsi1pk";
     pub const GSI1SK: &str = "gsi1sk";
+    pub const GSI2PK: &str = "gsi2pk";
+    pub const GSI2SK: &str = "gsi2sk";
     pub const ENTITY: &str = "entity";
 }
 

@@ -13,6 +13,10 @@ const ENTITY: &str = "user";
 const EMAIL_ENTITY: &str = "email";
 const PROFILE_SK: &str = "PROFILE";
 const ALL_USERS: &str = "USERS";
+const FIRST_NAME_SEARCH: &str = "first_name_search";
+const LAST_NAME_SEARCH: &str = "last_name_search";
+/// Words of a user search; each must appear in a name, the email or the phone number.
+const MAX_SEARCH_WORDS: usize = 5;
 
 pub(crate) fn user_pk(id: &UserId) -> String {
     format!("USER#{id}")
@@ -98,16 +102,20 @@ impl User {
     }
 
     fn to_item(&self) -> Result<Item, DbError> {
-        super::to_item(
-            self,
-            ENTITY,
-            [
-                (attr::PK, user_pk(&self.id)),
-                (attr::SK, PROFILE_SK.to_string()),
-                (attr::GSI1PK, ALL_USERS.to_string()),
-                (attr::GSI1SK, self.id.to_string()),
-            ],
-        )
+        let mut keys = vec![
+            (attr::PK, user_pk(&self.id)),
+            (attr::SK, PROFILE_SK.to_string()),
+            (attr::GSI1PK, ALL_USERS.to_string()),
+            (attr::GSI1SK, self.id.to_string()),
+        ];
+        // Lower-cased copies of the names, for the back office's case-insensitive search.
+        if let Some(first) = &self.first_name {
+            keys.push((FIRST_NAME_SEARCH, first.as_str().to_lowercase()));
+        }
+        if let Some(last) = &self.last_name {
+            keys.push((LAST_NAME_SEARCH, last.as_str().to_lowercase()));
+        }
+        super::to_item(self, ENTITY, keys)
     }
 }
 
@@ -189,6 +197,21 @@ impl Update {
             Patch::Absent => {}
             Patch::Null => self.remove(name),
             Patch::Value(value) => self.set(name, s(value.as_ref())),
+        }
+    }
+
+    /// A name and its lower-cased search copy, changed together.
+    pub(crate) fn patch_name(&mut self, name: &str, search: &str, patch: &Patch<PersonName>) {
+        match patch {
+            Patch::Absent => {}
+            Patch::Null => {
+                self.remove(name);
+                self.remove(search);
+            }
+            Patch::Value(value) => {
+                self.set(name, s(value.as_str()));
+                self.set(search, s(value.as_str().to_lowercase()));
+            }
         }
     }
 
@@ -309,8 +332,8 @@ impl Db {
         now: OffsetDateTime,
     ) -> Result<Option<User>, DbError> {
         let mut update = Update::default();
-        update.patch("first_name", &changes.first_name);
-        update.patch("last_name", &changes.last_name);
+        update.patch_name("first_name", FIRST_NAME_SEARCH, &changes.first_name);
+        update.patch_name("last_name", LAST_NAME_SEARCH, &changes.last_name);
         update.patch("phone", &changes.phone);
         update.patch("address", &changes.address);
         if let Some(gender) = changes.gender {
@@ -320,6 +343,68 @@ impl Db {
             );
         }
         self.update_user(id, update, now).await
+    }
+
+    /// The back office's changes: profile fields, role and activity.
+    pub async fn update_user_as_admin(
+        &self,
+        id: &UserId,
+        changes: &ProfileChanges,
+        role: Option<Role>,
+        active: Option<bool>,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, DbError> {
+        let mut update = Update::default();
+        update.patch_name("first_name", FIRST_NAME_SEARCH, &changes.first_name);
+        update.patch_name("last_name", LAST_NAME_SEARCH, &changes.last_name);
+        update.patch("phone", &changes.phone);
+        update.patch("address", &changes.address);
+        if let Some(role) = role {
+            update.set("role", s(role.as_str()));
+        }
+        if let Some(active) = active {
+            update.set(
+                "active",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(active),
+            );
+        }
+        self.update_user(id, update, now).await
+    }
+
+    /// Users newest first; `search` keeps those where every word appears in a name, the email or
+    /// the phone number (case-insensitive). Served by the `USERS` partition of gsi1 with a filter:
+    /// a search reads the whole partition in the worst case (see the module table).
+    pub async fn list_users(
+        &self,
+        search: Option<&str>,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<super::Page<User>, DbError> {
+        let mut listing = super::listing::Listing::new(
+            Some("gsi1"),
+            &["pk", "sk", "gsi1pk", "gsi1sk"],
+            "gsi1pk = :users",
+        )
+        .value(":users", s(ALL_USERS));
+        if let Some(search) = search {
+            listing = listing
+                .name("#first", FIRST_NAME_SEARCH)
+                .name("#last", LAST_NAME_SEARCH)
+                .name("#email", "email")
+                .name("#phone", "phone");
+            for (i, word) in search
+                .to_lowercase()
+                .split_whitespace()
+                .take(MAX_SEARCH_WORDS)
+                .enumerate()
+            {
+                let value = format!(":w{i}");
+                listing = listing.value(&value, s(word)).filter(format!(
+                    "(contains(#first, {value}) OR contains(#last, {value}) OR contains(#email, {value}) OR contains(#phone, {value}))"
+                ));
+            }
+        }
+        self.list(listing, limit, start).await
     }
 
     pub async fn set_password_hash(

@@ -291,3 +291,73 @@ impl TestResponse {
             .unwrap_or_default()
     }
 }
+
+/// A dish for tests: open-ended from `from`, active, lunch, ₦2,500.00, unless changed after.
+pub fn dish(name: &str, from: kitchen::domain::Date) -> kitchen::db::Dish {
+    use kitchen::domain::{Currency, Description, DishId, DishName, DishType, Price};
+    let now = kitchen::now();
+    kitchen::db::Dish {
+        id: DishId::new(),
+        name: DishName::parse(name).expect("a dish name"),
+        description: Description::parse("A test dish").expect("a description"),
+        price: Price::parse(250_000).expect("a price"),
+        currency: Currency::Ngn,
+        dish_type: DishType::Lunch,
+        tags: Vec::new(),
+        available_from: from,
+        available_until: None,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+impl TestApp {
+    /// Writes dishes straight to the table.
+    pub async fn add_dishes(&self, dishes: &[kitchen::db::Dish]) {
+        for dish in dishes {
+            self.state
+                .db
+                .create_dish(dish)
+                .await
+                .expect("creating a test dish");
+        }
+    }
+
+    /// The kitchen's today, as the functions compute it.
+    pub fn today(&self) -> kitchen::domain::Date {
+        kitchen::domain::Date::today_in(&self.state.config.kitchen_zone)
+    }
+
+    /// Follows `next_cursor` from `path` to the end; returns every item and the number of pages.
+    pub async fn collect_pages(&self, path: &str, token: Option<&str>) -> (Vec<Value>, usize) {
+        let mut items = Vec::new();
+        let mut pages = 0;
+        let mut next: Option<String> = None;
+        loop {
+            let url = match &next {
+                None => path.to_string(),
+                Some(cursor) => {
+                    let joiner = if path.contains('?') { '&' } else { '?' };
+                    format!("{path}{joiner}cursor={cursor}")
+                }
+            };
+            let response = self.get(&url, token).await;
+            response.assert_status(200);
+            pages += 1;
+            items.extend(
+                response.json["items"]
+                    .as_array()
+                    .expect("a page of items")
+                    .iter()
+                    .cloned(),
+            );
+            match response.json["next_cursor"].as_str() {
+                Some(cursor) => next = Some(cursor.to_string()),
+                None => break,
+            }
+            assert!(pages < 1000, "pagination does not end");
+        }
+        (items, pages)
+    }
+}

@@ -1,0 +1,142 @@
+//! Pagination cursors: the table position to continue from, signed so a client can neither forge
+//! one nor carry one from one listing to another.
+//!
+//! A cursor is `base64url(JSON of the start key) . base64url(HMAC-SHA256)`; the MAC covers the
+//! listing's *scope* too (the route and its filters), so a cursor from another listing, or from the
+//! same listing with other filters, fails to verify.
+
+use crate::{db::Item, error::ApiError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The cursor key, derived from the token secret so there is one secret less to manage.
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(***)")
+    }
+}
+
+impl CursorKey {
+    pub fn derive(secret: &[u8]) -> Self {
+        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+        mac.update(b"kitchen-api pagination cursor v1");
+        Self(mac.finalize().into_bytes().into())
+    }
+
+    fn mac(&self, scope: &str, payload: &[u8]) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(scope.as_bytes());
+        mac.update(&[0]);
+        mac.update(payload);
+        mac
+    }
+
+    /// Encodes a start key (string attributes only, as all our keys are).
+    pub fn encode(&self, scope: &str, key: &Item) -> String {
+        let plain: BTreeMap<&str, &str> = key
+            .iter()
+            .filter_map(|(name, value)| value.as_s().ok().map(|v| (name.as_str(), v.as_str())))
+            .collect();
+        let payload = serde_json::to_vec(&plain).expect("strings serialize");
+        let tag = self.mac(scope, &payload).finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
+    }
+
+    /// Decodes a cursor issued for `scope`; anything else is a 400.
+    pub fn decode(&self, scope: &str, cursor: &str) -> Result<Item, ApiError> {
+        let invalid = || ApiError::invalid_field("cursor", "is not a cursor from this listing");
+        let (payload, tag) = cursor.split_once('.').ok_or_else(invalid)?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
+        self.mac(scope, &payload)
+            .verify_slice(&tag)
+            .map_err(|_| invalid())?;
+        let plain: BTreeMap<String, String> =
+            serde_json::from_slice(&payload).map_err(|_| invalid())?;
+        Ok(plain
+            .into_iter()
+            .map(|(name, value)| (name, AttributeValue::S(value)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Item {
+        Item::from([
+            ("pk".to_string(), AttributeValue::S("DISH#1".into())),
+            ("sk".to_string(), AttributeValue::S("DISH".into())),
+        ])
+    }
+
+    #[test]
+    fn a_cursor_round_trips_within_its_scope() {
+        let keys = CursorKey::derive(b"secret");
+        let cursor = keys.encode("dishes?date=2026-11-24", &key());
+        assert_eq!(
+            keys.decode("dishes?date=2026-11-24", &cursor).unwrap(),
+            key()
+        );
+    }
+
+    #[test]
+    fn a_cursor_from_another_scope_or_key_or_tampered_is_refused() {
+        let keys = CursorKey::derive(b"secret");
+        let cursor = keys.encode("dishes?date=2026-11-24", &key());
+        assert!(keys.decode("dishes?date=2026-11-25", &cursor).is_err());
+        assert!(
+            CursorKey::derive(b"other")
+                .decode("dishes?date=2026-11-24", &cursor)
+                .is_err()
+        );
+        let (payload, tag) = cursor.split_once('.').unwrap();
+        let forged_payload = URL_SAFE_NO_PAD.encode(br#"{"pk":"USER#1","sk":"PROFILE"}"#);
+        assert!(
+            keys.decode("dishes?date=2026-11-24", &format!("{forged_payload}.{tag}"))
+                .is_err()
+        );
+        assert!(keys.decode("dishes?date=2026-11-24", payload).is_err());
+        assert!(keys.decode("dishes?date=2026-11-24", "!!!.???").is_err());
+    }
+}
+
+/// A page as the API returns it: `{"items": [...], "next_cursor": "..." | null}`.
+#[derive(Debug, serde::Serialize)]
+pub struct PageBody<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl CursorKey {
+    /// Turns a table page into the API's page, signing the next start key for `scope`.
+    pub fn page<T, U>(
+        &self,
+        scope: &str,
+        page: crate::db::Page<T>,
+        view: impl FnMut(T) -> U,
+    ) -> PageBody<U> {
+        PageBody {
+            items: page.items.into_iter().map(view).collect(),
+            next_cursor: page.next.as_ref().map(|key| self.encode(scope, key)),
+        }
+    }
+
+    /// The start key a client's `cursor` names, if it sent one.
+    pub fn start(&self, scope: &str, cursor: Option<&str>) -> Result<Option<Item>, ApiError> {
+        cursor.map(|c| self.decode(scope, c)).transpose()
+    }
+}

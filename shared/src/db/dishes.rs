@@ -1,0 +1,329 @@
+//! Dishes, their name claims, and the two listings: the public menu for a date and the back office's
+//! list of everything.
+
+use super::{
+    Db, DbError, Item, attr, from_item, key,
+    listing::{Listing, Page},
+    s,
+};
+use crate::domain::{Currency, Date, Description, DishId, DishName, DishType, Price, Tag};
+use aws_sdk_dynamodb::{
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{AttributeValue, Delete, Put, TransactWriteItem},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+const ENTITY: &str = "dish";
+const NAME_ENTITY: &str = "dish_name";
+const MENU: &str = "MENU";
+const ALL_DISHES: &str = "DISHES";
+/// The menu index's sort key for dishes with no last day.
+const OPEN_ENDED: &str = "9999-12-31";
+
+fn dish_key(id: &DishId) -> Item {
+    key(format!("DISH#{id}"), "DISH")
+}
+
+fn name_key(folded: &str) -> Item {
+    key(format!("DISHNAME#{folded}"), "DISHNAME")
+}
+
+/// A dish, as stored and as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dish {
+    pub id: DishId,
+    pub name: DishName,
+    pub description: Description,
+    pub price: Price,
+    pub currency: Currency,
+    pub dish_type: DishType,
+    pub tags: Vec<Tag>,
+    pub available_from: Date,
+    pub available_until: Option<Date>,
+    pub active: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Dish {
+    /// Whether a customer can order it for delivery on `date`.
+    pub fn orderable_on(&self, date: Date) -> bool {
+        self.active
+            && self.available_from <= date
+            && self.available_until.is_none_or(|until| date <= until)
+    }
+
+    fn to_item(&self, version: u64) -> Result<Item, DbError> {
+        let mut keys = vec![
+            (attr::PK, format!("DISH#{}", self.id)),
+            (attr::SK, "DISH".to_string()),
+            (attr::GSI2PK, ALL_DISHES.to_string()),
+            (attr::GSI2SK, self.id.to_string()),
+            ("name_search", self.name.folded()),
+        ];
+        // Only active dishes are in the menu index, so the menu never reads an inactive one.
+        if self.active {
+            let until = self
+                .available_until
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| OPEN_ENDED.into());
+            keys.push((attr::GSI1PK, MENU.to_string()));
+            keys.push((attr::GSI1SK, format!("{until}#{}", self.id)));
+        }
+        let mut item = super::to_item(self, ENTITY, keys)?;
+        item.insert("version".into(), super::n(version));
+        Ok(item)
+    }
+}
+
+/// A dish as read, with the version that guards its next write.
+#[derive(Debug, Clone)]
+pub struct StoredDish {
+    pub dish: Dish,
+    pub version: u64,
+}
+
+fn stored(item: Item) -> Result<StoredDish, DbError> {
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(StoredDish {
+        dish: from_item(item)?,
+        version,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DishWriteError {
+    #[error("a dish with this name already exists")]
+    NameTaken,
+    #[error("the dish changed while this request was being handled")]
+    Changed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The public menu's filters.
+#[derive(Debug, Clone, Default)]
+pub struct MenuFilter {
+    pub dish_type: Option<DishType>,
+    pub tag: Option<Tag>,
+    /// Lower-cased text the name must contain.
+    pub name_contains: Option<String>,
+}
+
+fn build<T, E: std::error::Error + Send + Sync + 'static>(
+    result: Result<T, E>,
+) -> Result<T, DbError> {
+    result.map_err(|e| DbError::Other(Box::new(e)))
+}
+
+impl Db {
+    /// Writes a new dish and claims its name in one transaction: two concurrent creates of one name
+    /// make one dish.
+    pub async fn create_dish(&self, dish: &Dish) -> Result<(), DishWriteError> {
+        let claim = self.name_claim(dish)?;
+        let put = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(dish.to_item(1)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .build(),
+        )?;
+        self.write_dish(
+            vec![claim, TransactWriteItem::builder().put(put).build()],
+            1,
+        )
+        .await
+    }
+
+    /// Replaces a dish read at `version`; fails with `Changed` if someone wrote it since. A new name
+    /// moves the name claim in the same transaction.
+    pub async fn replace_dish(&self, old: &StoredDish, new: &Dish) -> Result<(), DishWriteError> {
+        let mut writes = Vec::new();
+        let renamed = old.dish.name.folded() != new.name.folded();
+        if renamed {
+            writes.push(self.name_claim(new)?);
+            let release = build(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(name_key(&old.dish.name.folded())))
+                    .condition_expression("dish_id = :id")
+                    .expression_attribute_values(":id", s(new.id.as_str()))
+                    .build(),
+            )?;
+            writes.push(TransactWriteItem::builder().delete(release).build());
+        }
+        let put = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(new.to_item(old.version + 1)?))
+                .condition_expression("version = :version")
+                .expression_attribute_values(":version", super::n(old.version))
+                .build(),
+        )?;
+        let dish_index = writes.len();
+        writes.push(TransactWriteItem::builder().put(put).build());
+        self.write_dish(writes, dish_index).await
+    }
+
+    fn name_claim(&self, dish: &Dish) -> Result<TransactWriteItem, DbError> {
+        let mut claim = name_key(&dish.name.folded());
+        claim.insert(attr::ENTITY.into(), s(NAME_ENTITY));
+        claim.insert("dish_id".into(), s(dish.id.as_str()));
+        let put = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(claim))
+                .condition_expression("attribute_not_exists(pk)")
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Runs a dish transaction whose dish is at `dish_index`; anything before it starts with a name
+    /// claim.
+    async fn write_dish(
+        &self,
+        writes: Vec<TransactWriteItem>,
+        dish_index: usize,
+    ) -> Result<(), DishWriteError> {
+        let claims_name = dish_index > 0;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        let Err(err) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+        {
+            let failed = |i: usize| {
+                cancelled
+                    .cancellation_reasons()
+                    .get(i)
+                    .and_then(|r| r.code())
+                    == Some("ConditionalCheckFailed")
+            };
+            if claims_name && failed(0) {
+                return Err(DishWriteError::NameTaken);
+            }
+            if failed(dish_index) {
+                return Err(DishWriteError::Changed);
+            }
+        }
+        Err(DishWriteError::Db(err.into()))
+    }
+
+    pub async fn get_dish(&self, id: &DishId) -> Result<Option<StoredDish>, DbError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(dish_key(id)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(stored).transpose()
+    }
+
+    /// Several dishes in one round trip (for carts and orders); unknown ids are simply absent.
+    pub async fn get_dishes(&self, ids: &[DishId]) -> Result<Vec<Dish>, DbError> {
+        let mut unique: Vec<&DishId> = ids.iter().collect();
+        unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        unique.dedup();
+        let mut dishes = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(100) {
+            let items = self
+                .batch_get(chunk.iter().map(|id| dish_key(id)).collect())
+                .await?;
+            for item in items {
+                dishes.push(stored(item)?.dish);
+            }
+        }
+        Ok(dishes)
+    }
+
+    /// Active dishes orderable on `date`, served by the menu index: the key condition keeps only
+    /// dishes whose last day is `date` or later; the filter drops those that start after `date`
+    /// and applies the optional type, tag and name filters.
+    pub async fn menu(
+        &self,
+        date: Date,
+        filter: &MenuFilter,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Dish>, DbError> {
+        let mut listing = Listing::new(
+            Some("gsi1"),
+            &["pk", "sk", "gsi1pk", "gsi1sk"],
+            "gsi1pk = :menu AND gsi1sk >= :date",
+        )
+        .value(":menu", s(MENU))
+        .value(":date", s(date.to_string()))
+        .name("#from", "available_from")
+        .filter("#from <= :date");
+        if let Some(dish_type) = filter.dish_type {
+            listing = listing
+                .name("#type", "dish_type")
+                .value(":type", s(dish_type.as_str()))
+                .filter("#type = :type");
+        }
+        if let Some(tag) = &filter.tag {
+            listing = listing
+                .name("#tags", "tags")
+                .value(":tag", s(tag.as_str()))
+                .filter("contains(#tags, :tag)");
+        }
+        if let Some(text) = &filter.name_contains {
+            listing = listing
+                .name("#name", "name_search")
+                .value(":q", s(text))
+                .filter("contains(#name, :q)");
+        }
+        self.list(listing, limit, start).await
+    }
+
+    /// Every dish, active or not, newest first (the back office's list).
+    pub async fn all_dishes(
+        &self,
+        active: Option<bool>,
+        name_contains: Option<&str>,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<StoredDish>, DbError> {
+        let mut listing = Listing::new(
+            Some("gsi2"),
+            &["pk", "sk", "gsi2pk", "gsi2sk"],
+            "gsi2pk = :all",
+        )
+        .value(":all", s(ALL_DISHES));
+        if let Some(active) = active {
+            listing = listing
+                .name("#active", "active")
+                .value(":active", AttributeValue::Bool(active))
+                .filter("#active = :active");
+        }
+        if let Some(text) = name_contains {
+            listing = listing
+                .name("#name", "name_search")
+                .value(":q", s(text))
+                .filter("contains(#name, :q)");
+        }
+        let page: Page<Item> = self.list_raw(listing, limit, start).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(stored)
+                .collect::<Result<_, _>>()?,
+            next: page.next,
+        })
+    }
+}

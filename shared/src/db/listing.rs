@@ -1,0 +1,158 @@
+//! Paginated queries: fill a page from a key condition plus filters, and say where the next page
+//! starts, so that following the cursors visits every matching item exactly once.
+
+use super::{Db, DbError, Item, from_item};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+/// Query round trips one page may take when filters drop many items; after that the page is cut
+/// short and the cursor continues from where the reading stopped.
+const MAX_ROUND_TRIPS: usize = 8;
+
+/// One page of items and the start key of the next, if there may be one.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Item>,
+}
+
+/// A query on the table or one of its indexes.
+pub(crate) struct Listing {
+    pub index: Option<&'static str>,
+    /// The key attributes a start key needs: the table's and, for an index, the index's.
+    pub key_attributes: &'static [&'static str],
+    pub key_condition: String,
+    pub filter: Vec<String>,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+    pub newest_first: bool,
+}
+
+impl Listing {
+    pub fn new(
+        index: Option<&'static str>,
+        key_attributes: &'static [&'static str],
+        key_condition: &str,
+    ) -> Self {
+        Self {
+            index,
+            key_attributes,
+            key_condition: key_condition.to_string(),
+            filter: Vec::new(),
+            names: HashMap::new(),
+            values: HashMap::new(),
+            newest_first: true,
+        }
+    }
+
+    pub fn value(mut self, name: &str, value: AttributeValue) -> Self {
+        self.values.insert(name.to_string(), value);
+        self
+    }
+
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names
+            .insert(placeholder.to_string(), attribute.to_string());
+        self
+    }
+
+    pub fn filter(mut self, condition: impl Into<String>) -> Self {
+        self.filter.push(condition.into());
+        self
+    }
+}
+
+impl Db {
+    /// Reads up to `limit` matching items after `start`.
+    pub(crate) async fn list<T: DeserializeOwned>(
+        &self,
+        listing: Listing,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<T>, DbError> {
+        let page = self.list_raw(listing, limit, start).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<T>, _>>()?;
+        Ok(Page {
+            items,
+            next: page.next,
+        })
+    }
+
+    /// [`Db::list`], returning the items as stored.
+    pub(crate) async fn list_raw(
+        &self,
+        listing: Listing,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Item>, DbError> {
+        let filter = (!listing.filter.is_empty()).then(|| listing.filter.join(" AND "));
+        let mut found: Vec<Item> = Vec::new();
+        let mut start = start;
+        let (mut round_trips, mut read_units) = (0, 0.0);
+        for round in 0..MAX_ROUND_TRIPS {
+            // One more than the page, to know whether another page follows; wider reads once filters
+            // have shown they drop items.
+            let wanted = limit + 1 - found.len();
+            let read = if round == 0 { wanted } else { wanted.max(100) };
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(listing.index.map(String::from))
+                .key_condition_expression(&listing.key_condition)
+                .set_filter_expression(filter.clone())
+                .set_expression_attribute_names(
+                    (!listing.names.is_empty()).then(|| listing.names.clone()),
+                )
+                .set_expression_attribute_values(Some(listing.values.clone()))
+                .scan_index_forward(!listing.newest_first)
+                .limit(read as i32)
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            round_trips += 1;
+            read_units += output
+                .consumed_capacity
+                .as_ref()
+                .and_then(|c| c.capacity_units)
+                .unwrap_or(0.0);
+            found.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if found.len() > limit || start.is_none() {
+                break;
+            }
+        }
+        tracing::debug!(
+            index = listing.index,
+            round_trips,
+            read_units,
+            items = found.len().min(limit),
+            "listed"
+        );
+        let next = if found.len() > limit {
+            found.truncate(limit);
+            found
+                .last()
+                .map(|item| start_key(item, listing.key_attributes))
+        } else {
+            start
+        };
+        Ok(Page { items: found, next })
+    }
+}
+
+fn start_key(item: &Item, attributes: &[&str]) -> Item {
+    attributes
+        .iter()
+        .filter_map(|name| {
+            item.get(*name)
+                .map(|value| (name.to_string(), value.clone()))
+        })
+        .collect()
+}

@@ -1,0 +1,413 @@
+//! The simulator's shared state: settings, the in-memory transactions, and the operations the
+//! routes perform on them.
+//!
+//! The control operations ([`SimState::succeed`], [`SimState::fail`], [`SimState::resend_webhook`])
+//! are public so a Rust test holding the state can drive a payment without going through HTTP;
+//! the `/_sim/...` routes are thin wrappers around them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::config::SimConfig;
+use crate::error::SimError;
+use crate::transaction::{
+    CardAuthorization, Customer, Delivery, Transaction, TransactionStatus, TransactionView,
+    timestamp,
+};
+use crate::webhook;
+
+/// Cheap to clone; every clone sees the same transactions.
+#[derive(Clone)]
+pub struct SimState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    secret_key: String,
+    public_url: String,
+    webhook_url: RwLock<String>,
+    delay_ms: AtomicU64,
+    retry_interval: Duration,
+    retry_attempts: u32,
+    http: reqwest::Client,
+    store: Mutex<Store>,
+}
+
+#[derive(Default)]
+struct Store {
+    transactions: HashMap<String, Transaction>,
+    /// access code → reference
+    access_codes: HashMap<String, String>,
+    /// lower-cased email → customer; Paystack keeps one customer per email.
+    customers: HashMap<String, Customer>,
+    last_transaction_id: u64,
+    last_customer_id: u64,
+}
+
+// Paystack warns that transaction ids exceed 32 bits; starting above u32::MAX makes a client
+// that stores them in 32 bits fail here rather than in production.
+const FIRST_TRANSACTION_ID: u64 = 5_000_000_000;
+const FIRST_CUSTOMER_ID: u64 = 180_000_000;
+
+/// A validated `POST /transaction/initialize` request.
+#[derive(Debug, Clone)]
+pub(crate) struct NewTransaction {
+    pub email: String,
+    pub amount: u64,
+    pub currency: String,
+    pub reference: Option<String>,
+    pub callback_url: Option<String>,
+    pub metadata: Value,
+}
+
+/// What `POST /transaction/initialize` answers with.
+#[derive(Debug, Clone)]
+pub(crate) struct Initialized {
+    pub reference: String,
+    pub access_code: String,
+    pub authorization_url: String,
+}
+
+/// The reference is taken already.
+#[derive(Debug)]
+pub(crate) struct DuplicateReference;
+
+/// Optional body of `POST /_sim/transactions/{reference}/succeed`: pay a different amount or in a
+/// different currency than was initialized, so the webhook (and verify) disagree with the order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SucceedOverrides {
+    pub amount: Option<u64>,
+    pub currency: Option<String>,
+}
+
+/// Runtime-adjustable settings, read and written by `/_sim/config`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+}
+
+impl SimState {
+    /// `public_url` is the base of `authorization_url` (the address a browser uses).
+    pub fn new(config: &SimConfig, public_url: impl Into<String>) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(config.webhook_timeout())
+            // Paystack counts anything but a 200 as a failed delivery; following a redirect
+            // would hide a misconfigured webhook URL.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                secret_key: config.secret_key.clone(),
+                public_url: public_url.into().trim_end_matches('/').to_owned(),
+                webhook_url: RwLock::new(config.webhook_url.clone()),
+                delay_ms: AtomicU64::new(config.delay_ms),
+                retry_interval: config.retry_interval(),
+                retry_attempts: config.retry_attempts,
+                http,
+                store: Mutex::new(Store::default()),
+            }),
+        })
+    }
+
+    pub(crate) fn secret_key(&self) -> &str {
+        &self.inner.secret_key
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(crate) fn retry_interval(&self) -> Duration {
+        self.inner.retry_interval
+    }
+
+    pub(crate) fn retry_attempts(&self) -> u32 {
+        self.inner.retry_attempts
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    pub fn webhook_url(&self) -> String {
+        self.inner
+            .webhook_url
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Points later deliveries elsewhere — for a test that starts its receiver after the simulator.
+    pub fn set_webhook_url(&self, url: impl Into<String>) {
+        *self
+            .inner
+            .webhook_url
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = url.into();
+    }
+
+    /// The artificial latency of Paystack API calls.
+    pub fn delay(&self) -> Duration {
+        Duration::from_millis(self.inner.delay_ms.load(Ordering::Relaxed))
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.inner.delay_ms.store(millis, Ordering::Relaxed);
+    }
+
+    pub fn runtime_config(&self) -> RuntimeConfig {
+        RuntimeConfig {
+            delay_ms: Some(self.inner.delay_ms.load(Ordering::Relaxed)),
+            webhook_url: Some(self.webhook_url()),
+        }
+    }
+
+    pub fn apply(&self, change: RuntimeConfig) {
+        if let Some(delay_ms) = change.delay_ms {
+            self.set_delay(Duration::from_millis(delay_ms));
+        }
+        if let Some(url) = change.webhook_url {
+            self.set_webhook_url(url);
+        }
+    }
+
+    /// Every transaction, oldest first.
+    pub fn transactions(&self) -> Vec<TransactionView> {
+        let store = self.store();
+        let mut all: Vec<_> = store
+            .transactions
+            .values()
+            .map(|t| t.view(self.public_url()))
+            .collect();
+        all.sort_by_key(|t| t.id);
+        all
+    }
+
+    pub fn transaction(&self, reference: &str) -> Option<TransactionView> {
+        self.store()
+            .transactions
+            .get(reference)
+            .map(|t| t.view(self.public_url()))
+    }
+
+    pub(crate) fn transaction_by_access_code(&self, access_code: &str) -> Option<TransactionView> {
+        let store = self.store();
+        let reference = store.access_codes.get(access_code)?;
+        store
+            .transactions
+            .get(reference)
+            .map(|t| t.view(self.public_url()))
+    }
+
+    /// Verify's `data`, serialized.
+    pub(crate) fn paystack_json(&self, reference: &str) -> Option<Value> {
+        let store = self.store();
+        let transaction = store.transactions.get(reference)?;
+        serde_json::to_value(transaction.to_paystack()).ok()
+    }
+
+    pub(crate) fn initialize(
+        &self,
+        new: NewTransaction,
+    ) -> Result<Initialized, DuplicateReference> {
+        let mut store = self.store();
+        let reference = match new.reference {
+            Some(reference) if store.transactions.contains_key(&reference) => {
+                return Err(DuplicateReference);
+            }
+            Some(reference) => reference,
+            None => unused(&store.transactions, 10),
+        };
+        let access_code = unused(&store.access_codes, 15);
+        let customer = store.customer(&new.email);
+        store.last_transaction_id = store.last_transaction_id.max(FIRST_TRANSACTION_ID) + 1;
+        let transaction = Transaction {
+            id: store.last_transaction_id,
+            reference: reference.clone(),
+            access_code: access_code.clone(),
+            customer,
+            requested_amount: new.amount,
+            amount: new.amount,
+            currency: new.currency,
+            callback_url: new.callback_url,
+            metadata: new.metadata,
+            status: TransactionStatus::Abandoned,
+            created_at: OffsetDateTime::now_utc(),
+            paid_at: None,
+            settled_at: None,
+            authorization: None,
+            last_event: None,
+            deliveries: Vec::new(),
+        };
+        let authorization_url = transaction.view(self.public_url()).authorization_url;
+        store
+            .access_codes
+            .insert(access_code.clone(), reference.clone());
+        store.transactions.insert(reference.clone(), transaction);
+        Ok(Initialized {
+            reference,
+            access_code,
+            authorization_url,
+        })
+    }
+
+    /// Marks the transaction paid, sends a signed `charge.success` webhook and returns the
+    /// status of the first delivery (`None`: the receiver could not be reached). A delivery that
+    /// does not get a 200 is retried in the background.
+    pub async fn succeed(
+        &self,
+        reference: &str,
+        overrides: SucceedOverrides,
+    ) -> Result<Option<u16>, SimError> {
+        if overrides.amount == Some(0) {
+            return Err(SimError::BadRequest("amount must be positive".to_owned()));
+        }
+        if overrides
+            .currency
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err(SimError::BadRequest(
+                "currency must not be empty".to_owned(),
+            ));
+        }
+        let body = {
+            let mut store = self.store();
+            let transaction = store
+                .transactions
+                .get_mut(reference)
+                .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
+            // A declined card may be retried on the same checkout, so only success is final.
+            if transaction.status == TransactionStatus::Success {
+                return Err(SimError::AlreadySucceeded(reference.to_owned()));
+            }
+            let now = OffsetDateTime::now_utc();
+            transaction.status = TransactionStatus::Success;
+            transaction.paid_at = Some(now);
+            transaction.settled_at = Some(now);
+            transaction.amount = overrides.amount.unwrap_or(transaction.requested_amount);
+            if let Some(currency) = overrides.currency {
+                transaction.currency = currency.trim().to_owned();
+            }
+            transaction.authorization = Some(CardAuthorization {
+                code: format!("AUTH_{}", random_code(10)),
+                signature: format!("SIG_{}", random_code(20)),
+            });
+            let body = webhook::charge_success_body(transaction);
+            transaction.last_event = Some(body.clone());
+            body
+        };
+        Ok(webhook::deliver(self.clone(), reference.to_owned(), body).await)
+    }
+
+    /// Marks the transaction declined. Sends nothing: Paystack has no webhook for failed charges.
+    pub fn fail(&self, reference: &str) -> Result<(), SimError> {
+        let mut store = self.store();
+        let transaction = store
+            .transactions
+            .get_mut(reference)
+            .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
+        if transaction.status == TransactionStatus::Success {
+            return Err(SimError::AlreadySucceeded(reference.to_owned()));
+        }
+        transaction.status = TransactionStatus::Failed;
+        transaction.paid_at = None;
+        transaction.settled_at = Some(OffsetDateTime::now_utc());
+        Ok(())
+    }
+
+    /// Sends the last webhook of this transaction again, byte for byte (same signature), with
+    /// the same retries as the first time. For duplicate-delivery tests.
+    pub async fn resend_webhook(&self, reference: &str) -> Result<Option<u16>, SimError> {
+        let body = {
+            let store = self.store();
+            let transaction = store
+                .transactions
+                .get(reference)
+                .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
+            transaction
+                .last_event
+                .clone()
+                .ok_or_else(|| SimError::NothingSent(reference.to_owned()))?
+        };
+        Ok(webhook::deliver(self.clone(), reference.to_owned(), body).await)
+    }
+
+    /// Notes one delivery attempt; returns its number.
+    pub(crate) fn record_delivery(
+        &self,
+        reference: &str,
+        status: Option<u16>,
+        error: Option<String>,
+    ) -> u32 {
+        let mut store = self.store();
+        let Some(transaction) = store.transactions.get_mut(reference) else {
+            return 0;
+        };
+        let attempt = u32::try_from(transaction.deliveries.len()).unwrap_or(u32::MAX) + 1;
+        transaction.deliveries.push(Delivery {
+            attempt,
+            status,
+            error,
+            at: timestamp(OffsetDateTime::now_utc()),
+        });
+        attempt
+    }
+
+    // The lock is never held across an await, and a panic while holding it leaves the maps
+    // consistent (each change is a single insert or field write), so a poisoned lock is usable.
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.inner
+            .store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Store {
+    fn customer(&mut self, email: &str) -> Customer {
+        let key = email.to_ascii_lowercase();
+        if let Some(customer) = self.customers.get(&key) {
+            return customer.clone();
+        }
+        self.last_customer_id = self.last_customer_id.max(FIRST_CUSTOMER_ID) + 1;
+        let customer = Customer {
+            id: self.last_customer_id,
+            code: format!("CUS_{}", random_code(15)),
+            email: email.to_owned(),
+        };
+        self.customers.insert(key, customer.clone());
+        customer
+    }
+}
+
+/// Lower-case letters and digits, the alphabet of Paystack's generated references and access codes.
+pub(crate) fn random_code(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+fn unused<V>(taken: &HashMap<String, V>, len: usize) -> String {
+    loop {
+        let code = random_code(len);
+        if !taken.contains_key(&code) {
+            return code;
+        }
+    }
+}

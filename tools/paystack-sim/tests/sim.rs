@@ -1,0 +1,919 @@
+//! Black-box tests: the simulator is started in-process on a free port and driven over HTTP,
+//! with a small webhook receiver of the test's own standing in for the Kitchen API.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use hmac::{Hmac, Mac};
+use paystack_sim::{SimConfig, SimHandle, spawn};
+use serde_json::{Value, json};
+use sha2::Sha512;
+
+const SECRET: &str = "sk_test_sim_suite";
+
+// ---- harness ---------------------------------------------------------------------------------
+
+struct Sim {
+    handle: SimHandle,
+    http: reqwest::Client,
+}
+
+async fn start_sim(webhook_url: &str) -> Sim {
+    start_sim_with(SimConfig {
+        webhook_url: webhook_url.to_owned(),
+        ..test_config()
+    })
+    .await
+}
+
+fn test_config() -> SimConfig {
+    SimConfig {
+        port: 0,
+        secret_key: SECRET.to_owned(),
+        // Nothing listens on port 9 of this machine: deliveries fail fast.
+        webhook_url: "http://127.0.0.1:9/unused".to_owned(),
+        retry_ms: 50,
+        retry_attempts: 5,
+        webhook_timeout_ms: 2_000,
+        ..SimConfig::default()
+    }
+}
+
+async fn start_sim_with(config: SimConfig) -> Sim {
+    let (addr, handle) = spawn(config).await;
+    assert_eq!(handle.addr(), addr);
+    Sim {
+        handle,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Sim {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.handle.base_url())
+    }
+
+    async fn initialize(&self, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.url("/transaction/initialize"))
+            .bearer_auth(SECRET)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    /// Initializes a valid transaction and returns its `data`.
+    async fn initialized(&self, body: Value) -> Value {
+        let (status, answer) = self.initialize(body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["data"].clone()
+    }
+
+    async fn verify(&self, reference: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url(&format!("/transaction/verify/{reference}")))
+            .bearer_auth(SECRET)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    async fn control(
+        &self,
+        reference: &str,
+        action: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .post(self.url(&format!("/_sim/transactions/{reference}/{action}")));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.unwrap()).await
+    }
+}
+
+async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+#[derive(Clone)]
+struct Hit {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Records every POST; answers with the scripted statuses in order, then 200.
+#[derive(Clone)]
+struct Receiver {
+    addr: SocketAddr,
+    hits: Arc<Mutex<Vec<Hit>>>,
+}
+
+#[derive(Clone)]
+struct ReceiverState {
+    hits: Arc<Mutex<Vec<Hit>>>,
+    script: Arc<Mutex<VecDeque<u16>>>,
+}
+
+impl Receiver {
+    async fn start(script: &[u16]) -> Self {
+        let state = ReceiverState {
+            hits: Arc::default(),
+            script: Arc::new(Mutex::new(script.iter().copied().collect())),
+        };
+        let hits = state.hits.clone();
+        let app = Router::new()
+            .route("/webhooks/paystack", post(receive))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { addr, hits }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/webhooks/paystack", self.addr)
+    }
+
+    fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+
+    async fn wait_for_hits(&self, count: usize) -> Vec<Hit> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let hits = self.hits();
+            if hits.len() >= count || Instant::now() > deadline {
+                return hits;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn receive(
+    State(state): State<ReceiverState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    state.hits.lock().unwrap().push(Hit { headers, body });
+    let next = state.script.lock().unwrap().pop_front().unwrap_or(200);
+    StatusCode::from_u16(next).unwrap()
+}
+
+/// Computed here from the hmac crate directly, not with the simulator's own `sign`.
+fn expected_signature(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha512>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn order(reference: &str) -> Value {
+    json!({
+        "email": "ada@example.com",
+        "amount": 150000,
+        "reference": reference,
+        "currency": "NGN",
+        "callback_url": "http://127.0.0.1:5173/orders/o1/paid",
+        "metadata": { "order_id": "o1", "user_id": "u1" },
+    })
+}
+
+// ---- initialize ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn initialize_answers_an_authorization_url_on_the_simulators_checkout() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let (status, body) = sim.initialize(order("ord-1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], true);
+    assert_eq!(body["message"], "Authorization URL created");
+    let access_code = body["data"]["access_code"].as_str().unwrap();
+    assert!(!access_code.is_empty());
+    assert_eq!(body["data"]["reference"], "ord-1");
+    assert_eq!(
+        body["data"]["authorization_url"],
+        sim.url(&format!("/checkout/{access_code}"))
+    );
+}
+
+#[tokio::test]
+async fn initialize_uses_the_public_url_when_one_is_configured() {
+    let sim = start_sim_with(SimConfig {
+        public_url: Some("http://pay.localhost:8080/".to_owned()),
+        ..test_config()
+    })
+    .await;
+    let data = sim.initialized(order("ord-pub")).await;
+    let url = data["authorization_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("http://pay.localhost:8080/checkout/"),
+        "{url}"
+    );
+}
+
+#[tokio::test]
+async fn initialize_requires_the_secret_key() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let url = sim.url("/transaction/initialize");
+
+    let missing = sim.http.post(&url).json(&order("k1")).send().await.unwrap();
+    assert_eq!(
+        read(missing).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"status": false, "message": "Invalid key"})
+        )
+    );
+
+    let wrong = sim
+        .http
+        .post(&url)
+        .bearer_auth("sk_test_wrong")
+        .json(&order("k2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read(wrong).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"status": false, "message": "Invalid key"})
+        )
+    );
+
+    let malformed = sim
+        .http
+        .post(&url)
+        .header("authorization", SECRET)
+        .json(&order("k3"))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(malformed).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body["message"],
+        "Format is Authorization Bearer [secret key]"
+    );
+
+    assert!(sim.handle.state().transactions().is_empty());
+}
+
+#[tokio::test]
+async fn initialize_rejects_a_missing_or_malformed_email() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+
+    let (status, body) = sim.initialize(json!({ "amount": 5000 })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({
+            "status": false,
+            "message": "Email Address is required",
+            "meta": { "nextStep": "Provide all required params" },
+            "type": "validation_error",
+            "code": "missing_params",
+        })
+    );
+
+    let (status, body) = sim.initialize(json!({ "email": "", "amount": 5000 })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Email is not allowed to be empty");
+
+    let (status, body) = sim
+        .initialize(json!({ "email": "not-an-email", "amount": 5000 }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["status"], false);
+    assert_eq!(body["type"], "validation_error");
+}
+
+#[tokio::test]
+async fn initialize_rejects_a_missing_zero_negative_or_non_numeric_amount() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let cases = [
+        (json!(null), "Amount is required"),
+        (json!(0), "You must specify a valid amount"),
+        (json!(-100), "Amount must be an integer"),
+        (json!("ten naira"), "Amount must be an integer"),
+    ];
+    for (amount, message) in cases {
+        let (status, body) = sim
+            .initialize(json!({ "email": "ada@example.com", "amount": amount }))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{amount}");
+        assert_eq!(body["message"], message, "{amount}");
+        assert_eq!(body["status"], false);
+    }
+}
+
+#[tokio::test]
+async fn initialize_rejects_a_fractional_amount() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    for amount in [json!(1500.5), json!("1500.50")] {
+        let (status, body) = sim
+            .initialize(json!({ "email": "ada@example.com", "amount": amount }))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{amount}");
+        assert_eq!(body["message"], "Amount must be an integer");
+    }
+}
+
+#[tokio::test]
+async fn initialize_accepts_a_digit_string_amount_defaults_to_ngn_and_generates_a_reference() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let data = sim
+        .initialized(json!({ "email": "ada@example.com", "amount": "20000" }))
+        .await;
+    let reference = data["reference"].as_str().unwrap();
+    assert!(
+        reference.len() >= 8 && reference.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{reference}"
+    );
+
+    let (_, verified) = sim.verify(reference).await;
+    assert_eq!(verified["data"]["amount"], 20000);
+    assert_eq!(verified["data"]["currency"], "NGN");
+}
+
+#[tokio::test]
+async fn initialize_rejects_a_duplicate_reference() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.initialized(order("ord-dup")).await;
+    let (status, body) = sim.initialize(order("ord-dup")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({
+            "status": false,
+            "message": "Duplicate Transaction Reference",
+            "meta": { "nextStep": "Try and create the Transaction or Charge with a new reference" },
+            "type": "validation_error",
+            "code": "duplicate_reference",
+        })
+    );
+    assert_eq!(sim.handle.state().transactions().len(), 1);
+}
+
+#[tokio::test]
+async fn initialize_rejects_bad_reference_characters_and_unsupported_currencies() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let (status, body) = sim
+        .initialize(json!({ "email": "ada@example.com", "amount": 5000, "reference": "ord_1/2" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["message"],
+        "Invalid character in transaction reference"
+    );
+
+    let (status, body) = sim
+        .initialize(json!({ "email": "ada@example.com", "amount": 5000, "currency": "EUR" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Currency not supported by merchant");
+
+    for currency in ["NGN", "GHS", "ZAR", "USD", "KES"] {
+        sim.initialized(
+            json!({ "email": "ada@example.com", "amount": 5000, "currency": currency }),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn initialize_accepts_a_form_body_with_stringified_metadata() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let response = sim
+        .http
+        .post(sim.url("/transaction/initialize"))
+        .bearer_auth(SECRET)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=ada%40example.com&amount=7500&reference=ord-form&metadata=%7B%22order_id%22%3A%22o9%22%7D")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (_, verified) = sim.verify("ord-form").await;
+    assert_eq!(verified["data"]["metadata"], json!({ "order_id": "o9" }));
+    assert_eq!(verified["data"]["amount"], 7500);
+}
+
+// ---- verify ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn verify_of_an_unknown_reference_is_404() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let (status, body) = sim.verify("nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["status"], false);
+    assert_eq!(body["message"], "Transaction reference not found");
+}
+
+#[tokio::test]
+async fn verify_requires_the_secret_key() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.initialized(order("ord-v")).await;
+    let response = sim
+        .http
+        .get(sim.url("/transaction/verify/ord-v"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(response).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn verify_reports_abandoned_before_payment() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.initialized(json!({ "email": "ada@example.com", "amount": 150000, "reference": "ord-ab" }))
+        .await;
+    let (status, body) = sim.verify("ord-ab").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], true);
+    assert_eq!(body["message"], "Verification successful");
+    let data = &body["data"];
+    assert_eq!(data["status"], "abandoned");
+    assert_eq!(data["reference"], "ord-ab");
+    assert_eq!(data["amount"], 150000);
+    assert_eq!(data["requested_amount"], 150000);
+    assert_eq!(data["currency"], "NGN");
+    assert_eq!(data["domain"], "test");
+    assert_eq!(data["paid_at"], Value::Null);
+    assert_eq!(
+        data["gateway_response"],
+        "The transaction was not completed"
+    );
+    // Paystack returns "" for absent metadata.
+    assert_eq!(data["metadata"], "");
+    assert_eq!(data["customer"]["email"], "ada@example.com");
+    // Ids beyond 32 bits, as Paystack warns.
+    assert!(data["id"].as_u64().unwrap() > u64::from(u32::MAX));
+}
+
+#[tokio::test]
+async fn verify_reports_success_after_payment() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.initialized(order("ord-ok")).await;
+    let (status, _) = sim.control("ord-ok", "succeed", None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = sim.verify("ord-ok").await;
+    assert_eq!(status, StatusCode::OK);
+    let data = &body["data"];
+    assert_eq!(data["status"], "success");
+    assert_eq!(data["channel"], "card");
+    assert_eq!(data["gateway_response"], "Successful");
+    assert!(data["paid_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(data["paid_at"], data["paidAt"]);
+    assert_eq!(
+        data["metadata"],
+        json!({ "order_id": "o1", "user_id": "u1" })
+    );
+    assert_eq!(data["authorization"]["reusable"], true);
+}
+
+#[tokio::test]
+async fn verify_reports_failed_after_a_decline() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.initialized(order("ord-no")).await;
+    let (status, body) = sim.control("ord-no", "fail", None).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "status": "failed" }))
+    );
+
+    let (status, body) = sim.verify("ord-no").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], true);
+    assert_eq!(body["data"]["status"], "failed");
+    assert_eq!(body["data"]["gateway_response"], "Declined");
+    assert_eq!(body["data"]["paid_at"], Value::Null);
+}
+
+// ---- checkout --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn checkout_page_shows_amount_email_reference_and_both_buttons() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let data = sim.initialized(order("ord-page")).await;
+    let response = sim
+        .http
+        .get(data["authorization_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("₦1,500.00"), "{html}");
+    assert!(html.contains("ada@example.com"));
+    assert!(html.contains("ord-page"));
+    assert!(html.contains(r#"id="pay""#) && html.contains(">Pay "));
+    assert!(html.contains(r#"id="fail""#) && html.contains(">Fail<"));
+    assert!(html.contains("/_sim/transactions/"));
+    assert!(
+        html.contains(
+            "http://127.0.0.1:5173/orders/o1/paid?trxref=ord-page&amp;reference=ord-page"
+        )
+    );
+    assert!(
+        !html.contains("<link") && !html.contains("src=\"http"),
+        "no external assets"
+    );
+}
+
+#[tokio::test]
+async fn checkout_of_an_unknown_access_code_is_404() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let response = sim
+        .http
+        .get(sim.url("/checkout/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+}
+
+// ---- webhooks --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn succeed_delivers_a_correctly_signed_charge_success_webhook() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-hook")).await;
+
+    let (status, body) = sim.control("ord-hook", "succeed", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["webhook_status"], 200);
+
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 1);
+    let hit = &hits[0];
+    assert_eq!(hit.headers["content-type"], "application/json");
+    let signature = hit.headers["x-paystack-signature"].to_str().unwrap();
+    assert_eq!(signature, expected_signature(&hit.body));
+    assert!(
+        signature
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    );
+    assert_eq!(signature.len(), 128);
+
+    let event: Value = serde_json::from_slice(&hit.body).unwrap();
+    assert_eq!(event["event"], "charge.success");
+    let data = &event["data"];
+    assert_eq!(data["reference"], "ord-hook");
+    assert_eq!(data["status"], "success");
+    assert_eq!(data["amount"], 150000);
+    assert_eq!(data["currency"], "NGN");
+    assert_eq!(data["channel"], "card");
+    assert_eq!(data["gateway_response"], "Successful");
+    assert_eq!(data["customer"]["email"], "ada@example.com");
+    assert_eq!(data["metadata"]["order_id"], "o1");
+    assert!(data["id"].as_u64().is_some());
+    assert!(data["paid_at"].is_string());
+
+    // Verify and the webhook describe the same transaction.
+    let (_, verified) = sim.verify("ord-hook").await;
+    assert_eq!(verified["data"]["id"], data["id"]);
+    assert_eq!(verified["data"]["paid_at"], data["paid_at"]);
+
+    // Nothing more arrives: a 200 ends the delivery.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.hits().len(), 1);
+}
+
+#[tokio::test]
+async fn a_webhook_answered_with_500_is_retried_until_it_gets_200() {
+    let receiver = Receiver::start(&[500, 503]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-retry")).await;
+
+    let (status, body) = sim.control("ord-retry", "succeed", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["webhook_status"], 500,
+        "the first attempt's status is reported"
+    );
+
+    let hits = receiver.wait_for_hits(3).await;
+    assert_eq!(hits.len(), 3);
+    for hit in &hits {
+        assert_eq!(hit.body, hits[0].body, "retries carry the same bytes");
+        assert_eq!(
+            hit.headers["x-paystack-signature"].to_str().unwrap(),
+            expected_signature(&hit.body)
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.hits().len(), 3, "no retry after the 200");
+
+    let deliveries = sim
+        .handle
+        .state()
+        .transaction("ord-retry")
+        .unwrap()
+        .deliveries;
+    let statuses: Vec<_> = deliveries.iter().map(|d| d.status).collect();
+    assert_eq!(statuses, [Some(500), Some(503), Some(200)]);
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_configured_number_of_attempts() {
+    let receiver = Receiver::start(&[500; 10]).await;
+    let sim = start_sim_with(SimConfig {
+        webhook_url: receiver.url(),
+        retry_attempts: 2,
+        ..test_config()
+    })
+    .await;
+    sim.initialized(order("ord-give-up")).await;
+    sim.control("ord-give-up", "succeed", None).await;
+    receiver.wait_for_hits(3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.hits().len(), 3, "one delivery and two retries");
+}
+
+#[tokio::test]
+async fn an_unreachable_webhook_reports_null() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.initialized(order("ord-down")).await;
+    let (status, body) = sim.control("ord-down", "succeed", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["webhook_status"], Value::Null);
+    assert_eq!(sim.verify("ord-down").await.1["data"]["status"], "success");
+}
+
+#[tokio::test]
+async fn succeed_can_pay_a_different_amount_or_currency() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-mismatch")).await;
+
+    let (status, _) = sim
+        .control(
+            "ord-mismatch",
+            "succeed",
+            Some(json!({ "amount": 100, "currency": "USD" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let event: Value = serde_json::from_slice(&receiver.hits()[0].body).unwrap();
+    assert_eq!(event["data"]["amount"], 100);
+    assert_eq!(event["data"]["currency"], "USD");
+    assert_eq!(event["data"]["requested_amount"], 150000);
+    let (_, verified) = sim.verify("ord-mismatch").await;
+    assert_eq!(verified["data"]["amount"], 100);
+    assert_eq!(verified["data"]["currency"], "USD");
+}
+
+#[tokio::test]
+async fn succeeding_twice_is_a_conflict_and_an_unknown_reference_is_404() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-twice")).await;
+    assert_eq!(
+        sim.control("ord-twice", "succeed", None).await.0,
+        StatusCode::OK
+    );
+
+    let (status, body) = sim.control("ord-twice", "succeed", None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"].is_string());
+    assert_eq!(
+        sim.control("ord-twice", "fail", None).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(receiver.hits().len(), 1);
+
+    assert_eq!(
+        sim.control("ghost", "succeed", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sim.control("ghost", "fail", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sim.control("ghost", "webhook", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_declined_payment_can_still_succeed_on_a_retry() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-second-try")).await;
+    sim.control("ord-second-try", "fail", None).await;
+    let (status, body) = sim.control("ord-second-try", "succeed", None).await;
+    assert_eq!(
+        (status, body["webhook_status"].clone()),
+        (StatusCode::OK, json!(200))
+    );
+    assert_eq!(
+        sim.verify("ord-second-try").await.1["data"]["status"],
+        "success"
+    );
+}
+
+#[tokio::test]
+async fn the_last_webhook_can_be_sent_again_byte_for_byte() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-again")).await;
+
+    let (status, _) = sim.control("ord-again", "webhook", None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "nothing sent yet");
+
+    sim.control("ord-again", "succeed", None).await;
+    let (status, body) = sim.control("ord-again", "webhook", None).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "webhook_status": 200 }))
+    );
+
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[0].body, hits[1].body);
+    assert_eq!(
+        hits[0].headers["x-paystack-signature"],
+        hits[1].headers["x-paystack-signature"]
+    );
+}
+
+#[tokio::test]
+async fn fail_sends_no_webhook() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-quiet")).await;
+    let (status, body) = sim.control("ord-quiet", "fail", None).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "status": "failed" }))
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.hits().is_empty());
+    assert!(
+        sim.handle
+            .state()
+            .transaction("ord-quiet")
+            .unwrap()
+            .deliveries
+            .is_empty()
+    );
+}
+
+// ---- simulator controls ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn delay_set_at_runtime_slows_api_calls_but_not_the_controls() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.initialized(order("ord-slow")).await;
+
+    let response = sim
+        .http
+        .post(sim.url("/_sim/config"))
+        .json(&json!({ "delay_ms": 400 }))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["delay_ms"], 400);
+
+    let started = Instant::now();
+    assert_eq!(sim.verify("ord-slow").await.0, StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_millis(400));
+
+    // A client with a shorter timeout gives up, which is what the delay is for.
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let timed_out = impatient
+        .get(sim.url("/transaction/verify/ord-slow"))
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(timed_out.is_timeout());
+
+    let started = Instant::now();
+    let response = sim.http.get(sim.url("/health")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(started.elapsed() < Duration::from_millis(400));
+}
+
+#[tokio::test]
+async fn the_delay_can_be_set_at_start() {
+    let sim = start_sim_with(SimConfig {
+        delay_ms: 250,
+        ..test_config()
+    })
+    .await;
+    let started = Instant::now();
+    sim.initialized(order("ord-start-slow")).await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+}
+
+#[tokio::test]
+async fn the_webhook_url_can_be_changed_at_runtime() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let response = sim
+        .http
+        .post(sim.url("/_sim/config"))
+        .json(&json!({ "webhook_url": receiver.url() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(response).await.1["webhook_url"], json!(receiver.url()));
+    sim.initialized(order("ord-moved")).await;
+    assert_eq!(
+        sim.control("ord-moved", "succeed", None).await.1["webhook_status"],
+        200
+    );
+    assert_eq!(receiver.hits().len(), 1);
+}
+
+#[tokio::test]
+async fn transactions_are_listed_for_debugging() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.initialized(order("ord-a")).await;
+    sim.initialized(order("ord-b")).await;
+    sim.control("ord-b", "fail", None).await;
+    let response = sim
+        .http
+        .get(sim.url("/_sim/transactions"))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = body.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["reference"], "ord-a");
+    assert_eq!(listed[0]["status"], "abandoned");
+    assert_eq!(listed[1]["reference"], "ord-b");
+    assert_eq!(listed[1]["status"], "failed");
+}
+
+#[tokio::test]
+async fn health_answers_200_and_the_server_shuts_down_cleanly() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    let response = sim.http.get(sim.url("/health")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let url = sim.url("/health");
+    sim.handle.shutdown().await.unwrap();
+    assert!(reqwest::Client::new().get(url).send().await.is_err());
+}
+
+#[tokio::test]
+async fn a_test_can_pay_through_the_state_without_http() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-direct")).await;
+    let status = sim
+        .handle
+        .state()
+        .succeed("ord-direct", paystack_sim::SucceedOverrides::default())
+        .await
+        .unwrap();
+    assert_eq!(status, Some(200));
+    assert_eq!(
+        sim.handle.state().transaction("ord-direct").unwrap().status,
+        paystack_sim::TransactionStatus::Success
+    );
+}
