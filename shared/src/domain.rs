@@ -691,3 +691,85 @@ impl TryFrom<String> for SearchText {
         Self::parse(&value)
     }
 }
+
+id_newtype!(OrderId);
+id_newtype!(CartLineId);
+
+/// Where an order is in its life. The allowed moves are [`OrderStatus::can_move_to`]'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Preparing,
+    OutForDelivery,
+    Delivered,
+    Cancelled,
+}
+
+/// Who moved an order along.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Customer,
+    Admin,
+    /// A confirmed payment, or the sweep that cancels unpaid orders.
+    System,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Preparing => "preparing",
+            OrderStatus::OutForDelivery => "out_for_delivery",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The order's life: pending_payment → paid → preparing → out_for_delivery → delivered;
+    /// anyone may cancel an unpaid order, and only staff a paid or preparing one (a refund is then
+    /// due). Payment is not a move anyone makes by hand: only a confirmed charge sets `paid`.
+    pub fn can_move_to(self, next: OrderStatus, actor: Actor) -> bool {
+        use OrderStatus::*;
+        match (self, next) {
+            (PendingPayment, Paid) => actor == Actor::System,
+            (Paid, Preparing) | (Preparing, OutForDelivery) | (OutForDelivery, Delivered) => actor == Actor::Admin,
+            (PendingPayment, Cancelled) => true,
+            (Paid | Preparing, Cancelled) => actor == Actor::Admin,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod order_status_tests {
+    use super::{Actor::*, OrderStatus::*};
+
+    #[test]
+    fn orders_move_only_along_their_life() {
+        assert!(PendingPayment.can_move_to(Paid, System));
+        assert!(!PendingPayment.can_move_to(Paid, Admin));
+        assert!(Paid.can_move_to(Preparing, Admin));
+        assert!(Preparing.can_move_to(OutForDelivery, Admin));
+        assert!(OutForDelivery.can_move_to(Delivered, Admin));
+        assert!(!Paid.can_move_to(Delivered, Admin), "no skipping");
+        assert!(!Delivered.can_move_to(Preparing, Admin), "no going back");
+        assert!(!Preparing.can_move_to(Paid, System), "a late payment never moves an order back");
+        assert!(!Cancelled.can_move_to(Paid, System));
+        assert!(!Paid.can_move_to(Paid, System));
+    }
+
+    #[test]
+    fn cancelling_depends_on_who_and_when() {
+        assert!(PendingPayment.can_move_to(Cancelled, Customer));
+        assert!(PendingPayment.can_move_to(Cancelled, System));
+        assert!(!Paid.can_move_to(Cancelled, Customer));
+        assert!(Paid.can_move_to(Cancelled, Admin));
+        assert!(Preparing.can_move_to(Cancelled, Admin));
+        assert!(!OutForDelivery.can_move_to(Cancelled, Admin));
+        assert!(!Delivered.can_move_to(Cancelled, Admin));
+    }
+}

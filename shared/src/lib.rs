@@ -16,6 +16,7 @@
 //! | [`password`] | Argon2id hashing |
 //! | [`google`] | Google ID token verification against Google's JWKS |
 //! | [`db`] | the single table: every key and access pattern |
+//! | [`events`] | order events published to the SNS topic |
 //! | [`accounts`] | account operations more than one binary needs (register, ensure an admin) |
 //! | [`telemetry`] | JSON logs for Lambda |
 
@@ -25,6 +26,7 @@ pub mod cursor;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod google;
 pub mod http;

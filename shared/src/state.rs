@@ -5,6 +5,7 @@ use crate::{
     cursor::CursorKey,
     db::Db,
     error::BoxError,
+    events::Publisher,
     google::GoogleVerifier,
     token::TokenKeys,
 };
@@ -19,6 +20,7 @@ pub struct Inner {
     pub config: Config,
     pub db: Db,
     pub sns: aws_sdk_sns::Client,
+    pub events: Publisher,
     pub http: reqwest::Client,
     pub tokens: TokenKeys,
     pub cursors: CursorKey,
@@ -75,6 +77,7 @@ impl AppState {
                 config.table_name.clone(),
             ),
             sns: aws_sdk_sns::Client::new(sdk),
+            events: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone()),
             tokens: TokenKeys::new(jwt_secret.as_bytes(), config.access_token_ttl),
             cursors: CursorKey::derive(jwt_secret.as_bytes()),
             google: GoogleVerifier::new(

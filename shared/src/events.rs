@@ -1,0 +1,139 @@
+//! Order events on the SNS topic: what happened to an order, for the notifier (and anyone else who
+//! subscribes). Publishing happens after the change has committed and never fails the request: a
+//! lost SMS is a nuisance, an order undone because SMS was down would be a bug.
+
+use crate::domain::{Currency, Date, OrderId, OrderStatus, PhoneNumber, UserId};
+use aws_sdk_sns::types::MessageAttributeValue;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The SNS message attribute that carries the event type, for subscription filter policies.
+pub const EVENT_TYPE_ATTRIBUTE: &str = "event_type";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderEventKind {
+    #[serde(rename = "order.placed")]
+    Placed,
+    #[serde(rename = "order.paid")]
+    Paid,
+    #[serde(rename = "order.status_changed")]
+    StatusChanged,
+    #[serde(rename = "order.cancelled")]
+    Cancelled,
+}
+
+impl OrderEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderEventKind::Placed => "order.placed",
+            OrderEventKind::Paid => "order.paid",
+            OrderEventKind::StatusChanged => "order.status_changed",
+            OrderEventKind::Cancelled => "order.cancelled",
+        }
+    }
+}
+
+/// One event: enough for an SMS without reading the table again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    #[serde(rename = "type")]
+    pub kind: OrderEventKind,
+    pub order_id: OrderId,
+    pub user_id: UserId,
+    /// The order's status after the change.
+    pub status: OrderStatus,
+    pub total: i64,
+    pub currency: Currency,
+    pub delivery_date: Date,
+    /// The customer's phone when the event happened; none means no SMS.
+    #[serde(default)]
+    pub phone: Option<PhoneNumber>,
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+}
+
+/// Publishes order events to the topic; built once per cold start.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    sns: aws_sdk_sns::Client,
+    topic_arn: Option<String>,
+}
+
+impl Publisher {
+    pub fn new(sns: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
+        Self { sns, topic_arn }
+    }
+
+    /// Publishes `event`; a failure is logged at error level and otherwise ignored. Returns whether
+    /// it was published, for tests and metrics.
+    pub async fn publish(&self, event: &OrderEvent) -> bool {
+        let Some(topic) = &self.topic_arn else {
+            tracing::warn!(event_type = event.kind.as_str(), order_id = %event.order_id, "no TOPIC_ARN; event not published");
+            return false;
+        };
+        let message = match serde_json::to_string(event) {
+            Ok(message) => message,
+            Err(err) => {
+                tracing::error!(error = %err, "order event did not serialize");
+                return false;
+            }
+        };
+        let attribute = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(event.kind.as_str())
+            .build()
+            .expect("data type is set");
+        let result = self
+            .sns
+            .publish()
+            .topic_arn(topic)
+            .message(message)
+            .message_attributes(EVENT_TYPE_ATTRIBUTE, attribute)
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                tracing::info!(event_type = event.kind.as_str(), order_id = %event.order_id, "order event published");
+                true
+            }
+            Err(err) => {
+                tracing::error!(
+                    event_type = event.kind.as_str(),
+                    order_id = %event.order_id,
+                    error = %crate::error::cause_chain(&err),
+                    "order event not published"
+                );
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_reads_as_the_notifier_expects() {
+        let event = OrderEvent {
+            kind: OrderEventKind::Placed,
+            order_id: OrderId::new(),
+            user_id: UserId::new(),
+            status: OrderStatus::PendingPayment,
+            total: 350_000,
+            currency: Currency::Ngn,
+            delivery_date: Date::parse("2026-11-24").unwrap(),
+            phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
+            customer_name: Some("Ada".into()),
+            occurred_at: crate::now(),
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "order.placed");
+        assert_eq!(json["status"], "pending_payment");
+        assert_eq!(json["currency"], "NGN");
+        let back: OrderEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+}
