@@ -736,7 +736,9 @@ impl OrderStatus {
         use OrderStatus::*;
         match (self, next) {
             (PendingPayment, Paid) => actor == Actor::System,
-            (Paid, Preparing) | (Preparing, OutForDelivery) | (OutForDelivery, Delivered) => actor == Actor::Admin,
+            (Paid, Preparing) | (Preparing, OutForDelivery) | (OutForDelivery, Delivered) => {
+                actor == Actor::Admin
+            }
             (PendingPayment, Cancelled) => true,
             (Paid | Preparing, Cancelled) => actor == Actor::Admin,
             _ => false,
@@ -757,7 +759,10 @@ mod order_status_tests {
         assert!(OutForDelivery.can_move_to(Delivered, Admin));
         assert!(!Paid.can_move_to(Delivered, Admin), "no skipping");
         assert!(!Delivered.can_move_to(Preparing, Admin), "no going back");
-        assert!(!Preparing.can_move_to(Paid, System), "a late payment never moves an order back");
+        assert!(
+            !Preparing.can_move_to(Paid, System),
+            "a late payment never moves an order back"
+        );
         assert!(!Cancelled.can_move_to(Paid, System));
         assert!(!Paid.can_move_to(Paid, System));
     }

@@ -5,7 +5,7 @@
 
 use crate::{
     AppState,
-    db::{Session, User},
+    db::{Session, SessionCheck, User},
     domain::{Role, SessionId, UserId},
     error::{ApiError, FieldError},
     http::MAX_BODY_BYTES,
@@ -174,7 +174,46 @@ impl AuthUser {
     }
 }
 
+impl AuthUser {
+    /// Turns what the table said about a request's session into the caller, or a 401.
+    pub fn from_check(check: SessionCheck, claims: AccessClaims) -> Result<Self, ApiError> {
+        let revoked = || ApiError::Unauthorized("session is no longer valid".into());
+        let session = check
+            .session
+            .filter(|s| s.is_live(crate::now()))
+            .ok_or_else(revoked)?;
+        let user = check.user.filter(|u| u.active).ok_or_else(revoked)?;
+        Ok(AuthUser {
+            user,
+            session,
+            claims,
+        })
+    }
+}
+
 impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let credentials = Credentials::from_request_parts(parts, state).await?;
+        let check = state
+            .db
+            .session_and_user(&credentials.user_id, &credentials.session_id)
+            .await?;
+        AuthUser::from_check(check, credentials.claims)
+    }
+}
+
+/// A verified access token, before its session is checked. Handlers that read their own data take
+/// this and check the session in the same round trip as that data (see `Db::session_user_and`).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub claims: AccessClaims,
+}
+
+impl FromRequestParts<AppState> for Credentials {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -186,16 +225,9 @@ impl FromRequestParts<AppState> for AuthUser {
         let invalid = || ApiError::Unauthorized("access token invalid".into());
         let user_id = UserId::parse(&claims.sub).map_err(|_| invalid())?;
         let session_id = SessionId::parse(&claims.sid).map_err(|_| invalid())?;
-        let check = state.db.session_and_user(&user_id, &session_id).await?;
-        let revoked = || ApiError::Unauthorized("session is no longer valid".into());
-        let session = check
-            .session
-            .filter(|s| s.is_live(crate::now()))
-            .ok_or_else(revoked)?;
-        let user = check.user.filter(|u| u.active).ok_or_else(revoked)?;
-        Ok(AuthUser {
-            user,
-            session,
+        Ok(Credentials {
+            user_id,
+            session_id,
             claims,
         })
     }

@@ -255,7 +255,8 @@ async fn repeated_failures_lock_the_email_out_with_retry_after() {
 async fn a_lockout_ends_when_its_window_has_passed_even_if_the_item_lingers() {
     let app = TestApp::builder()
         .env("LOGIN_MAX_FAILURES", "2")
-        .env("LOGIN_LOCKOUT_SECONDS", "1")
+        // Long enough for three Argon2 checks on a busy machine, short enough to wait out.
+        .env("LOGIN_LOCKOUT_SECONDS", "3")
         .spawn(auth::router)
         .await;
     register(&app, "ada@example.com").await;
@@ -270,7 +271,7 @@ async fn a_lockout_ends_when_its_window_has_passed_even_if_the_item_lingers() {
         .await
         .assert_problem(429);
     // DynamoDB Local never deletes expired items; the code must treat them as gone.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     app.post("/auth/login", &right, None)
         .await
         .assert_status(200);

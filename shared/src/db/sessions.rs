@@ -90,21 +90,33 @@ impl Db {
         user: &UserId,
         session: &SessionId,
     ) -> Result<SessionCheck, DbError> {
+        Ok(self.session_user_and(user, session, Vec::new()).await?.0)
+    }
+
+    /// Reads a session, its user and the items at `extra` in one strongly consistent round trip, so
+    /// that a request's authentication costs no round trip of its own.
+    pub(crate) async fn session_user_and(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        extra: Vec<Item>,
+    ) -> Result<(SessionCheck, Vec<Item>), DbError> {
+        let session_key = session_key(user, session);
         let user_key = users::user_key(user);
-        let items = self
-            .batch_get(vec![session_key(user, session), user_key.clone()])
-            .await?;
+        let mut keys = vec![session_key.clone(), user_key.clone()];
+        keys.extend(extra);
         let mut check = SessionCheck::default();
-        let user_pk = key_of(&user_key).map(|(_, sk)| sk.to_string());
-        for item in items {
-            let is_user = key_of(&item).map(|(_, sk)| sk.to_string()) == user_pk;
-            if is_user {
+        let mut others = Vec::new();
+        for item in self.batch_get(keys).await? {
+            if key_of(&item) == key_of(&user_key) {
                 check.user = Some(from_item(item)?);
-            } else {
+            } else if key_of(&item) == key_of(&session_key) {
                 check.session = Some(from_item(item)?);
+            } else {
+                others.push(item);
             }
         }
-        Ok(check)
+        Ok((check, others))
     }
 
     /// Replaces the refresh hash, only if it is still `old_hash` and the session is still live —

@@ -1,0 +1,17 @@
+# Developer commands. The work is in scripts/; each script installs what it needs on first use.
+.DEFAULT_GOAL := help
+.PHONY: help dev test
+
+# Extra arguments for the test runner, e.g. make test ARGS="-p kitchen" or ARGS="--no-capture".
+ARGS ?=
+
+help:
+	@echo "make dev    run the API on http://127.0.0.1:9000 with DynamoDB Local, moto and the Paystack simulator (Ctrl-C stops all)"
+	@echo "make test   cargo fmt --check, clippy, and every test against fresh stand-ins on free ports"
+	@echo "            (extra test-runner arguments: make test ARGS=\"...\")"
+
+dev:
+	bash scripts/dev.sh
+
+test:
+	bash scripts/test.sh $(ARGS)

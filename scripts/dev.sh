@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# `make dev`: the whole API on this machine. Builds the workspace, starts DynamoDB Local, moto and the
+# Paystack simulator on 127.0.0.1, creates the table and topic and seeds a demo menu and an admin, then
+# serves every function through `cargo lambda watch` until Ctrl-C, which stops everything it started.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# A relative KITCHEN_DATA_DIR is taken from the current directory (the repository under `make dev`).
+if [[ -n "${KITCHEN_DATA_DIR:-}" ]]; then
+    mkdir -p "$KITCHEN_DATA_DIR"
+    KITCHEN_DATA_DIR="$(cd "$KITCHEN_DATA_DIR" && pwd)"
+    export KITCHEN_DATA_DIR
+fi
+cd "$ROOT"
+
+API_PORT="${API_PORT:-9000}"
+DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
+MOTO_PORT="${MOTO_PORT:-4566}"
+PAYSTACK_PORT="${PAYSTACK_PORT:-9100}"
+
+bash scripts/bootstrap.sh
+# cargo-lambda (and moto) come from the project's venv, not from whatever is installed globally.
+export PATH="$ROOT/.venv/bin:$PATH"
+
+# shellcheck source=scripts/standins.sh
+source scripts/standins.sh
+
+# Fail before building anything if a port is taken (a `make dev` still running elsewhere, say).
+require_free_port "$API_PORT" "the API (API_PORT)"
+require_free_port "$DYNAMODB_PORT" "DynamoDB Local (DYNAMODB_PORT)"
+require_free_port "$MOTO_PORT" "moto (MOTO_PORT)"
+require_free_port "$PAYSTACK_PORT" "the Paystack simulator (PAYSTACK_PORT)"
+
+on_exit() {
+    local status=$?
+    # Nothing may cut the cleanup short: not a second Ctrl-C, nor a closed pipe (make dev | tee)
+    # making the messages below fail.
+    trap '' INT TERM HUP PIPE
+    set +e
+    echo >&2
+    echo "dev: stopping the local stack" >&2
+    standins_stop
+    exit "$status"
+}
+trap on_exit EXIT
+# The EXIT trap does the stopping; these only turn a signal into an exit with the usual status.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# cargo lambda watch passes its own environment on to every function it starts (and adds the
+# Lambda runtime variables), so exporting here is what configures the functions (RUST_LOG aside, see
+# the end). Keep these out of [workspace.metadata.lambda.env]: values there would override these.
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
+export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$MOTO_PORT"
+export AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=local
+export AWS_SECRET_ACCESS_KEY=local
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
+export TABLE_NAME="${TABLE_NAME:-kitchen}"
+export JWT_SECRET="${JWT_SECRET:-local-dev-jwt-secret-change-me-0123456789}"
+export TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:kitchen-events"
+export PAYSTACK_BASE_URL="http://127.0.0.1:$PAYSTACK_PORT"
+export PAYSTACK_SECRET_KEY="${PAYSTACK_SECRET_KEY:-sk_test_local_secret}"
+export ADMIN_EMAIL="${ADMIN_EMAIL:-admin@kitchen.local}"
+export ADMIN_PASSWORD="${ADMIN_PASSWORD:-kitchen-admin-123}"
+export RUST_LOG="${RUST_LOG:-info}"
+
+# RUST_LOG reaches the functions through an env file in single quotes (see the end of this file).
+if [[ "$RUST_LOG" == *"'"* || "$RUST_LOG" == *$'\n'* ]]; then
+    echo "dev: error: RUST_LOG must not contain a single quote or a newline" >&2
+    exit 1
+fi
+
+# Build everything now, so the first request does not wait for a compile.
+echo "dev: cargo build --workspace" >&2
+cargo build --workspace
+
+standins_start_dynamodb "$DYNAMODB_PORT"
+standins_start_moto "$MOTO_PORT"
+# Show each SMS the functions send through moto as it is sent, as a customer would get it.
+setsid python3 scripts/sms-tail.py "$MOTO_PORT" </dev/null &
+standins_track "$!" sms-tail
+
+# The Paystack simulator (tools/paystack-sim), built above; its secret key comes from
+# PAYSTACK_SECRET_KEY, and its signed charge.success webhooks go to the local API.
+paystack_sim="${CARGO_TARGET_DIR:-$ROOT/target}/debug/paystack-sim"
+standins_start_http paystack-sim "http://127.0.0.1:$PAYSTACK_PORT/health" \
+    "$paystack_sim" --port "$PAYSTACK_PORT" --webhook-url "http://127.0.0.1:$API_PORT/webhooks/paystack"
+
+# Table (key schema from template.yaml) and topic if absent, demo menu, admin user; prints a summary.
+echo "dev: cargo run -q -p devkit --bin kitchen-local -- setup" >&2
+cargo run -q -p devkit --bin kitchen-local -- setup
+
+if [[ -n "${KITCHEN_DATA_DIR:-}" ]]; then
+    data="kept in $KITCHEN_DATA_DIR"
+else
+    data="in memory (set KITCHEN_DATA_DIR=<folder> to keep it)"
+fi
+cat <<EOF
+
+==================================================================================================
+ Kitchen API, local stack
+   API              http://127.0.0.1:$API_PORT   (same paths as in AWS; functions by cargo lambda watch)
+   DynamoDB Local   http://127.0.0.1:$DYNAMODB_PORT   table $TABLE_NAME, data $data
+   moto (SNS)       http://127.0.0.1:$MOTO_PORT   topic $TOPIC_ARN
+                    sent SMS are printed here as [sms] lines, and kept in
+                    http://127.0.0.1:$MOTO_PORT/moto-api/data.json  (under sns.SMS)
+   Paystack (sim)   $PAYSTACK_BASE_URL   secret key $PAYSTACK_SECRET_KEY
+                    webhooks to http://127.0.0.1:$API_PORT/webhooks/paystack; transactions: $PAYSTACK_BASE_URL/_sim/transactions
+   admin login      $ADMIN_EMAIL / $ADMIN_PASSWORD
+   logs             $KITCHEN_LOG_DIR/
+ Ctrl-C stops everything.
+==================================================================================================
+
+EOF
+
+# cargo-lambda also takes RUST_LOG as its own log filter (at info it logs each spawn with the full
+# environment, secrets included), so the functions get RUST_LOG from an env file and cargo-lambda
+# runs without it, at its default level. Single quotes keep a filter's commas and '=' intact.
+functions_env="$ROOT/.kitchen/functions.env"
+printf "RUST_LOG='%s'\n" "$RUST_LOG" >"$functions_env"
+
+# In the foreground, so Ctrl-C reaches it (and its functions) directly; the EXIT trap then stops the rest.
+env -u RUST_LOG cargo lambda watch -A 127.0.0.1 -P "$API_PORT" --env-file "$functions_env"
