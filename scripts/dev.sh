@@ -93,6 +93,14 @@ standins_start_http paystack-sim "http://127.0.0.1:$PAYSTACK_PORT/health" \
 echo "dev: cargo run -q -p devkit --bin kitchen-local -- setup" >&2
 cargo run -q -p devkit --bin kitchen-local -- setup
 
+# Order events reach the notifier as SNS delivers them in AWS: sns-relay (tools/devkit, built above)
+# subscribes a queue to the topic and invokes the notifier through cargo lambda watch's Lambda Invoke
+# API, printing a line per event. It starts before the API so that the subscription exists before
+# any order can be placed; it holds events until the API answers.
+sns_relay="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sns-relay"
+API_PORT="$API_PORT" setsid "$sns_relay" </dev/null &
+standins_track "$!" sns-relay
+
 if [[ -n "${KITCHEN_DATA_DIR:-}" ]]; then
     data="kept in $KITCHEN_DATA_DIR"
 else

@@ -47,6 +47,8 @@ export AWS_EC2_METADATA_DISABLED=true
 # A developer's own AWS credentials or profile must not leak into the tests.
 unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
 
+echo "test: cfn-lint template.yaml" >&2
+cfn-lint template.yaml
 echo "test: cargo fmt --all -- --check" >&2
 cargo fmt --all -- --check
 echo "test: cargo clippy --workspace --all-targets -- -D warnings" >&2

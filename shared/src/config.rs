@@ -46,6 +46,8 @@ pub struct Config {
     /// The kitchen's time zone: "today" for the menu and delivery dates is the kitchen's today.
     pub kitchen_zone: jiff::tz::TimeZone,
     pub topic_arn: Option<String>,
+    /// How long an order may stay unpaid before it is cancelled for payment timeout.
+    pub unpaid_order_expiry: Duration,
 }
 
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
@@ -93,6 +95,7 @@ impl Config {
                 .unwrap_or_else(|| GOOGLE_JWKS_URL.to_string()),
             kitchen_zone: vars.time_zone("KITCHEN_TIMEZONE", "Africa/Lagos"),
             topic_arn: vars.optional("TOPIC_ARN"),
+            unpaid_order_expiry: vars.seconds("UNPAID_ORDER_EXPIRY_SECONDS", 24 * 3600),
         };
         if let SecretSource::Value(secret) = &config.jwt_secret
             && vars.problems.is_empty()

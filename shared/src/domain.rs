@@ -778,3 +778,65 @@ mod order_status_tests {
         assert!(!Delivered.can_move_to(Cancelled, Admin));
     }
 }
+
+/// How many of a dish one cart line or order line holds: 1 to 50.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Quantity(u8);
+
+impl Quantity {
+    pub const MAX: u32 = 50;
+
+    pub fn parse(value: u32) -> Result<Self, String> {
+        if (1..=Self::MAX).contains(&value) {
+            Ok(Self(value as u8))
+        } else {
+            Err(format!("must be from 1 to {}", Self::MAX))
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        u32::from(self.0)
+    }
+}
+
+impl TryFrom<u32> for Quantity {
+    type Error = String;
+    fn try_from(value: u32) -> Result<Self, String> {
+        Self::parse(value)
+    }
+}
+
+impl From<Quantity> for u32 {
+    fn from(value: Quantity) -> u32 {
+        value.get()
+    }
+}
+
+/// Who placed an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacedBy {
+    Customer,
+    Admin,
+}
+
+/// An `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = (1..=255).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+        if ok && !raw.trim().is_empty() {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err("must be 1 to 255 visible ASCII characters".to_string())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

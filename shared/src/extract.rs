@@ -376,3 +376,23 @@ mod tests {
         ));
     }
 }
+
+/// The optional `Idempotency-Key` header; a malformed one is a 400.
+#[derive(Debug, Clone)]
+pub struct IdempotencyHeader(pub Option<crate::domain::IdempotencyKey>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyHeader(None));
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::invalid_field("Idempotency-Key", "must be ASCII"))?;
+        crate::domain::IdempotencyKey::parse(text)
+            .map(|key| IdempotencyHeader(Some(key)))
+            .map_err(|message| ApiError::invalid_field("Idempotency-Key", message))
+    }
+}

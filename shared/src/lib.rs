@@ -17,6 +17,7 @@
 //! | [`google`] | Google ID token verification against Google's JWKS |
 //! | [`db`] | the single table: every key and access pattern |
 //! | [`events`] | order events published to the SNS topic |
+//! | [`ordering`] | pricing and placing orders, moving them along, the unpaid-order sweep |
 //! | [`accounts`] | account operations more than one binary needs (register, ensure an admin) |
 //! | [`telemetry`] | JSON logs for Lambda |
 
@@ -30,6 +31,7 @@ pub mod events;
 pub mod extract;
 pub mod google;
 pub mod http;
+pub mod ordering;
 pub mod password;
 pub mod state;
 pub mod telemetry;

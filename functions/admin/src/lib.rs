@@ -2,9 +2,13 @@
 //! `AdminUser` extractor against the role stored now, not the one the token remembers.
 
 mod dishes;
+mod orders;
 mod users;
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    routing::{get, patch},
+};
 use kitchen::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -18,6 +22,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/{id}", get(users::get).patch(users::update))
+        .route("/admin/orders", get(orders::list).post(orders::place))
+        .route("/admin/orders/{id}", get(orders::get))
+        .route("/admin/orders/{id}/status", patch(orders::set_status))
         .with_state(state);
     kitchen::http::with_defaults(routes)
 }

@@ -74,10 +74,7 @@ async fn creating_a_dish_returns_it_and_puts_it_on_the_menu() {
     assert_eq!(dish["tags"], json!(["spicy", "rice"]));
     assert_eq!(dish["active"], true);
     assert_eq!(dish["available_until"], Value::Null);
-    let menu = TestApp {
-        router: dishes::router(app.state.clone()),
-        state: app.state.clone(),
-    };
+    let menu = app.with_router(dishes::router);
     let listed = menu.get("/dishes", None).await;
     assert_eq!(listed.json["items"][0]["id"], dish["id"]);
     let fetched = app
@@ -268,10 +265,7 @@ async fn delete_deactivates_and_the_dish_leaves_the_menu() {
         .assert_status(204);
     let stored = app.get(&path, token).await;
     assert_eq!(stored.json["active"], false);
-    let menu = TestApp {
-        router: dishes::router(app.state.clone()),
-        state: app.state.clone(),
-    };
+    let menu = app.with_router(dishes::router);
     let listed = menu.get("/dishes", None).await;
     let ids: Vec<_> = listed.json["items"]
         .as_array()

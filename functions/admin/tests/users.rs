@@ -12,10 +12,7 @@ async fn app() -> (TestApp, devkit::testing::Caller) {
 }
 
 fn auth_app(app: &TestApp) -> TestApp {
-    TestApp {
-        router: auth::router(app.state.clone()),
-        state: app.state.clone(),
-    }
+    app.with_router(auth::router)
 }
 
 #[tokio::test]

@@ -1,14 +1,18 @@
-//! The notifier function's cold start.
+//! The notifier function's cold start: configuration and the SNS client once, then every event.
 
+use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::Value;
+use notifier::{Notifier, NotifierConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     kitchen::telemetry::init();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
-        notifier::log_records(&event.payload);
-        Ok::<(), Error>(())
+    let config = NotifierConfig::from_env()?;
+    let sdk = kitchen::state::aws_sdk_config().await;
+    let notifier = Notifier::new(aws_sdk_sns::Client::new(&sdk), config);
+    let notifier = &notifier;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
+        notifier.handle(event.payload).await
     }))
     .await
 }

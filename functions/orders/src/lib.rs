@@ -1,9 +1,32 @@
-//! The orders function. Its routes arrive with later work; until then every path answers with a
-//! 404 problem, like any unknown route.
+//! The orders function: the customer's cart and orders.
+//!
+//! Every price comes from the table; a client can only say which dishes and how many. Reads that a
+//! customer waits on check the session in the same round trip as the data they read.
 
-use axum::Router;
+mod cart;
+mod orders;
+
+use axum::{
+    Router,
+    routing::{get, patch, post},
+};
 use kitchen::AppState;
 
 pub fn router(state: AppState) -> Router {
-    kitchen::http::with_defaults(Router::new().with_state(state))
+    let routes = Router::new()
+        .route("/cart", get(cart::show))
+        .route("/cart/items", post(cart::add))
+        .route(
+            "/cart/items/{line_id}",
+            patch(cart::change).delete(cart::remove),
+        )
+        .route("/orders", post(orders::place).get(orders::list))
+        .route(
+            "/orders/{id}",
+            get(orders::show).patch(orders::edit).delete(orders::cancel),
+        )
+        .with_state(state);
+    kitchen::http::with_defaults(routes)
 }
+
+pub use orders::sweep;

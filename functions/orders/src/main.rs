@@ -1,8 +1,33 @@
-//! The orders function's cold start: configuration and clients once, then every invocation.
+//! The orders function's cold start. Besides its HTTP routes it takes one scheduled event (from
+//! EventBridge, see template.yaml) that runs the sweep cancelling unpaid orders past their deadline.
+
+use lambda_http::{
+    Adapter, LambdaEvent,
+    lambda_runtime::{self, Error, service_fn},
+    request::LambdaRequest,
+    tower::ServiceExt,
+};
+use serde_json::Value;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), Error> {
     kitchen::telemetry::init();
     let state = kitchen::AppState::from_env().await?;
-    lambda_http::run(orders::router(state)).await
+    let http = Adapter::from(orders::router(state.clone()));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let (state, http) = (state.clone(), http.clone());
+        async move {
+            let (payload, context) = event.into_parts();
+            if payload.get("source").and_then(Value::as_str) == Some("aws.events") {
+                let cancelled = orders::sweep(&state)
+                    .await
+                    .map_err(|err| Error::from(err.to_string()))?;
+                return Ok::<Value, Error>(serde_json::json!({ "cancelled": cancelled }));
+            }
+            let request: LambdaRequest = serde_json::from_value(payload)?;
+            let response = http.oneshot(LambdaEvent::new(request, context)).await?;
+            Ok(serde_json::to_value(response)?)
+        }
+    }))
+    .await
 }

@@ -25,6 +25,10 @@ fn dish_key(id: &DishId) -> Item {
     key(format!("DISH#{id}"), "DISH")
 }
 
+pub(crate) fn dish_key_of(id: &DishId) -> Item {
+    dish_key(id)
+}
+
 fn name_key(folded: &str) -> Item {
     key(format!("DISHNAME#{folded}"), "DISHNAME")
 }

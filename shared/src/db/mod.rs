@@ -20,15 +20,30 @@
 //! | dish name uniqueness | `pk = DISHNAME#<folded name>`, `sk = DISHNAME` → `dish_id` | name claim, in the dish's transaction |
 //! | dishes orderable on date D | `gsi1pk = MENU`, `gsi1sk >= D` (sk = `<available_until or 9999-12-31>#<id>`, only while active), filter `available_from <= D` | dish |
 //! | all dishes (admin), newest first | `gsi2pk = DISHES`, `gsi2sk = <dish id>` | dish |
+//! | cart of a user (all lines, versioned) | `pk = USER#<id>`, `sk = CART` | cart |
+//! | idempotency record (TTL) | `pk = USER#<id>`, `sk = IDEMP#<sha256(route, key)>` | first response |
+//! | order by id | `pk = ORDER#<id>`, `sk = ORDER` | order |
+//! | orders of a user, newest first | `gsi1pk = ORDERS#<user id>`, `gsi1sk = <order id>` | order |
+//! | orders by status, newest first | `gsi2pk = ORDERS#<status>`, `gsi2sk = <order id>` | order |
+//! | orders by delivery date (dispatch list) | `gsi3pk = ORDERS`, `gsi3sk begins_with <date>#` | order |
+//! | unpaid orders older than the expiry | `gsi2pk = ORDERS#pending_payment`, `gsi2sk < ULID(cutoff)` | order |
 
+mod carts;
 mod dishes;
+mod idempotency;
 mod listing;
+mod orders;
 mod sessions;
 mod throttle;
 mod users;
 
+pub use carts::{Cart, CartEntry, MAX_CART_LINES};
 pub use dishes::{Dish, DishWriteError, MenuFilter, StoredDish};
+pub use idempotency::{IDEMPOTENCY_WINDOW, IdempotencyRecord, IdempotentRequest};
 pub use listing::Page;
+pub use orders::{
+    Order, OrderFilter, OrderItem, PAYMENT_TIMEOUT, PlaceOrderError, StatusChange, StoredOrder,
+};
 pub use sessions::{Session, SessionCheck};
 pub use throttle::LoginThrottle;
 pub use users::{CreateUserError, NewUser, ProfileChanges, User, UserProfile};
@@ -51,6 +66,8 @@ pub(crate) mod attr {
     pub const GSI1SK: &str = "gsi1sk";
     pub const GSI2PK: &str = "gsi2pk";
     pub const GSI2SK: &str = "gsi2sk";
+    pub const GSI3PK: &str = "gsi3pk";
+    pub const GSI3SK: &str = "gsi3sk";
     pub const ENTITY: &str = "entity";
 }
 

@@ -40,11 +40,19 @@ pub fn require_local_stack() {
 pub struct TestAppBuilder {
     env: HashMap<String, String>,
     unreachable_table: bool,
+    capture_events: bool,
 }
 
 impl TestAppBuilder {
     pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
         self.env.insert(name.to_string(), value.into());
+        self
+    }
+
+    /// Gives the app a topic of its own in moto, with a queue subscribed to it, so the test can read
+    /// back every event the app published ([`TestApp::published_events`]).
+    pub fn capture_events(mut self) -> Self {
+        self.capture_events = true;
         self
     }
 
@@ -58,6 +66,14 @@ impl TestAppBuilder {
         require_local_stack();
         let table = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
         let mut env = self.env;
+        let events = if self.capture_events {
+            let sdk = kitchen::state::aws_sdk_config().await;
+            let (topic, queue) = event_capture(&sdk, &table).await;
+            env.insert("TOPIC_ARN".into(), topic);
+            Some(queue)
+        } else {
+            None
+        };
         env.entry("TABLE_NAME".into())
             .or_insert_with(|| table.clone());
         env.entry("JWT_SECRET".into())
@@ -82,6 +98,7 @@ impl TestAppBuilder {
         TestApp {
             router: router(state.clone()),
             state,
+            events,
         }
     }
 }
@@ -90,6 +107,58 @@ impl TestAppBuilder {
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
+    /// The queue subscribed to the app's topic, when it captures events.
+    pub events: Option<String>,
+}
+
+/// Creates a topic named after the test's table and an SQS queue subscribed to it (raw delivery, so
+/// each message is the event itself). Returns the topic ARN and the queue URL.
+async fn event_capture(sdk: &aws_config::SdkConfig, name: &str) -> (String, String) {
+    let sns = aws_sdk_sns::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sqs_config(sdk));
+    let topic = sns
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("moto creates a topic");
+    let topic_arn = topic.topic_arn().expect("a topic ARN").to_string();
+    let queue = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("moto creates a queue");
+    let queue_url = queue.queue_url().expect("a queue URL").to_string();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes");
+    let queue_arn = attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("a queue ARN")
+        .clone();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("moto subscribes the queue");
+    (topic_arn, queue_url)
+}
+
+/// moto serves SQS on the same port as SNS.
+fn sqs_config(sdk: &aws_config::SdkConfig) -> aws_config::SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SQS")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL_SNS"))
+        .expect("make test sets the moto endpoint");
+    sdk.to_builder().endpoint_url(endpoint).build()
 }
 
 /// A user made directly in the table, signed in.
@@ -107,6 +176,52 @@ impl TestApp {
 
     pub async fn spawn(router: fn(AppState) -> Router) -> TestApp {
         Self::builder().spawn(router).await
+    }
+
+    /// The same state behind another function's router (the same table and topic).
+    pub fn with_router(&self, router: fn(AppState) -> Router) -> TestApp {
+        TestApp {
+            router: router(self.state.clone()),
+            state: self.state.clone(),
+            events: None,
+        }
+    }
+
+    /// Every event published since the last call, in order. Needs [`TestAppBuilder::capture_events`].
+    pub async fn published_events(&self) -> Vec<kitchen::events::OrderEvent> {
+        let queue = self
+            .events
+            .as_ref()
+            .expect("build the app with capture_events()");
+        let sdk = kitchen::state::aws_sdk_config().await;
+        let sqs = aws_sdk_sqs::Client::new(&sqs_config(&sdk));
+        let mut events = Vec::new();
+        loop {
+            let output = sqs
+                .receive_message()
+                .queue_url(queue)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("moto answers");
+            let messages = output.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                let body = message.body().expect("a message body");
+                events.push(serde_json::from_str(body).expect("an OrderEvent"));
+                if let Some(receipt) = message.receipt_handle() {
+                    sqs.delete_message()
+                        .queue_url(queue)
+                        .receipt_handle(receipt)
+                        .send()
+                        .await
+                        .expect("delete");
+                }
+            }
+        }
+        events
     }
 
     /// Sends one request through the router. `body` is sent as JSON when given.

@@ -1,0 +1,367 @@
+//! Orders in the back office, against DynamoDB Local, with the events read back from moto.
+
+use devkit::testing::{Caller, TestApp, dish};
+use kitchen::{
+    db::Dish,
+    domain::{Actor, OrderId, OrderStatus, Role, UserId},
+    events::OrderEventKind,
+    ordering,
+};
+use serde_json::{Value, json};
+
+async fn app() -> (TestApp, Caller, Dish) {
+    let app = TestApp::builder()
+        .capture_events()
+        .spawn(admin::router)
+        .await;
+    let admin = app.user(Role::Admin).await;
+    let jollof = dish("Jollof", app.today());
+    app.add_dishes(std::slice::from_ref(&jollof)).await;
+    (app, admin, jollof)
+}
+
+/// A phone-only customer, recorded through the back office.
+async fn walk_in(app: &TestApp, admin: &Caller) -> String {
+    let body = json!({"first_name": "Mama", "last_name": "Put", "phone": "+2348031112222"});
+    let response = app
+        .post("/admin/users", &body, Some(&admin.access_token))
+        .await;
+    response.assert_status(201);
+    response.json["id"].as_str().unwrap().to_string()
+}
+
+fn order_for(app: &TestApp, user_id: &str, dish: &Dish) -> Value {
+    json!({
+        "user_id": user_id, "items": [{"dish_id": dish.id, "quantity": 2}],
+        "delivery_date": app.today().to_string(), "delivery_address": "Yaba market",
+    })
+}
+
+/// Marks an order paid as a confirmed payment would.
+async fn pay(app: &TestApp, id: &str) {
+    let stored = app
+        .state
+        .db
+        .get_order(&OrderId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    ordering::move_order(&app.state, &stored, OrderStatus::Paid, Actor::System, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn staff_place_an_order_for_a_phone_customer_who_gets_the_sms() {
+    let (app, admin, jollof) = app().await;
+    let customer = walk_in(&app, &admin).await;
+    let response = app
+        .post(
+            "/admin/orders",
+            &order_for(&app, &customer, &jollof),
+            Some(&admin.access_token),
+        )
+        .await;
+    response.assert_status(201);
+    assert_eq!(response.json["placed_by"], "admin");
+    assert_eq!(response.json["user_id"], customer.as_str());
+    assert_eq!(response.json["total"], 500_000);
+    assert_eq!(response.json["status_history"][0]["by"], "admin");
+    let id = response.json["id"].as_str().unwrap();
+    assert_eq!(
+        response.headers["location"],
+        format!("/admin/orders/{id}").as_str()
+    );
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, OrderEventKind::Placed);
+    assert_eq!(events[0].phone.as_ref().unwrap().as_str(), "+2348031112222");
+    assert_eq!(events[0].customer_name.as_deref(), Some("Mama Put"));
+    let shown = app
+        .get(&format!("/admin/orders/{id}"), Some(&admin.access_token))
+        .await;
+    assert_eq!(shown.json, response.json);
+}
+
+#[tokio::test]
+async fn staff_orders_need_a_real_customer_and_valid_lines() {
+    let (app, admin, jollof) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let customer = walk_in(&app, &admin).await;
+    let unknown = app
+        .post(
+            "/admin/orders",
+            &order_for(&app, &UserId::new().to_string(), &jollof),
+            token,
+        )
+        .await;
+    unknown.assert_problem(422);
+    assert_eq!(unknown.error_fields(), ["user_id"]);
+    let mut no_items = order_for(&app, &customer, &jollof);
+    no_items["items"] = json!([]);
+    app.post("/admin/orders", &no_items, token)
+        .await
+        .assert_problem(400);
+    let mut priced = order_for(&app, &customer, &jollof);
+    priced["items"][0]["unit_price"] = json!(1);
+    app.post("/admin/orders", &priced, token)
+        .await
+        .assert_problem(400);
+    let mut bad_user = order_for(&app, &customer, &jollof);
+    bad_user["user_id"] = json!("someone");
+    app.post("/admin/orders", &bad_user, token)
+        .await
+        .assert_problem(400);
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_dispatch_list_filters_by_day_status_and_customer() {
+    let (app, admin, jollof) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let (a, b) = (
+        walk_in(&app, &admin).await,
+        app.user(Role::Customer).await.user.id.to_string(),
+    );
+    let mut tomorrow_dish = jollof.clone();
+    tomorrow_dish.id = kitchen::domain::DishId::new();
+    let mut ids = Vec::new();
+    for (user, days) in [(&a, 0), (&b, 0), (&a, 1), (&b, 1), (&a, 1)] {
+        let mut body = order_for(&app, user, &jollof);
+        body["delivery_date"] = json!(app.today().add_days(days).to_string());
+        let response = app.post("/admin/orders", &body, token).await;
+        response.assert_status(201);
+        ids.push(response.json["id"].as_str().unwrap().to_string());
+    }
+    pay(&app, &ids[2]).await;
+    let tomorrow = app.today().add_days(1);
+    let (day, _) = app
+        .collect_pages(
+            &format!("/admin/orders?delivery_date={tomorrow}&limit=2"),
+            token,
+        )
+        .await;
+    assert_eq!(day.len(), 3);
+    assert!(
+        day.iter()
+            .all(|o| o["delivery_date"] == tomorrow.to_string().as_str())
+    );
+    let (paid, _) = app.collect_pages("/admin/orders?status=paid", token).await;
+    assert_eq!(paid.len(), 1);
+    assert_eq!(paid[0]["id"], ids[2].as_str());
+    let (paid_tomorrow, _) = app
+        .collect_pages(
+            &format!("/admin/orders?status=paid&delivery_date={tomorrow}"),
+            token,
+        )
+        .await;
+    assert_eq!(paid_tomorrow.len(), 1);
+    let (of_a, _) = app
+        .collect_pages(&format!("/admin/orders?user_id={a}"), token)
+        .await;
+    assert_eq!(of_a.len(), 3);
+    let (of_a_tomorrow, _) = app
+        .collect_pages(
+            &format!("/admin/orders?user_id={a}&delivery_date={tomorrow}"),
+            token,
+        )
+        .await;
+    assert_eq!(of_a_tomorrow.len(), 2);
+    let (all, pages) = app.collect_pages("/admin/orders?limit=2", token).await;
+    assert_eq!((all.len(), pages), (5, 3));
+    for bad in [
+        "status=lost",
+        "delivery_date=someday",
+        "user_id=nobody",
+        "limit=101",
+        "cursor=x.y",
+    ] {
+        app.get(&format!("/admin/orders?{bad}"), token)
+            .await
+            .assert_problem(400);
+    }
+    app.get(&format!("/admin/orders/{}", OrderId::new()), token)
+        .await
+        .assert_problem(404);
+}
+
+#[tokio::test]
+async fn orders_move_along_their_life_and_nowhere_else() {
+    let (app, admin, jollof) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let customer = walk_in(&app, &admin).await;
+    let id = app
+        .post("/admin/orders", &order_for(&app, &customer, &jollof), token)
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/admin/orders/{id}/status");
+    let set = |status: &str| json!({"status": status});
+    // Unpaid: staff cannot start it.
+    app.patch(&path, &set("preparing"), token)
+        .await
+        .assert_problem(409);
+    for bad in [
+        set("paid"),
+        set("pending_payment"),
+        set("eaten"),
+        json!({"status": "preparing", "reason": "why"}),
+        json!({}),
+    ] {
+        let response = app.patch(&path, &bad, token).await;
+        assert_eq!(response.status, 400, "{bad}: {}", response.text);
+    }
+    pay(&app, &id).await;
+    app.published_events().await;
+    app.patch(&path, &set("delivered"), token)
+        .await
+        .assert_problem(409);
+    for status in ["preparing", "out_for_delivery", "delivered"] {
+        let response = app.patch(&path, &set(status), token).await;
+        response.assert_status(200);
+        assert_eq!(response.json["status"], status);
+    }
+    app.patch(&path, &set("cancelled"), token)
+        .await
+        .assert_problem(409);
+    app.patch(&path, &set("preparing"), token)
+        .await
+        .assert_problem(409);
+    let order = app.get(&format!("/admin/orders/{id}"), token).await.json;
+    let history: Vec<_> = order["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "pending_payment",
+            "paid",
+            "preparing",
+            "out_for_delivery",
+            "delivered"
+        ]
+    );
+    let kinds: Vec<_> = app
+        .published_events()
+        .await
+        .into_iter()
+        .map(|e| (e.kind, e.status))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (OrderEventKind::StatusChanged, OrderStatus::Preparing),
+            (OrderEventKind::StatusChanged, OrderStatus::OutForDelivery),
+            (OrderEventKind::StatusChanged, OrderStatus::Delivered),
+        ]
+    );
+    app.patch(
+        &format!("/admin/orders/{}/status", OrderId::new()),
+        &set("preparing"),
+        token,
+    )
+    .await
+    .assert_problem(404);
+}
+
+#[tokio::test]
+async fn cancelling_a_paid_order_marks_a_refund_due() {
+    let (app, admin, jollof) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let customer = walk_in(&app, &admin).await;
+    let id = app
+        .post("/admin/orders", &order_for(&app, &customer, &jollof), token)
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    pay(&app, &id).await;
+    app.published_events().await;
+    let response = app
+        .patch(
+            &format!("/admin/orders/{id}/status"),
+            &json!({"status": "cancelled", "reason": "Out of yam"}),
+            token,
+        )
+        .await;
+    response.assert_status(200);
+    assert_eq!(response.json["status"], "cancelled");
+    assert_eq!(response.json["refund_due"], true);
+    assert_eq!(response.json["cancel_reason"], "Out of yam");
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, OrderEventKind::Cancelled);
+    // An unpaid order cancelled by staff owes nothing.
+    let unpaid = app
+        .post("/admin/orders", &order_for(&app, &customer, &jollof), token)
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let response = app
+        .patch(
+            &format!("/admin/orders/{unpaid}/status"),
+            &json!({"status": "cancelled"}),
+            token,
+        )
+        .await;
+    assert_eq!(response.json["refund_due"], false);
+}
+
+#[tokio::test]
+async fn two_staff_racing_on_one_order_one_wins() {
+    let (app, admin, jollof) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let customer = walk_in(&app, &admin).await;
+    let id = app
+        .post("/admin/orders", &order_for(&app, &customer, &jollof), token)
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    pay(&app, &id).await;
+    let path = format!("/admin/orders/{id}/status");
+    let body = json!({"status": "preparing"});
+    let responses = futures::future::join_all((0..4).map(|_| app.patch(&path, &body, token))).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        3,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn order_routes_are_for_staff_only() {
+    let (app, _admin, _) = app().await;
+    let customer = app.user(Role::Customer).await;
+    let id = OrderId::new();
+    for (method, path) in [
+        (http::Method::GET, "/admin/orders".to_string()),
+        (http::Method::POST, "/admin/orders".to_string()),
+        (http::Method::GET, format!("/admin/orders/{id}")),
+        (http::Method::PATCH, format!("/admin/orders/{id}/status")),
+    ] {
+        let body = json!({});
+        let with_body = matches!(method, http::Method::POST | http::Method::PATCH).then_some(&body);
+        app.request(method.clone(), &path, with_body, None)
+            .await
+            .assert_problem(401);
+        app.request(method, &path, with_body, Some(&customer.access_token))
+            .await
+            .assert_problem(403);
+    }
+}

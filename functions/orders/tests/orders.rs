@@ -1,0 +1,574 @@
+//! Orders, against DynamoDB Local, with the events read back from moto.
+
+use devkit::testing::{Caller, TestApp, dish};
+use kitchen::{
+    db::Dish,
+    domain::{OrderId, Price, Role},
+    events::OrderEventKind,
+};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn app() -> (TestApp, Caller) {
+    let app = TestApp::builder()
+        .capture_events()
+        .spawn(orders::router)
+        .await;
+    let caller = app.user(Role::Customer).await;
+    (app, caller)
+}
+
+async fn menu(app: &TestApp) -> (Dish, Dish) {
+    let jollof = dish("Jollof", app.today());
+    let mut suya = dish("Suya", app.today());
+    suya.price = Price::parse(120_000).unwrap();
+    app.add_dishes(&[jollof.clone(), suya.clone()]).await;
+    (jollof, suya)
+}
+
+fn order_body(app: &TestApp, items: Value) -> Value {
+    json!({"delivery_date": app.today().to_string(), "delivery_address": "12 Marina, Lagos", "items": items})
+}
+
+async fn give_phone(app: &TestApp, caller: &Caller) {
+    let changes = kitchen::db::ProfileChanges {
+        phone: kitchen::domain::Patch::Value(
+            kitchen::domain::PhoneNumber::parse("+2348012345678").unwrap(),
+        ),
+        ..Default::default()
+    };
+    app.state
+        .db
+        .update_profile(&caller.user.id, &changes, kitchen::now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_order_is_priced_by_the_server_and_announced() {
+    let (app, caller) = app().await;
+    give_phone(&app, &caller).await;
+    let (jollof, suya) = menu(&app).await;
+    let body = order_body(
+        &app,
+        json!([{"dish_id": jollof.id, "quantity": 2}, {"dish_id": suya.id, "quantity": 1}]),
+    );
+    let response = app.post("/orders", &body, Some(&caller.access_token)).await;
+    response.assert_status(201);
+    let order = &response.json;
+    assert_eq!(order["status"], "pending_payment");
+    assert_eq!(order["total"], 2 * 250_000 + 120_000);
+    assert_eq!(order["currency"], "NGN");
+    assert_eq!(order["placed_by"], "customer");
+    assert_eq!(order["items"][0]["line_total"], 500_000);
+    assert_eq!(order["items"][1]["dish_name"], "Suya");
+    assert_eq!(order["paid_at"], Value::Null);
+    assert_eq!(order["status_history"][0]["status"], "pending_payment");
+    assert_eq!(order["status_history"][0]["by"], "customer");
+    let id = order["id"].as_str().unwrap();
+    assert_eq!(
+        response.headers["location"],
+        format!("/orders/{id}").as_str()
+    );
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, OrderEventKind::Placed);
+    assert_eq!(events[0].order_id.as_str(), id);
+    assert_eq!(events[0].total, 620_000);
+    assert_eq!(
+        events[0].phone.as_ref().map(|p| p.as_str()),
+        Some("+2348012345678")
+    );
+    let shown = app
+        .get(&format!("/orders/{id}"), Some(&caller.access_token))
+        .await;
+    assert_eq!(&shown.json, order);
+}
+
+#[tokio::test]
+async fn prices_and_totals_from_the_client_are_refused() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let with_price = order_body(
+        &app,
+        json!([{"dish_id": jollof.id, "quantity": 1, "unit_price": 1}]),
+    );
+    let response = app.post("/orders", &with_price, token).await;
+    response.assert_problem(400);
+    assert_eq!(response.error_fields(), ["items[0].unit_price"]);
+    let mut with_total = order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}]));
+    with_total["total"] = json!(100);
+    let response = app.post("/orders", &with_total, token).await;
+    response.assert_problem(400);
+    assert_eq!(response.error_fields(), ["total"]);
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_order_requests_are_400_and_unorderable_dishes_422_naming_the_dish() {
+    let (app, caller) = app().await;
+    let (jollof, suya) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let mut later = dish("Christmas Special", app.today().add_days(5));
+    later.available_until = Some(app.today().add_days(6));
+    let mut withdrawn = dish("Withdrawn", app.today());
+    withdrawn.active = false;
+    app.add_dishes(&[later.clone(), withdrawn.clone()]).await;
+    for (body, field) in [
+        (order_body(&app, json!([])), "items"),
+        (
+            order_body(
+                &app,
+                json!([{"dish_id": jollof.id, "quantity": 1}, {"dish_id": jollof.id, "quantity": 2}]),
+            ),
+            "items[1].dish_id",
+        ),
+        (
+            order_body(&app, json!([{"dish_id": jollof.id, "quantity": 0}])),
+            "items[0].quantity",
+        ),
+        (
+            order_body(&app, json!([{"dish_id": jollof.id}])),
+            "items[0].quantity",
+        ),
+        (
+            json!({"delivery_address": "x", "items": [{"dish_id": jollof.id, "quantity": 1}]}),
+            "delivery_date",
+        ),
+        (
+            json!({"delivery_date": "soon", "delivery_address": "x"}),
+            "delivery_date",
+        ),
+        (
+            json!({"delivery_date": app.today().to_string(), "delivery_address": ""}),
+            "delivery_address",
+        ),
+    ] {
+        let response = app.post("/orders", &body, token).await;
+        response.assert_problem(400);
+        assert_eq!(response.error_fields(), [field], "{body}");
+    }
+    let too_many: Vec<Value> = (0..21)
+        .map(|_| json!({"dish_id": OrderId::new(), "quantity": 1}))
+        .collect();
+    app.post("/orders", &order_body(&app, json!(too_many)), token)
+        .await
+        .assert_problem(400);
+
+    let not_yet = app
+        .post(
+            "/orders",
+            &order_body(
+                &app,
+                json!([{"dish_id": suya.id, "quantity": 1}, {"dish_id": later.id, "quantity": 1}]),
+            ),
+            token,
+        )
+        .await;
+    not_yet.assert_problem(422);
+    assert_eq!(not_yet.error_fields(), ["items[1].dish_id"]);
+    assert!(
+        not_yet.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Christmas Special")
+    );
+    let mut on_the_day = order_body(&app, json!([{"dish_id": later.id, "quantity": 1}]));
+    on_the_day["delivery_date"] = json!(app.today().add_days(5).to_string());
+    app.post("/orders", &on_the_day, token)
+        .await
+        .assert_status(201);
+    app.post(
+        "/orders",
+        &order_body(&app, json!([{"dish_id": withdrawn.id, "quantity": 1}])),
+        token,
+    )
+    .await
+    .assert_problem(422);
+    app.post(
+        "/orders",
+        &order_body(&app, json!([{"dish_id": OrderId::new(), "quantity": 1}])),
+        token,
+    )
+    .await
+    .assert_problem(422);
+    let mut yesterday = order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}]));
+    yesterday["delivery_date"] = json!(app.today().add_days(-1).to_string());
+    let past = app.post("/orders", &yesterday, token).await;
+    past.assert_problem(422);
+    assert_eq!(past.error_fields(), ["delivery_date"]);
+    app.post("/orders", &order_body(&app, json!([])), None)
+        .await
+        .assert_problem(401);
+}
+
+#[tokio::test]
+async fn checking_out_the_cart_empties_it_in_the_same_transaction() {
+    let (app, caller) = app().await;
+    let (jollof, suya) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let empty = app
+        .post(
+            "/orders",
+            &json!({"delivery_date": app.today().to_string(), "delivery_address": "Yaba"}),
+            token,
+        )
+        .await;
+    empty.assert_problem(422);
+    app.post(
+        "/cart/items",
+        &json!({"dish_id": jollof.id, "quantity": 3}),
+        token,
+    )
+    .await
+    .assert_status(201);
+    app.post(
+        "/cart/items",
+        &json!({"dish_id": suya.id, "quantity": 1}),
+        token,
+    )
+    .await
+    .assert_status(201);
+    let checkout = json!({"delivery_date": app.today().to_string(), "delivery_address": "Yaba"});
+    let order = app.post("/orders", &checkout, token).await;
+    order.assert_status(201);
+    assert_eq!(order.json["total"], 3 * 250_000 + 120_000);
+    assert_eq!(order.json["items"].as_array().unwrap().len(), 2);
+    assert_eq!(app.get("/cart", token).await.json["items"], json!([]));
+}
+
+#[tokio::test]
+async fn concurrent_checkouts_of_one_cart_make_exactly_one_order() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    app.post(
+        "/cart/items",
+        &json!({"dish_id": jollof.id, "quantity": 1}),
+        token,
+    )
+    .await
+    .assert_status(201);
+    let checkout = json!({"delivery_date": app.today().to_string(), "delivery_address": "Yaba"});
+    let attempts = (0..6).map(|_| app.post("/orders", &checkout, token));
+    let responses = futures::future::join_all(attempts).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [201, 409, 422].contains(s)),
+        "{statuses:?}"
+    );
+    let listed = app.get("/orders", token).await;
+    assert_eq!(listed.json["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_response() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let body = order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}]));
+    let send = |key: &'static str, body: Value| {
+        let request = http::Request::builder()
+            .method("POST")
+            .uri("/orders")
+            .header("authorization", format!("Bearer {}", caller.access_token))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap();
+        app.send(request)
+    };
+    let first = send("order-1", body.clone()).await;
+    first.assert_status(201);
+    let again = send("order-1", body.clone()).await;
+    again.assert_status(201);
+    assert_eq!(again.json, first.json);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let other = order_body(&app, json!([{"dish_id": jollof.id, "quantity": 2}]));
+    send("order-1", other).await.assert_problem(422);
+    // Concurrent retries with one key make one order too.
+    let racing = futures::future::join_all((0..5).map(|_| send("order-2", body.clone()))).await;
+    let ids: std::collections::HashSet<_> =
+        racing.iter().map(|r| r.json["id"].to_string()).collect();
+    assert!(
+        racing.iter().all(|r| r.status == 201),
+        "{:?}",
+        racing.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert_eq!(ids.len(), 1);
+    let (all, _) = app
+        .collect_pages("/orders", Some(&caller.access_token))
+        .await;
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        app.published_events().await.len(),
+        2,
+        "one event per order, none per replay"
+    );
+    let bad_key = http::Request::builder()
+        .method("POST")
+        .uri("/orders")
+        .header("authorization", format!("Bearer {}", caller.access_token))
+        .header("idempotency-key", "x".repeat(256))
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    app.send(bad_key).await.assert_problem(400);
+}
+
+#[tokio::test]
+async fn an_order_keeps_the_prices_it_was_placed_with() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let order = app
+        .post(
+            "/orders",
+            &order_body(&app, json!([{"dish_id": jollof.id, "quantity": 2}])),
+            token,
+        )
+        .await
+        .json;
+    let stored = app.state.db.get_dish(&jollof.id).await.unwrap().unwrap();
+    let dearer = Dish {
+        price: Price::parse(999_000).unwrap(),
+        ..stored.dish.clone()
+    };
+    app.state.db.replace_dish(&stored, &dearer).await.unwrap();
+    let shown = app
+        .get(&format!("/orders/{}", order["id"].as_str().unwrap()), token)
+        .await;
+    assert_eq!(shown.json["total"], 500_000);
+    assert_eq!(shown.json["items"][0]["unit_price"], 250_000);
+}
+
+#[tokio::test]
+async fn customers_see_only_their_own_orders() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let intruder = app.user(Role::Customer).await;
+    let order = app
+        .post(
+            "/orders",
+            &order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}])),
+            Some(&caller.access_token),
+        )
+        .await
+        .json;
+    let path = format!("/orders/{}", order["id"].as_str().unwrap());
+    let theirs = Some(intruder.access_token.as_str());
+    app.get(&path, theirs).await.assert_problem(404);
+    app.patch(&path, &json!({"delivery_address": "Mine now"}), theirs)
+        .await
+        .assert_problem(404);
+    app.delete(&path, theirs).await.assert_problem(404);
+    assert_eq!(app.get("/orders", theirs).await.json["items"], json!([]));
+    app.get(
+        &format!("/orders/{}", OrderId::new()),
+        Some(&caller.access_token),
+    )
+    .await
+    .assert_problem(404);
+    app.get("/orders/not-an-id", Some(&caller.access_token))
+        .await
+        .assert_problem(404);
+    for path in ["/orders", path.as_str()] {
+        app.get(path, None).await.assert_problem(401);
+    }
+    // Nothing changed.
+    let mine = app.get(&path, Some(&caller.access_token)).await;
+    assert_eq!(mine.json["delivery_address"], "12 Marina, Lagos");
+}
+
+#[tokio::test]
+async fn orders_are_listed_newest_first_by_status_over_pages() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let order = app
+            .post(
+                "/orders",
+                &order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}])),
+                token,
+            )
+            .await;
+        ids.push(order.json["id"].as_str().unwrap().to_string());
+    }
+    app.delete(&format!("/orders/{}", ids[1]), token)
+        .await
+        .assert_status(204);
+    let (all, pages) = app.collect_pages("/orders?limit=2", token).await;
+    assert_eq!(pages, 3);
+    let listed: Vec<_> = all
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect();
+    let newest_first: Vec<_> = ids.iter().rev().cloned().collect();
+    assert_eq!(listed, newest_first);
+    let (cancelled, _) = app.collect_pages("/orders?status=cancelled", token).await;
+    assert_eq!(cancelled.len(), 1);
+    let (pending, _) = app
+        .collect_pages("/orders?status=pending_payment&limit=3", token)
+        .await;
+    assert_eq!(pending.len(), 4);
+    app.get("/orders?status=lost", token)
+        .await
+        .assert_problem(400);
+    app.get("/orders?limit=0", token).await.assert_problem(400);
+}
+
+#[tokio::test]
+async fn an_unpaid_order_can_be_edited_and_is_priced_again() {
+    let (app, caller) = app().await;
+    let (jollof, suya) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let order = app
+        .post(
+            "/orders",
+            &order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}])),
+            token,
+        )
+        .await
+        .json;
+    let path = format!("/orders/{}", order["id"].as_str().unwrap());
+    let stored = app.state.db.get_dish(&jollof.id).await.unwrap().unwrap();
+    app.state
+        .db
+        .replace_dish(
+            &stored,
+            &Dish {
+                price: Price::parse(260_000).unwrap(),
+                ..stored.dish.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let tomorrow = app.today().add_days(1).to_string();
+    let edited = app
+        .patch(&path, &json!({"items": [{"dish_id": jollof.id, "quantity": 2}, {"dish_id": suya.id, "quantity": 1}], "delivery_date": tomorrow}), token)
+        .await;
+    edited.assert_status(200);
+    assert_eq!(edited.json["total"], 2 * 260_000 + 120_000);
+    assert_eq!(edited.json["delivery_date"], tomorrow.as_str());
+    let moved = app
+        .patch(&path, &json!({"delivery_address": "Lekki"}), token)
+        .await;
+    assert_eq!(moved.json["delivery_address"], "Lekki");
+    assert_eq!(moved.json["total"], edited.json["total"]);
+    app.patch(&path, &json!({"total": 1}), token)
+        .await
+        .assert_problem(400);
+    app.patch(&path, &json!({"status": "paid"}), token)
+        .await
+        .assert_problem(400);
+    app.patch(
+        &path,
+        &json!({"delivery_date": app.today().add_days(-1).to_string()}),
+        token,
+    )
+    .await
+    .assert_problem(422);
+    assert_eq!(app.patch(&path, &json!({}), token).await.json, moved.json);
+    app.delete(&path, token).await.assert_status(204);
+    app.patch(&path, &json!({"delivery_address": "Too late"}), token)
+        .await
+        .assert_problem(409);
+}
+
+#[tokio::test]
+async fn cancelling_an_unpaid_order_keeps_it_and_announces_it() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let order = app
+        .post(
+            "/orders",
+            &order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}])),
+            token,
+        )
+        .await
+        .json;
+    let path = format!("/orders/{}", order["id"].as_str().unwrap());
+    app.delete(&path, token).await.assert_status(204);
+    app.delete(&path, token).await.assert_problem(409);
+    let shown = app.get(&path, token).await;
+    assert_eq!(shown.json["status"], "cancelled");
+    assert_eq!(shown.json["refund_due"], false);
+    let history: Vec<_> = shown.json["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].clone())
+        .collect();
+    assert_eq!(history, [json!("pending_payment"), json!("cancelled")]);
+    let kinds: Vec<_> = app
+        .published_events()
+        .await
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, [OrderEventKind::Placed, OrderEventKind::Cancelled]);
+}
+
+#[tokio::test]
+async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
+    let app = TestApp::builder()
+        .capture_events()
+        .env("UNPAID_ORDER_EXPIRY_SECONDS", "1")
+        .spawn(orders::router)
+        .await;
+    let caller = app.user(Role::Customer).await;
+    let (jollof, _) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let order = app
+        .post(
+            "/orders",
+            &order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}])),
+            token,
+        )
+        .await
+        .json;
+    let path = format!("/orders/{}", order["id"].as_str().unwrap());
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let shown = app.get(&path, token).await;
+    assert_eq!(shown.json["status"], "cancelled");
+    assert_eq!(shown.json["cancel_reason"], "payment_timeout");
+    assert_eq!(shown.json["status_history"][1]["by"], "system");
+    app.patch(&path, &json!({"delivery_address": "Lekki"}), token)
+        .await
+        .assert_problem(409);
+    app.delete(&path, token).await.assert_problem(409);
+    let (cancelled, _) = app.collect_pages("/orders?status=cancelled", token).await;
+    assert_eq!(cancelled.len(), 1);
+    assert!(
+        app.collect_pages("/orders?status=pending_payment", token)
+            .await
+            .0
+            .is_empty()
+    );
+    app.published_events().await;
+    assert_eq!(orders::sweep(&app.state).await.unwrap(), 1);
+    assert_eq!(
+        orders::sweep(&app.state).await.unwrap(),
+        0,
+        "the sweep writes each order down once"
+    );
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, OrderEventKind::Cancelled);
+    let stored = app
+        .state
+        .db
+        .get_order(&OrderId::parse(order["id"].as_str().unwrap()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
+    assert_eq!(app.get(&path, token).await.json, shown.json);
+}

@@ -1,0 +1,123 @@
+//! Carts: one item per user holding every line, guarded by a version. One item means reading a cart
+//! is one read (in the same round trip as the session check), and checking out can delete it on the
+//! condition that it is still the cart that was priced: two concurrent checkouts make one order.
+
+use super::{Db, DbError, Item, SessionCheck, dishes::dish_key_of, from_item, key, n, s, users};
+use crate::domain::{CartLineId, DishId, Quantity, SessionId, UserId};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Lines a cart may hold.
+pub const MAX_CART_LINES: usize = 20;
+
+fn cart_key(user: &UserId) -> Item {
+    key(users::user_pk(user), "CART")
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartEntry {
+    pub id: CartLineId,
+    pub dish_id: DishId,
+    pub quantity: Quantity,
+    #[serde(with = "time::serde::rfc3339")]
+    pub added_at: OffsetDateTime,
+}
+
+/// A user's cart as stored; `version` 0 means there is none yet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cart {
+    pub lines: Vec<CartEntry>,
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Cart {
+    pub fn dish_ids(&self) -> Vec<DishId> {
+        self.lines.iter().map(|line| line.dish_id.clone()).collect()
+    }
+}
+
+impl Db {
+    /// The session check and the caller's cart, in one round trip.
+    pub async fn session_and_cart(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+    ) -> Result<(SessionCheck, Cart), DbError> {
+        let (check, items) = self
+            .session_user_and(user, session, vec![cart_key(user)])
+            .await?;
+        let cart = items
+            .into_iter()
+            .next()
+            .map(from_item)
+            .transpose()?
+            .unwrap_or_default();
+        Ok((check, cart))
+    }
+
+    /// The session check, the caller's cart and one dish, in one round trip.
+    pub async fn session_cart_and_dish(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        dish: &DishId,
+    ) -> Result<(SessionCheck, Cart, Option<super::Dish>), DbError> {
+        let cart_key = cart_key(user);
+        let (check, items) = self
+            .session_user_and(user, session, vec![cart_key.clone(), dish_key_of(dish)])
+            .await?;
+        let (mut cart, mut found) = (Cart::default(), None);
+        for item in items {
+            if super::key_of(&item) == super::key_of(&cart_key) {
+                cart = from_item(item)?;
+            } else {
+                found = Some(from_item(item)?);
+            }
+        }
+        Ok((check, cart, found))
+    }
+
+    /// Writes the cart if it is still at `cart.version`; `false` if another request changed it first.
+    pub async fn save_cart(&self, user: &UserId, cart: &Cart) -> Result<bool, DbError> {
+        let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(&Cart {
+            version: cart.version + 1,
+            ..cart.clone()
+        })?;
+        item.extend(cart_key(user));
+        item.insert("entity".into(), s("cart"));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR version = :version")
+            .expression_attribute_values(":version", n(cart.version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
+                Ok(false)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Emptying the cart as part of a checkout: only if it is still the version that was priced.
+    pub(crate) fn cart_checkout_delete(
+        &self,
+        user: &UserId,
+        version: u64,
+    ) -> Result<TransactWriteItem, DbError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(cart_key(user)))
+            .condition_expression("version = :version")
+            .expression_attribute_values(":version", n(version))
+            .build()
+            .map_err(|e| DbError::Other(Box::new(e)))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+}

@@ -1,0 +1,117 @@
+//! Idempotency records: the first response to a request made with an `Idempotency-Key`, kept for
+//! 24 hours so a retry gets the same answer and creates nothing new.
+//!
+//! The record is written in the same transaction as the thing the request creates, on the condition
+//! that no live record holds the key. Of two concurrent requests with one key, one commits; the other
+//! finds the record and replays it.
+
+use super::{Db, DbError, Item, from_item, is_live, key, n, s, users};
+use crate::domain::{IdempotencyKey, UserId};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// How long a key is remembered.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+fn record_key(user: &UserId, scope: &str, key: &IdempotencyKey) -> Item {
+    let digest = Sha256::digest(format!("{scope}\n{}", key.as_str()).as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    key_of_user(user, &hex)
+}
+
+fn key_of_user(user: &UserId, hash: &str) -> Item {
+    key(users::user_pk(user), format!("IDEMP#{hash}"))
+}
+
+/// A stored first response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// A hash of the request the key was first used with.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: String,
+    pub expires_at: i64,
+}
+
+/// What a request with a key is: who sent it to which route, and a hash of what it asked.
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest {
+    pub user: UserId,
+    /// The route, so one key on two routes means two things.
+    pub scope: &'static str,
+    pub key: IdempotencyKey,
+    pub fingerprint: String,
+}
+
+impl IdempotentRequest {
+    /// `request` is the parsed request, serialized: the same JSON asks the same thing.
+    pub fn new(
+        user: UserId,
+        scope: &'static str,
+        key: IdempotencyKey,
+        request: &impl Serialize,
+    ) -> Self {
+        let json = serde_json::to_vec(request).unwrap_or_default();
+        let fingerprint = Sha256::digest(&json)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Self {
+            user,
+            scope,
+            key,
+            fingerprint,
+        }
+    }
+}
+
+impl Db {
+    /// The live record for this key, if any.
+    pub async fn idempotency_record(
+        &self,
+        request: &IdempotentRequest,
+        now: OffsetDateTime,
+    ) -> Result<Option<IdempotencyRecord>, DbError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(record_key(&request.user, request.scope, &request.key)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let record: Option<IdempotencyRecord> = output.item.map(from_item).transpose()?;
+        Ok(record.filter(|r| is_live(r.expires_at, now.unix_timestamp())))
+    }
+
+    /// The write that stores a response, for the transaction that creates what it describes.
+    pub(crate) fn idempotency_put(
+        &self,
+        request: &IdempotentRequest,
+        status: u16,
+        body: &str,
+        now: OffsetDateTime,
+    ) -> Result<TransactWriteItem, DbError> {
+        let mut item = record_key(&request.user, request.scope, &request.key);
+        item.insert("entity".into(), s("idempotency"));
+        item.insert("fingerprint".into(), s(&request.fingerprint));
+        item.insert("status".into(), n(status));
+        item.insert("body".into(), s(body));
+        item.insert(
+            "expires_at".into(),
+            n(now.unix_timestamp() + IDEMPOTENCY_WINDOW.as_secs() as i64),
+        );
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            // An expired record (which the table may not have deleted yet) frees its key.
+            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .build()
+            .map_err(|e| DbError::Other(Box::new(e)))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}

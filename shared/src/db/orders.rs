@@ -1,0 +1,406 @@
+//! Orders: placed from a cart or a list of items, priced from the table, moved along their life
+//! with a version condition so that racing changes never both apply.
+
+use super::{
+    Db, DbError, Item, SessionCheck, attr, from_item,
+    idempotency::IdempotentRequest,
+    key, key_of,
+    listing::{Listing, Page},
+    n, s,
+};
+use crate::domain::{
+    Actor, Address, Currency, Date, DishId, OrderId, OrderStatus, PlacedBy, Quantity, SessionId,
+    UserId,
+};
+use aws_sdk_dynamodb::{
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{Put, TransactWriteItem},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+const ENTITY: &str = "order";
+/// Every order is in this partition of gsi3, sorted by delivery date.
+const ALL_ORDERS: &str = "ORDERS";
+
+fn order_key(id: &OrderId) -> Item {
+    key(format!("ORDER#{id}"), "ORDER")
+}
+
+/// A line of an order, its price frozen when the order was placed or last edited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderItem {
+    pub dish_id: DishId,
+    pub dish_name: String,
+    pub unit_price: i64,
+    pub quantity: Quantity,
+    pub line_total: i64,
+    pub currency: Currency,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub by: Actor,
+}
+
+/// Why an order was cancelled when nobody gave a reason: it was not paid in time.
+pub const PAYMENT_TIMEOUT: &str = "payment_timeout";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub status: OrderStatus,
+    pub items: Vec<OrderItem>,
+    pub total: i64,
+    pub currency: Currency,
+    pub delivery_date: Date,
+    pub delivery_address: Address,
+    pub placed_by: PlacedBy,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub paid_at: Option<OffsetDateTime>,
+    pub status_history: Vec<StatusChange>,
+    #[serde(default)]
+    pub refund_due: bool,
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
+}
+
+impl Order {
+    /// The order as it stands at `now`: an unpaid order older than `expiry` is cancelled for
+    /// payment timeout, whether or not the sweep has written that down yet.
+    pub fn as_of(mut self, now: OffsetDateTime, expiry: std::time::Duration) -> Self {
+        let deadline = self.created_at + expiry;
+        if self.status == OrderStatus::PendingPayment && now >= deadline {
+            self.status = OrderStatus::Cancelled;
+            self.cancel_reason = Some(PAYMENT_TIMEOUT.to_string());
+            self.status_history.push(StatusChange {
+                status: OrderStatus::Cancelled,
+                at: deadline,
+                by: Actor::System,
+            });
+            self.updated_at = deadline;
+        }
+        self
+    }
+
+    /// Moves the order to `next` if `actor` may; the history records it.
+    pub fn moved_to(&self, next: OrderStatus, actor: Actor, now: OffsetDateTime) -> Option<Order> {
+        if !self.status.can_move_to(next, actor) {
+            return None;
+        }
+        let mut order = self.clone();
+        order.status = next;
+        order.updated_at = now;
+        order.status_history.push(StatusChange {
+            status: next,
+            at: now,
+            by: actor,
+        });
+        if next == OrderStatus::Paid {
+            order.paid_at = Some(now);
+        }
+        if next == OrderStatus::Cancelled
+            && matches!(self.status, OrderStatus::Paid | OrderStatus::Preparing)
+        {
+            order.refund_due = true;
+        }
+        Some(order)
+    }
+
+    fn to_item(&self, version: u64) -> Result<Item, DbError> {
+        let mut item = super::to_item(
+            self,
+            ENTITY,
+            [
+                (attr::PK, format!("ORDER#{}", self.id)),
+                (attr::SK, "ORDER".to_string()),
+                // The customer's orders, newest first.
+                (attr::GSI1PK, format!("ORDERS#{}", self.user_id)),
+                (attr::GSI1SK, self.id.to_string()),
+                // Orders by status, newest first.
+                (attr::GSI2PK, format!("ORDERS#{}", self.status.as_str())),
+                (attr::GSI2SK, self.id.to_string()),
+                // Every order, by delivery date: the day's dispatch list is one key prefix.
+                (attr::GSI3PK, ALL_ORDERS.to_string()),
+                (attr::GSI3SK, format!("{}#{}", self.delivery_date, self.id)),
+            ],
+        )?;
+        item.insert("version".into(), n(version));
+        Ok(item)
+    }
+}
+
+/// An order as read, with the version that guards its next write.
+#[derive(Debug, Clone)]
+pub struct StoredOrder {
+    pub order: Order,
+    pub version: u64,
+}
+
+fn stored(item: Item) -> Result<StoredOrder, DbError> {
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(StoredOrder {
+        order: from_item(item)?,
+        version,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceOrderError {
+    /// The cart changed (or was checked out) after it was priced.
+    #[error("the cart changed while the order was being placed")]
+    CartChanged,
+    /// The idempotency key was used by a request that committed first.
+    #[error("the idempotency key is already used")]
+    KeyUsed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The admin list's filters.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub delivery_date: Option<Date>,
+    pub user_id: Option<UserId>,
+}
+
+fn build<T, E: std::error::Error + Send + Sync + 'static>(
+    result: Result<T, E>,
+) -> Result<T, DbError> {
+    result.map_err(|e| DbError::Other(Box::new(e)))
+}
+
+impl Db {
+    /// Writes a new order; with `cart_version`, empties the caller's cart in the same transaction
+    /// on the condition that it is unchanged; with `idempotency`, stores `response` as the key's answer.
+    pub async fn place_order(
+        &self,
+        order: &Order,
+        cart_version: Option<u64>,
+        idempotency: Option<(&IdempotentRequest, &str)>,
+    ) -> Result<(), PlaceOrderError> {
+        let put = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(order.to_item(1)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .build(),
+        )?;
+        let mut writes = vec![TransactWriteItem::builder().put(put).build()];
+        let cart_at = cart_version.map(|version| {
+            writes.push(self.cart_checkout_delete(&order.user_id, version)?);
+            Ok::<_, DbError>(writes.len() - 1)
+        });
+        let cart_at = cart_at.transpose()?;
+        let key_at = match idempotency {
+            Some((request, response)) => {
+                writes.push(self.idempotency_put(request, 201, response, order.created_at)?);
+                Some(writes.len() - 1)
+            }
+            None => None,
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        let Err(err) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+        {
+            let failed = |i: Option<usize>| {
+                i.and_then(|i| cancelled.cancellation_reasons().get(i))
+                    .and_then(|r| r.code())
+                    == Some("ConditionalCheckFailed")
+            };
+            if failed(key_at) {
+                return Err(PlaceOrderError::KeyUsed);
+            }
+            if failed(cart_at) {
+                return Err(PlaceOrderError::CartChanged);
+            }
+        }
+        Err(PlaceOrderError::Db(err.into()))
+    }
+
+    pub async fn get_order(&self, id: &OrderId) -> Result<Option<StoredOrder>, DbError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(order_key(id)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(stored).transpose()
+    }
+
+    /// The session check and one order, in one round trip.
+    pub async fn session_and_order(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        order: &OrderId,
+    ) -> Result<(SessionCheck, Option<StoredOrder>), DbError> {
+        let (check, items) = self
+            .session_user_and(user, session, vec![order_key(order)])
+            .await?;
+        let order = items.into_iter().next().map(stored).transpose()?;
+        Ok((check, order))
+    }
+
+    /// Replaces an order read at `old.version`; `false` if it changed since (someone else won).
+    pub async fn replace_order(&self, old: &StoredOrder, new: &Order) -> Result<bool, DbError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(new.to_item(old.version + 1)?))
+            .condition_expression("version = :version AND #status = :status")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":version", n(old.version))
+            .expression_attribute_values(":status", s(old.order.status.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
+                Ok(false)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// A customer's orders, newest first, optionally of one stored status.
+    pub async fn orders_of(
+        &self,
+        user: &UserId,
+        status: Option<OrderStatus>,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Order>, DbError> {
+        let mut listing = Listing::new(
+            Some("gsi1"),
+            &["pk", "sk", "gsi1pk", "gsi1sk"],
+            "gsi1pk = :orders",
+        )
+        .value(":orders", s(format!("ORDERS#{user}")));
+        if let Some(status) = status {
+            listing = listing
+                .name("#status", "status")
+                .value(":status", s(status.as_str()))
+                .filter("#status = :status");
+        }
+        self.list(listing, limit, start).await
+    }
+
+    /// Every order for the back office. The most selective filter picks the index: a customer's
+    /// orders (gsi1), a delivery day (gsi3 prefix), a status (gsi2), or all orders by delivery date
+    /// (gsi3); the other filters apply on top.
+    pub async fn all_orders(
+        &self,
+        filter: &OrderFilter,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Order>, DbError> {
+        let mut listing = if let Some(user) = &filter.user_id {
+            Listing::new(
+                Some("gsi1"),
+                &["pk", "sk", "gsi1pk", "gsi1sk"],
+                "gsi1pk = :orders",
+            )
+            .value(":orders", s(format!("ORDERS#{user}")))
+        } else if let Some(date) = filter.delivery_date {
+            Listing::new(
+                Some("gsi3"),
+                &["pk", "sk", "gsi3pk", "gsi3sk"],
+                "gsi3pk = :all AND begins_with(gsi3sk, :day)",
+            )
+            .value(":all", s(ALL_ORDERS))
+            .value(":day", s(format!("{date}#")))
+        } else if let Some(status) = filter.status {
+            Listing::new(
+                Some("gsi2"),
+                &["pk", "sk", "gsi2pk", "gsi2sk"],
+                "gsi2pk = :status_key",
+            )
+            .value(":status_key", s(format!("ORDERS#{}", status.as_str())))
+        } else {
+            Listing::new(
+                Some("gsi3"),
+                &["pk", "sk", "gsi3pk", "gsi3sk"],
+                "gsi3pk = :all",
+            )
+            .value(":all", s(ALL_ORDERS))
+        };
+        if filter.user_id.is_some()
+            && let Some(date) = filter.delivery_date
+        {
+            listing = listing
+                .name("#date", "delivery_date")
+                .value(":date", s(date.to_string()))
+                .filter("#date = :date");
+        }
+        if let Some(status) = filter.status
+            && (filter.user_id.is_some() || filter.delivery_date.is_some())
+        {
+            listing = listing
+                .name("#status", "status")
+                .value(":status", s(status.as_str()))
+                .filter("#status = :status");
+        }
+        self.list(listing, limit, start).await
+    }
+
+    /// Unpaid orders placed before `placed_before`, oldest first, for the expiry sweep (gsi2's
+    /// pending partition, bounded by the time inside the ULID sort key).
+    pub async fn unpaid_orders_before(
+        &self,
+        placed_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<StoredOrder>, DbError> {
+        let millis = (placed_before.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+        let bound = ulid::Ulid::from_parts(millis, 0).to_string();
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :pending AND gsi2sk < :bound")
+            .expression_attribute_values(
+                ":pending",
+                s(format!("ORDERS#{}", OrderStatus::PendingPayment.as_str())),
+            )
+            .expression_attribute_values(":bound", s(bound))
+            .limit(limit as i32)
+            .send()
+            .await?;
+        let mut orders = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            // The index may lag; read each order itself before changing it.
+            if let Some((pk, _)) = key_of(&item)
+                && let Some(id) = pk
+                    .strip_prefix("ORDER#")
+                    .and_then(|id| OrderId::parse(id).ok())
+                && let Some(order) = self.get_order(&id).await?
+            {
+                orders.push(order);
+            }
+        }
+        Ok(orders)
+    }
+}
