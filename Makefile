@@ -1,6 +1,6 @@
 # Developer commands. The work is in scripts/; each script installs what it needs on first use.
 .DEFAULT_GOAL := help
-.PHONY: help dev test
+.PHONY: help dev test package
 
 # Extra arguments for the test runner, e.g. make test ARGS="-p kitchen" or ARGS="--no-capture".
 ARGS ?=
@@ -9,9 +9,14 @@ help:
 	@echo "make dev    run the API on http://127.0.0.1:9000 with DynamoDB Local, moto and the Paystack simulator (Ctrl-C stops all)"
 	@echo "make test   cargo fmt --check, clippy, and every test against fresh stand-ins on free ports"
 	@echo "            (extra test-runner arguments: make test ARGS=\"...\")"
+	@echo "make package  release zips of the seven functions for arm64 Lambda (target/lambda/<function>/bootstrap.zip)"
+	@echo "              and a table of their sizes; fails if one is over 4 MB"
 
 dev:
 	bash scripts/dev.sh
 
 test:
 	bash scripts/test.sh $(ARGS)
+
+package:
+	bash scripts/package.sh

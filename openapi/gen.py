@@ -176,7 +176,7 @@ EX_PAYMENT = {
     "reference": REF, "order_id": ORDER_ID, "user_id": ADA_ID, "amount": 250000, "currency": "NGN",
     "status": "pending", "authorization_url": "https://checkout.paystack.com/0peioxfhpn",
     "access_code": "0peioxfhpn", "channel": None, "paid_at": None, "gateway_response": None,
-    "created_at": "2026-11-23T09:15:58Z",
+    "created_at": "2026-11-23T09:15:58Z", "refund_due": False, "note": None,
 }
 EX_PAYMENT_DONE = dict(EX_PAYMENT, status="success", channel="card", paid_at="2026-11-23T09:16:41Z",
                        gateway_response="Successful")
@@ -311,7 +311,23 @@ schemas["OrderStatus"] = {
 }
 schemas["PaymentStatus"] = {
     "type": "string", "enum": ["pending", "success", "failed", "abandoned"],
-    "description": "Paystack's `ongoing`, `pending`, `processing` and `queued` are reported as `pending`.",
+    "description": "`pending` until Paystack settles the charge (Paystack's `ongoing`, `pending`, `processing`, `queued`, "
+                   "and `abandoned` for a checkout not finished yet, all read as `pending`). `success`: paid. `failed`: "
+                   "declined (a later success on the same checkout still counts), or flagged (see `note`). `abandoned`: "
+                   "the attempt's checkout link was never handed out (Paystack was unreachable, or a concurrent request "
+                   "with the same `Idempotency-Key` answered instead), so it can never be paid.",
+}
+schemas["PaymentNote"] = {
+    "type": "string",
+    "enum": ["initialize_failed", "paystack_unreachable", "duplicate_request", "amount_mismatch", "currency_mismatch",
+             "order_changed", "order_cancelled", "order_already_paid"],
+    "description": "Why an attempt did not simply go `pending` → `success`. `initialize_failed` (`failed`): Paystack refused "
+                   "to start it. `paystack_unreachable` (`abandoned`): Paystack did not answer in time. `duplicate_request` "
+                   "(`abandoned`): another request with the same `Idempotency-Key` answered. `amount_mismatch`, "
+                   "`currency_mismatch` (`failed`): Paystack reported a different amount or currency than ours; the order "
+                   "stays unpaid. `order_changed` (`failed`): the order's total changed after the attempt started; the order "
+                   "stays unpaid. `order_cancelled` (`success`): the money arrived after the order was cancelled or expired; "
+                   "the order stays cancelled. `order_already_paid` (`success`): another attempt had already paid the order.",
 }
 
 schemas["User"] = obj({
@@ -413,12 +429,18 @@ schemas["Payment"] = obj({
     "amount": with_(MONEY, minimum=1, description="The order's total when the attempt started, in kobo."),
     "currency": ref("Currency"),
     "status": ref("PaymentStatus"),
-    "authorization_url": {"type": "string", "format": "uri", "description": "Paystack's checkout page for this attempt."},
-    "access_code": {"type": "string", "description": "For Paystack's popup and mobile SDKs."},
+    "authorization_url": nullable({"type": "string", "format": "uri",
+                                   "description": "Paystack's checkout page for this attempt; null if Paystack never "
+                                                  "started it."}),
+    "access_code": nullable({"type": "string", "description": "For Paystack's popup and mobile SDKs; null like "
+                                                              "`authorization_url`."}),
     "channel": nullable({"type": "string", "description": "How the customer paid (`card`, `bank`, `ussd`, `bank_transfer`, …)."}),
     "paid_at": nullable(TIMESTAMP),
     "gateway_response": nullable({"type": "string", "description": "Paystack's message, e.g. `Successful`, `Declined`."}),
     "created_at": TIMESTAMP,
+    "refund_due": {"type": "boolean",
+                   "description": "Money was received that the order could not take (see `note`); staff must refund it."},
+    "note": nullable(ref("PaymentNote")),
 }, description="One Paystack payment attempt for an order.", example=EX_PAYMENT)
 
 schemas["Health"] = obj({"status": {"type": "string", "const": "ok"}}, example={"status": "ok"})
@@ -963,11 +985,15 @@ op("get", "/orders/{id}/payments", "payments", "listOrderPayments", "Payment att
 op("post", "/orders/{id}/payments", "payments", "startPayment", "Start paying for an order",
    "Starts a Paystack transaction for the order's server-side total and answers the attempt (`pending`, with "
    "`authorization_url` to send the customer to). Calling again on an unpaid order is a retry with a new reference; "
-   "earlier attempts keep their status. No request body. If Paystack is down the answer is 502 or 503 and the order "
-   "stays as it was.",
+   "earlier attempts keep their status. No request body. The attempt is recorded before Paystack is called; if Paystack "
+   "is unreachable or too slow the answer is 503 (the attempt is recorded `abandoned`), if it refuses or answers "
+   "wrongly 502 (`failed`), and either way the order stays as it was.",
    "user", params=[pref("OrderId"), pref("IdempotencyKey")],
    resps={"201": json_resp("The new payment attempt.", "Payment", EX_PAYMENT,
                            headers_={"Idempotent-Replayed": href("Idempotent-Replayed")}),
+          "400": problem(400, "The `Idempotency-Key` header is malformed.",
+                         ("Idempotency-Key: must be 1 to 255 visible ASCII characters",
+                          [("Idempotency-Key", "must be 1 to 255 visible ASCII characters")])),
           "404": not_found("order"),
           "409": problem(409, "The order is already paid or cancelled, or a request with the same `Idempotency-Key` "
                               "is still being processed.", [
@@ -984,7 +1010,9 @@ op("get", "/payments", "payments", "listPayments", "The caller's payments",
 
 op("post", "/payments/{reference}/verify", "payments", "verifyPayment", "Ask Paystack how a payment went",
    "Asks Paystack for the transaction's state and records it. On success (amount and currency matching) the order "
-   "becomes `paid` exactly once, however often this and the webhook run. Call it when the customer returns from "
+   "becomes `paid` exactly once, however often this and the webhook run; money that arrives for an order cancelled "
+   "(or expired) meanwhile, or already paid by another attempt, leaves the order as it is and sets `refund_due`. "
+   "A payment already settled is answered without asking Paystack. Call it when the customer returns from "
    "checkout. No request body.",
    "user", params=[pref("Reference")],
    resps={"200": json_resp("The payment as recorded now.", "Payment", EX_PAYMENT_DONE),
@@ -998,12 +1026,15 @@ op("post", "/webhooks/paystack", "webhooks", "receivePaystackWebhook", "Paystack
    "with the Paystack secret key; otherwise 401 and nothing changes. `charge.success` with a known reference whose "
    "amount and currency match marks the payment `success` and the order `paid`, exactly once. An unknown reference, "
    "a mismatch (logged as an error) or any other event answers 200 so that Paystack stops retrying. A failure to "
-   "record answers 5xx so that Paystack retries.",
+   "record answers 5xx so that Paystack retries. If the deployment sets `PAYSTACK_WEBHOOK_ALLOWED_IPS`, a call from "
+   "any other source address (API Gateway's `requestContext.http.sourceIp`) answers 403 before the signature is read.",
    "paystack", request=body("PaystackEvent", EX_WEBHOOK),
    resps={"200": json_resp("Received (applied, already applied, or ignored).", "WebhookAck", {"received": True}),
           "400": problem(400, "Correctly signed, but not a JSON object with `event` and `data`.",
                          ("request body is not a Paystack event",)),
           "401": problem(401, "The signature is missing or wrong.", ("webhook signature missing or invalid",)),
+          "403": problem(403, "The source address is not on the configured allow-list.",
+                         ("webhooks are accepted only from Paystack's addresses",)),
           "413": rref("PayloadTooLarge"),
           "503": rref("Unavailable"),
           "5XX": problem(500, "Any other failure to record the event; Paystack retries.",

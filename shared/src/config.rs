@@ -48,7 +48,28 @@ pub struct Config {
     pub topic_arn: Option<String>,
     /// How long an order may stay unpaid before it is cancelled for payment timeout.
     pub unpaid_order_expiry: Duration,
+    /// Paystack, for the payments and webhook functions; `None` when no secret key is configured
+    /// (the other functions never talk to Paystack). See [`Config::require_paystack`].
+    pub paystack: Option<PaystackConfig>,
 }
+
+/// Paystack's address, our secret key, and how the client and the webhook behave.
+#[derive(Debug, Clone)]
+pub struct PaystackConfig {
+    /// `PAYSTACK_BASE_URL`: `https://api.paystack.co` in AWS, the simulator locally.
+    pub base_url: String,
+    /// `PAYSTACK_SECRET_KEY` (locally) or `PAYSTACK_SECRET_PARAMETER` (an SSM SecureString in AWS).
+    pub secret_key: SecretSource,
+    /// `PAYSTACK_CALLBACK_URL`: where checkout sends the payer back to; unset, the dashboard's.
+    pub callback_url: Option<String>,
+    /// `PAYSTACK_TIMEOUT_MS`: one call to Paystack, well under the function's own timeout.
+    pub timeout: Duration,
+    /// `PAYSTACK_WEBHOOK_ALLOWED_IPS`: comma-separated source addresses the webhook accepts (behind
+    /// API Gateway, `requestContext.http.sourceIp`); empty accepts any, the signature being the gate.
+    pub webhook_allowed_ips: Vec<std::net::IpAddr>,
+}
+
+pub const PAYSTACK_BASE_URL: &str = "https://api.paystack.co";
 
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 
@@ -96,6 +117,7 @@ impl Config {
             kitchen_zone: vars.time_zone("KITCHEN_TIMEZONE", "Africa/Lagos"),
             topic_arn: vars.optional("TOPIC_ARN"),
             unpaid_order_expiry: vars.seconds("UNPAID_ORDER_EXPIRY_SECONDS", 24 * 3600),
+            paystack: vars.paystack(),
         };
         if let SecretSource::Value(secret) = &config.jwt_secret
             && vars.problems.is_empty()
@@ -111,6 +133,17 @@ impl Config {
                 problems: vars.problems,
             })
         }
+    }
+}
+
+impl Config {
+    /// The Paystack settings, for the functions that cannot work without them (checked at cold start).
+    pub fn require_paystack(&self) -> Result<&PaystackConfig, ConfigError> {
+        self.paystack.as_ref().ok_or_else(|| ConfigError {
+            problems: vec![
+                "neither PAYSTACK_SECRET_KEY nor PAYSTACK_SECRET_PARAMETER is set".to_string(),
+            ],
+        })
     }
 }
 
@@ -165,6 +198,53 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
             self.problems
                 .push(format!("{name} is not a known time zone: {wanted:?}"));
             jiff::tz::TimeZone::UTC
+        })
+    }
+
+    /// Paystack's settings if a secret key is configured; their other variables are checked only then.
+    fn paystack(&mut self) -> Option<PaystackConfig> {
+        let secret_key = match (
+            self.optional("PAYSTACK_SECRET_KEY"),
+            self.optional("PAYSTACK_SECRET_PARAMETER"),
+        ) {
+            (Some(value), _) => SecretSource::Value(Secret::new(value)),
+            (None, Some(parameter)) => SecretSource::SsmParameter(parameter),
+            (None, None) => return None,
+        };
+        let mut url = |name: &str| {
+            let value = self.optional(name)?;
+            let trimmed = value.trim().trim_end_matches('/').to_string();
+            if trimmed.starts_with("https://") || trimmed.starts_with("http://") {
+                Some(trimmed)
+            } else {
+                self.problems
+                    .push(format!("{name} must be an http(s) URL, not {value:?}"));
+                None
+            }
+        };
+        let base_url = url("PAYSTACK_BASE_URL").unwrap_or_else(|| PAYSTACK_BASE_URL.to_string());
+        let callback_url = url("PAYSTACK_CALLBACK_URL");
+        let mut webhook_allowed_ips = Vec::new();
+        for address in self
+            .optional("PAYSTACK_WEBHOOK_ALLOWED_IPS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            match address.parse() {
+                Ok(ip) => webhook_allowed_ips.push(ip),
+                Err(_) => self.problems.push(format!(
+                    "PAYSTACK_WEBHOOK_ALLOWED_IPS: {address:?} is not an IP address"
+                )),
+            }
+        }
+        Some(PaystackConfig {
+            base_url,
+            secret_key,
+            callback_url,
+            timeout: Duration::from_millis(u64::from(self.number("PAYSTACK_TIMEOUT_MS", 5000))),
+            webhook_allowed_ips,
         })
     }
 
@@ -231,6 +311,60 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("LOGIN_MAX_FAILURES"));
+    }
+
+    #[test]
+    fn paystack_is_configured_only_with_a_secret_key() {
+        let base = [("TABLE_NAME", "t"), ("JWT_SECRET", &*"x".repeat(32))];
+        let config = load(&base).unwrap();
+        assert!(config.paystack.is_none());
+        assert!(
+            config
+                .require_paystack()
+                .unwrap_err()
+                .to_string()
+                .contains("PAYSTACK_SECRET_KEY")
+        );
+        let config = load(&[base[0], base[1], ("PAYSTACK_SECRET_KEY", "sk_test_abc")]).unwrap();
+        let paystack = config.require_paystack().unwrap();
+        assert_eq!(paystack.base_url, PAYSTACK_BASE_URL);
+        assert_eq!(paystack.timeout, Duration::from_secs(5));
+        assert!(paystack.callback_url.is_none());
+        assert!(paystack.webhook_allowed_ips.is_empty());
+        assert!(!format!("{config:?}").contains("sk_test_abc"));
+        let config = load(&[
+            base[0],
+            base[1],
+            ("PAYSTACK_SECRET_PARAMETER", "/kitchen/paystack"),
+            ("PAYSTACK_BASE_URL", "http://127.0.0.1:9100/"),
+            ("PAYSTACK_CALLBACK_URL", "https://app.example/paid"),
+            ("PAYSTACK_TIMEOUT_MS", "750"),
+            (
+                "PAYSTACK_WEBHOOK_ALLOWED_IPS",
+                "52.31.139.75, 52.49.173.169",
+            ),
+        ])
+        .unwrap();
+        let paystack = config.paystack.unwrap();
+        assert_eq!(paystack.base_url, "http://127.0.0.1:9100");
+        assert!(matches!(paystack.secret_key, SecretSource::SsmParameter(_)));
+        assert_eq!(paystack.timeout, Duration::from_millis(750));
+        assert_eq!(paystack.webhook_allowed_ips.len(), 2);
+    }
+
+    #[test]
+    fn malformed_paystack_settings_are_named() {
+        let err = load(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", &"x".repeat(32)),
+            ("PAYSTACK_SECRET_KEY", "sk_test_abc"),
+            ("PAYSTACK_BASE_URL", "api.paystack.co"),
+            ("PAYSTACK_WEBHOOK_ALLOWED_IPS", "52.31.139.75,somewhere"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("PAYSTACK_BASE_URL"), "{err}");
+        assert!(err.contains("somewhere"), "{err}");
     }
 
     #[test]

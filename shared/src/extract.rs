@@ -225,6 +225,9 @@ impl FromRequestParts<AppState> for Credentials {
         let invalid = || ApiError::Unauthorized("access token invalid".into());
         let user_id = UserId::parse(&claims.sub).map_err(|_| invalid())?;
         let session_id = SessionId::parse(&claims.sid).map_err(|_| invalid())?;
+        if let Some(slot) = parts.extensions.get::<crate::http::CallerSlot>() {
+            slot.set(user_id.as_str());
+        }
         Ok(Credentials {
             user_id,
             session_id,

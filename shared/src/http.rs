@@ -30,8 +30,24 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// One line per request: method, route (the pattern, never ids), status and latency.
-async fn log_request(request: Request, next: Next) -> Response {
+/// Filled in by the auth extractors with the caller's user id, so the request's log line can name
+/// the user without every handler passing it along.
+#[derive(Debug, Clone, Default)]
+pub struct CallerSlot(std::sync::Arc<std::sync::OnceLock<String>>);
+
+impl CallerSlot {
+    pub fn set(&self, user_id: &str) {
+        let _ = self.0.set(user_id.to_string());
+    }
+
+    fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
+/// One line per request: the Lambda request id, method, route (the pattern, never ids), status,
+/// latency and, once authenticated, the caller's user id. Never bodies, tokens or passwords.
+async fn log_request(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = request
@@ -39,12 +55,21 @@ async fn log_request(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
+    let request_id = request
+        .extensions()
+        .get::<lambda_http::Context>()
+        .map(|context| context.request_id.clone())
+        .unwrap_or_default();
+    let caller = CallerSlot::default();
+    request.extensions_mut().insert(caller.clone());
     let response = next.run(request).await;
     tracing::info!(
+        request_id = %request_id,
         method = %method,
         route = %route,
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        user_id = caller.get().unwrap_or(""),
         "request"
     );
     response

@@ -18,8 +18,10 @@
 //! | [`db`] | the single table: every key and access pattern |
 //! | [`events`] | order events published to the SNS topic |
 //! | [`ordering`] | pricing and placing orders, moving them along, the unpaid-order sweep |
+//! | [`paystack`] | the Paystack client, webhook signatures, recording a charge on a payment and its order |
 //! | [`accounts`] | account operations more than one binary needs (register, ensure an admin) |
 //! | [`telemetry`] | JSON logs for Lambda |
+//! | [`metrics`] | business metrics as CloudWatch embedded-metric-format lines |
 
 pub mod accounts;
 pub mod config;
@@ -31,8 +33,10 @@ pub mod events;
 pub mod extract;
 pub mod google;
 pub mod http;
+pub mod metrics;
 pub mod ordering;
 pub mod password;
+pub mod paystack;
 pub mod state;
 pub mod telemetry;
 pub mod token;

@@ -208,6 +208,12 @@ pub async fn place(
         Err(PlaceOrderError::Db(err)) => return Err(err.into()),
     }
     tracing::info!(order_id = %order.id, total = order.total, "order placed");
+    let placed_by = if order.placed_by == crate::domain::PlacedBy::Admin {
+        "admin"
+    } else {
+        "customer"
+    };
+    crate::metrics::count("OrdersPlaced", &[("PlacedBy", placed_by)]);
     state
         .events
         .publish(&event(&order, OrderEventKind::Placed, customer))

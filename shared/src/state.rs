@@ -7,6 +7,7 @@ use crate::{
     error::BoxError,
     events::Publisher,
     google::GoogleVerifier,
+    paystack::Paystack,
     token::TokenKeys,
 };
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
@@ -25,6 +26,8 @@ pub struct Inner {
     pub tokens: TokenKeys,
     pub cursors: CursorKey,
     pub google: GoogleVerifier,
+    /// The Paystack client, when Paystack is configured (the payments and webhook functions).
+    pub paystack: Option<Paystack>,
 }
 
 impl Deref for AppState {
@@ -69,13 +72,27 @@ impl AppState {
     }
 
     pub async fn build(config: Config, sdk: &SdkConfig) -> Result<Self, BoxError> {
+        Self::build_with_table_client(config, sdk, aws_sdk_dynamodb::Client::new(sdk)).await
+    }
+
+    /// [`AppState::build`] with a DynamoDB client of the caller's (tests point one at a dead endpoint).
+    pub async fn build_with_table_client(
+        config: Config,
+        sdk: &SdkConfig,
+        dynamodb: aws_sdk_dynamodb::Client,
+    ) -> Result<Self, BoxError> {
         let jwt_secret = resolve_secret(&config.jwt_secret, sdk).await?;
         let http = http_client();
+        let paystack = match &config.paystack {
+            Some(paystack) => Some(Paystack::new(
+                http.clone(),
+                paystack,
+                crate::config::Secret::new(resolve_secret(&paystack.secret_key, sdk).await?),
+            )),
+            None => None,
+        };
         let state = Inner {
-            db: Db::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                config.table_name.clone(),
-            ),
+            db: Db::new(dynamodb, config.table_name.clone()),
             sns: aws_sdk_sns::Client::new(sdk),
             events: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone()),
             tokens: TokenKeys::new(jwt_secret.as_bytes(), config.access_token_ttl),
@@ -85,10 +102,20 @@ impl AppState {
                 config.google_jwks_url.clone(),
                 config.google_client_ids.clone(),
             ),
+            paystack,
             http,
             config,
         };
         Ok(Self(Arc::new(state)))
+    }
+
+    /// The Paystack client; a 500 if this function was deployed without Paystack's settings
+    /// (its `main` refuses to start so, see `Config::require_paystack`).
+    pub fn paystack(&self) -> Result<&Paystack, crate::ApiError> {
+        self.0
+            .paystack
+            .as_ref()
+            .ok_or_else(|| crate::ApiError::internal("Paystack is not configured"))
     }
 }
 

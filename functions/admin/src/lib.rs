@@ -3,6 +3,7 @@
 
 mod dishes;
 mod orders;
+mod payments;
 mod users;
 
 use axum::{
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/orders", get(orders::list).post(orders::place))
         .route("/admin/orders/{id}", get(orders::get))
         .route("/admin/orders/{id}/status", patch(orders::set_status))
+        .route("/admin/payments", get(payments::list))
         .with_state(state);
     kitchen::http::with_defaults(routes)
 }

@@ -960,3 +960,62 @@ async fn unknown_routes_and_methods_are_problems() {
         .assert_problem(404);
     app.get("/auth/login", None).await.assert_problem(405);
 }
+
+// ---------------------------------------------------------------- logs
+
+/// Collects what the JSON log subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn each_request_logs_one_structured_line_without_secrets() {
+    let app = app().await;
+    let body = register(&app, "ada@example.com").await;
+    let access = token(&body, "access_token");
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_writer(move || writer.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    app.get("/me", Some(&access)).await.assert_status(200);
+    app.post(
+        "/auth/login",
+        &json!({"email": "ada@example.com", "password": "a good long password"}),
+        None,
+    )
+    .await
+    .assert_status(200);
+    drop(guard);
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let requests: Vec<&Value> = lines.iter().filter(|l| l["message"] == "request").collect();
+    assert_eq!(requests.len(), 2, "{text}");
+    assert_eq!(requests[0]["route"], "/me");
+    assert_eq!(requests[0]["method"], "GET");
+    assert_eq!(requests[0]["status"], 200);
+    assert_eq!(requests[0]["user_id"], body["user"]["id"]);
+    assert!(requests[0]["latency_ms"].as_f64().is_some());
+    assert_eq!(requests[1]["route"], "/auth/login");
+    assert!(!text.contains(&access), "no token in the logs");
+    assert!(
+        !text.contains("a good long password"),
+        "no password in the logs"
+    );
+    assert!(!text.contains(&token(&body, "refresh_token")));
+}

@@ -1,9 +1,28 @@
-//! The payments function. Its routes arrive with later work; until then every path answers with a
-//! 404 problem, like any unknown route.
+//! The payments function: starting a Paystack transaction for an order, asking Paystack how it went,
+//! and the customer's payment history.
+//!
+//! The amount always comes from the order as stored; a client only says which order. Success is
+//! recorded by `kitchen::paystack::record`, the same path the webhook takes, so the order becomes
+//! `paid` exactly once whichever of the two arrives first.
 
-use axum::Router;
+mod history;
+mod start;
+mod verify;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
 use kitchen::AppState;
 
 pub fn router(state: AppState) -> Router {
-    kitchen::http::with_defaults(Router::new().with_state(state))
+    let routes = Router::new()
+        .route(
+            "/orders/{id}/payments",
+            post(start::start).get(history::of_order),
+        )
+        .route("/payments", get(history::mine))
+        .route("/payments/{reference}/verify", post(verify::verify))
+        .with_state(state);
+    kitchen::http::with_defaults(routes)
 }

@@ -27,12 +27,18 @@
 //! | orders by status, newest first | `gsi2pk = ORDERS#<status>`, `gsi2sk = <order id>` | order |
 //! | orders by delivery date (dispatch list) | `gsi3pk = ORDERS`, `gsi3sk begins_with <date>#` | order |
 //! | unpaid orders older than the expiry | `gsi2pk = ORDERS#pending_payment`, `gsi2sk < ULID(cutoff)` | order |
+//! | payment by reference (verify, webhook) | `pk = PAYMENT#<reference>`, `sk = PAYMENT` | payment (versioned) |
+//! | payments of a user, newest first | `gsi1pk = PAYMENTS#<user id>`, `gsi1sk = <reference>` (a ULID) | payment |
+//! | attempts for one order, newest first | `gsi2pk = PAYMENTS#ORDER#<order id>`, `gsi2sk = <reference>` | payment |
+//! | all payments (admin), newest first | `gsi3pk = PAYMENTS`, `gsi3sk = <reference>`; by customer via gsi1, by order via gsi2; filter `status` | payment |
+//! | payment success | one transaction: payment put (condition: version read) + order put as paid (condition: version and status read) | payment, order |
 
 mod carts;
 mod dishes;
 mod idempotency;
 mod listing;
 mod orders;
+mod payments;
 mod sessions;
 mod throttle;
 mod users;
@@ -43,6 +49,10 @@ pub use idempotency::{IDEMPOTENCY_WINDOW, IdempotencyRecord, IdempotentRequest};
 pub use listing::Page;
 pub use orders::{
     Order, OrderFilter, OrderItem, PAYMENT_TIMEOUT, PlaceOrderError, StatusChange, StoredOrder,
+};
+pub use payments::{
+    Payment, PaymentFilter, PaymentNote, PaymentReference, PaymentStatus, StartPaymentError,
+    StoredPayment,
 };
 pub use sessions::{Session, SessionCheck};
 pub use throttle::LoginThrottle;

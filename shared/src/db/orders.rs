@@ -115,7 +115,7 @@ impl Order {
         Some(order)
     }
 
-    fn to_item(&self, version: u64) -> Result<Item, DbError> {
+    pub(super) fn to_item(&self, version: u64) -> Result<Item, DbError> {
         let mut item = super::to_item(
             self,
             ENTITY,

@@ -2,8 +2,10 @@
 //!
 //! - [`table`]: the table's key schema and indexes, read from `template.yaml` (the one definition the
 //!   cloud and the local stand-in share), and creating a table from it.
+//! - [`openapi`]: every response a test receives is checked against the OpenAPI document.
 //! - [`testing`]: a fresh table per test in DynamoDB Local and a function's router driven in-process.
 
+pub mod openapi;
 pub mod table;
 pub mod testing;
 

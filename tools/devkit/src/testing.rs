@@ -22,6 +22,8 @@ use tower::ServiceExt;
 pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
 /// The password of users made by [`TestApp::user`].
 pub const TEST_PASSWORD: &str = "correct horse battery";
+/// The Paystack secret key of every test app (and of its simulator, with [`TestAppBuilder::paystack_sim`]).
+pub const TEST_PAYSTACK_SECRET: &str = "sk_test_kitchen_tests_0123456789";
 
 /// Makes sure the stand-ins' endpoints are set, naming the command that sets them if not.
 pub fn require_local_stack() {
@@ -41,6 +43,7 @@ pub struct TestAppBuilder {
     env: HashMap<String, String>,
     unreachable_table: bool,
     capture_events: bool,
+    paystack_sim: bool,
 }
 
 impl TestAppBuilder {
@@ -53,6 +56,14 @@ impl TestAppBuilder {
     /// back every event the app published ([`TestApp::published_events`]).
     pub fn capture_events(mut self) -> Self {
         self.capture_events = true;
+        self
+    }
+
+    /// Starts the Paystack simulator in-process (port 0, [`TEST_PAYSTACK_SECRET`], no webhook
+    /// retries) and points `PAYSTACK_BASE_URL` at it; [`TestApp::paystack`] is its handle. Without
+    /// it, `PAYSTACK_BASE_URL` names a port where nothing listens, as if Paystack were down.
+    pub fn paystack_sim(mut self) -> Self {
+        self.paystack_sim = true;
         self
     }
 
@@ -78,14 +89,34 @@ impl TestAppBuilder {
             .or_insert_with(|| table.clone());
         env.entry("JWT_SECRET".into())
             .or_insert_with(|| TEST_JWT_SECRET.into());
+        let paystack = if self.paystack_sim {
+            let (_, sim) = paystack_sim::spawn(paystack_sim::SimConfig {
+                port: 0,
+                secret_key: TEST_PAYSTACK_SECRET.into(),
+                // Set by the test once its receiver is up (`sim.state().set_webhook_url`).
+                webhook_url: format!("{}/webhooks/paystack", closed_port_url()),
+                retry_attempts: 0,
+                ..paystack_sim::SimConfig::default()
+            })
+            .await;
+            env.insert("PAYSTACK_BASE_URL".into(), sim.base_url());
+            Some(std::sync::Arc::new(sim))
+        } else {
+            None
+        };
+        env.entry("PAYSTACK_SECRET_KEY".into())
+            .or_insert_with(|| TEST_PAYSTACK_SECRET.into());
+        env.entry("PAYSTACK_BASE_URL".into())
+            .or_insert_with(closed_port_url);
         let config =
             Config::from_lookup(|name| env.get(name).cloned()).expect("test configuration");
-        let mut sdk = kitchen::state::aws_sdk_config().await;
-        if self.unreachable_table {
-            let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            let endpoint = format!("http://{}", closed.local_addr().expect("an address"));
-            drop(closed);
-            sdk = sdk.into_builder().endpoint_url(endpoint).build();
+        let sdk = kitchen::state::aws_sdk_config().await;
+        let dynamodb = if self.unreachable_table {
+            // On the client's own config: AWS_ENDPOINT_URL_DYNAMODB outranks the shared config's.
+            let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+                .endpoint_url(closed_port_url())
+                .build();
+            aws_sdk_dynamodb::Client::from_conf(config)
         } else {
             let client = aws_sdk_dynamodb::Client::new(&sdk);
             TableDefinition::from_repo()
@@ -93,14 +124,26 @@ impl TestAppBuilder {
                 .create(&client, &config.table_name)
                 .await
                 .expect("DynamoDB Local creates the test table");
-        }
-        let state = AppState::build(config, &sdk).await.expect("test state");
+            client
+        };
+        let state = AppState::build_with_table_client(config, &sdk, dynamodb)
+            .await
+            .expect("test state");
         TestApp {
             router: router(state.clone()),
             state,
             events,
+            paystack,
         }
     }
+}
+
+/// `http://127.0.0.1:<a port where nothing listens>`.
+pub fn closed_port_url() -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", closed.local_addr().expect("an address"));
+    drop(closed);
+    url
 }
 
 /// One function's router on a fresh table.
@@ -109,6 +152,8 @@ pub struct TestApp {
     pub router: Router,
     /// The queue subscribed to the app's topic, when it captures events.
     pub events: Option<String>,
+    /// The in-process Paystack simulator, with [`TestAppBuilder::paystack_sim`].
+    pub paystack: Option<std::sync::Arc<paystack_sim::SimHandle>>,
 }
 
 /// Creates a topic named after the test's table and an SQS queue subscribed to it (raw delivery, so
@@ -184,7 +229,27 @@ impl TestApp {
             router: router(self.state.clone()),
             state: self.state.clone(),
             events: None,
+            paystack: self.paystack.clone(),
         }
+    }
+
+    /// The Paystack simulator's handle. Needs [`TestAppBuilder::paystack_sim`].
+    pub fn paystack(&self) -> &paystack_sim::SimHandle {
+        self.paystack
+            .as_deref()
+            .expect("build the app with paystack_sim()")
+    }
+
+    /// Serves the router over real HTTP on a free port of 127.0.0.1 until the test ends, for
+    /// callers that are not the test itself (the simulator's webhooks). Returns its base URL.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let url = format!("http://{}", listener.local_addr().expect("an address"));
+        let router = self.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        url
     }
 
     /// Every event published since the last call, in order. Needs [`TestAppBuilder::capture_events`].
@@ -248,6 +313,7 @@ impl TestApp {
 
     /// Sends a request built by the test (raw bodies, odd headers).
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let (method, path) = (request.method().clone(), request.uri().path().to_string());
         let response = self
             .router
             .clone()
@@ -262,6 +328,14 @@ impl TestApp {
             .await
             .expect("a body")
             .to_bytes();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if let Err(mismatch) =
+            crate::openapi::check_response(&method, &path, status.as_u16(), content_type, &bytes)
+        {
+            panic!("{mismatch}");
+        }
         let json = if bytes.is_empty() {
             Value::Null
         } else {

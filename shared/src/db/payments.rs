@@ -1,0 +1,538 @@
+//! Payments: one item per Paystack attempt, keyed by our reference, with three index entries (the
+//! customer's payments, an order's attempts, every payment) and a version that guards each write.
+//!
+//! A payment is written `pending` before Paystack is called, so a crash in between leaves a record
+//! and never an untracked transaction. Recording Paystack's word about it (success, a decline, a
+//! mismatch) is a put conditioned on the version read; success also puts the order as paid in the
+//! same transaction, conditioned on the order's version, so however many webhooks and verifies race,
+//! exactly one of them commits and the others find the payment already recorded.
+
+use super::{
+    Db, DbError, Item, SessionCheck, attr, from_item,
+    idempotency::IdempotentRequest,
+    key,
+    listing::{Listing, Page},
+    n,
+    orders::{Order, StoredOrder},
+    s,
+};
+use crate::domain::{Currency, OrderId, SessionId, UserId};
+use aws_sdk_dynamodb::{
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{Put, TransactWriteItem},
+};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::OffsetDateTime;
+
+const ENTITY: &str = "payment";
+/// Every payment is in this partition of gsi3, newest first.
+const ALL_PAYMENTS: &str = "PAYMENTS";
+
+fn payment_key(reference: &PaymentReference) -> Item {
+    key(format!("PAYMENT#{reference}"), "PAYMENT")
+}
+
+/// Our reference for one payment attempt, sent to Paystack as the transaction reference: a ULID,
+/// so it is unique, sorts by time, and uses only characters Paystack allows (`[A-Za-z0-9.=-]`).
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PaymentReference(String);
+
+impl PaymentReference {
+    pub fn new() -> Self {
+        // The order id generator's monotonic ULIDs: attempts made together still sort in order.
+        Self(OrderId::new().to_string())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match ulid::Ulid::from_string(raw) {
+            Ok(id) if id.to_string() == raw => Ok(Self(raw.to_string())),
+            _ => Err("is not a payment reference".to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for PaymentReference {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TryFrom<String> for PaymentReference {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        Self::parse(&value)
+    }
+}
+
+impl From<PaymentReference> for String {
+    fn from(value: PaymentReference) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for PaymentReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for PaymentReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PaymentReference({:?})", self.0)
+    }
+}
+
+/// Where a payment attempt stands. Paystack's in-between states (`ongoing`, `pending`,
+/// `processing`, `queued`, and `abandoned` for a checkout not finished yet) are all `pending` here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Success,
+    Failed,
+    /// Never handed to the customer (Paystack was unreachable, or a concurrent request with the
+    /// same idempotency key answered instead): nobody holds its checkout link, so nobody can pay it.
+    Abandoned,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Success => "success",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// Why a payment did not simply go pending → success, for the back office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentNote {
+    /// Paystack refused to start the transaction (`failed`).
+    InitializeFailed,
+    /// Paystack did not answer in time or could not be reached (`abandoned`).
+    PaystackUnreachable,
+    /// A concurrent request with the same `Idempotency-Key` answered instead (`abandoned`).
+    DuplicateRequest,
+    /// Paystack reported a different amount than ours (`failed`; the order stays unpaid).
+    AmountMismatch,
+    /// Paystack reported a different currency than ours (`failed`; the order stays unpaid).
+    CurrencyMismatch,
+    /// The order's total changed after this attempt started (`failed`; the order stays unpaid).
+    OrderChanged,
+    /// The money arrived after the order was cancelled or expired (`success`, refund due).
+    OrderCancelled,
+    /// The money arrived for an order another attempt had already paid (`success`, refund due).
+    OrderAlreadyPaid,
+}
+
+/// One payment attempt, as stored and as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub reference: PaymentReference,
+    pub order_id: OrderId,
+    pub user_id: UserId,
+    pub amount: i64,
+    pub currency: Currency,
+    pub status: PaymentStatus,
+    /// Paystack's checkout page; none until Paystack has answered.
+    pub authorization_url: Option<String>,
+    pub access_code: Option<String>,
+    pub channel: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub paid_at: Option<OffsetDateTime>,
+    pub gateway_response: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Money was received that the order could not take (see `note`): staff must refund it.
+    #[serde(default)]
+    pub refund_due: bool,
+    #[serde(default)]
+    pub note: Option<PaymentNote>,
+}
+
+impl Payment {
+    /// A new attempt to pay `order`'s total, `pending` until Paystack says otherwise.
+    pub fn start(order: &Order, now: OffsetDateTime) -> Self {
+        Payment {
+            reference: PaymentReference::new(),
+            order_id: order.id.clone(),
+            user_id: order.user_id.clone(),
+            amount: order.total,
+            currency: order.currency,
+            status: PaymentStatus::Pending,
+            authorization_url: None,
+            access_code: None,
+            channel: None,
+            paid_at: None,
+            gateway_response: None,
+            created_at: now,
+            refund_due: false,
+            note: None,
+        }
+    }
+
+    /// Whether Paystack's word on this payment is in and final: a success, or anything flagged. A
+    /// plain `failed` (a declined card) is not final: Paystack lets the customer try again on the same
+    /// checkout, and a later success still counts.
+    pub fn is_settled(&self) -> bool {
+        self.status == PaymentStatus::Success || self.note.is_some()
+    }
+
+    fn to_item(&self, version: u64) -> Result<Item, DbError> {
+        let mut item = super::to_item(
+            self,
+            ENTITY,
+            [
+                (attr::PK, format!("PAYMENT#{}", self.reference)),
+                (attr::SK, "PAYMENT".to_string()),
+                // The customer's payments, newest first (references are ULIDs).
+                (attr::GSI1PK, format!("PAYMENTS#{}", self.user_id)),
+                (attr::GSI1SK, self.reference.to_string()),
+                // An order's attempts, newest first.
+                (attr::GSI2PK, format!("PAYMENTS#ORDER#{}", self.order_id)),
+                (attr::GSI2SK, self.reference.to_string()),
+                // Every payment, newest first, for the back office.
+                (attr::GSI3PK, ALL_PAYMENTS.to_string()),
+                (attr::GSI3SK, self.reference.to_string()),
+            ],
+        )?;
+        item.insert("version".into(), n(version));
+        Ok(item)
+    }
+}
+
+/// A payment as read, with the version that guards its next write.
+#[derive(Debug, Clone)]
+pub struct StoredPayment {
+    pub payment: Payment,
+    pub version: u64,
+}
+
+fn stored(item: Item) -> Result<StoredPayment, DbError> {
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(StoredPayment {
+        payment: from_item(item)?,
+        version,
+    })
+}
+
+/// The back office's filters.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    pub status: Option<PaymentStatus>,
+    pub user_id: Option<UserId>,
+    pub order_id: Option<OrderId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartPaymentError {
+    /// The idempotency key was used by a request that committed first.
+    #[error("the idempotency key is already used")]
+    KeyUsed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn build<T, E: std::error::Error + Send + Sync + 'static>(
+    result: Result<T, E>,
+) -> Result<T, DbError> {
+    result.map_err(|e| DbError::Other(Box::new(e)))
+}
+
+impl Db {
+    /// Writes a new attempt (version 1), before Paystack is asked to start it.
+    pub async fn create_payment(&self, payment: &Payment) -> Result<(), DbError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(payment.to_item(1)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Stores what Paystack answered to a new attempt (its checkout link) and, with `idempotency`,
+    /// the response to the request that started it, in one transaction: the key's record then always
+    /// describes a payment that is stored with its link.
+    pub async fn payment_started(
+        &self,
+        started: &Payment,
+        idempotency: Option<(&IdempotentRequest, &str)>,
+    ) -> Result<(), StartPaymentError> {
+        let put = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(started.to_item(2)?))
+                .condition_expression("version = :created")
+                .expression_attribute_values(":created", n(1))
+                .build(),
+        )?;
+        let mut writes = vec![TransactWriteItem::builder().put(put).build()];
+        let key_at = match idempotency {
+            Some((request, response)) => {
+                writes.push(self.idempotency_put(request, 201, response, started.created_at)?);
+                Some(writes.len() - 1)
+            }
+            None => None,
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        let Err(err) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+            && let Some(at) = key_at
+            && cancelled
+                .cancellation_reasons()
+                .get(at)
+                .and_then(|r| r.code())
+                == Some("ConditionalCheckFailed")
+        {
+            return Err(StartPaymentError::KeyUsed);
+        }
+        Err(StartPaymentError::Db(err.into()))
+    }
+
+    pub async fn get_payment(
+        &self,
+        reference: &PaymentReference,
+    ) -> Result<Option<StoredPayment>, DbError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(payment_key(reference)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(stored).transpose()
+    }
+
+    /// The session check and one payment, in one round trip.
+    pub async fn session_and_payment(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        reference: &PaymentReference,
+    ) -> Result<(SessionCheck, Option<StoredPayment>), DbError> {
+        let (check, items) = self
+            .session_user_and(user, session, vec![payment_key(reference)])
+            .await?;
+        let payment = items.into_iter().next().map(stored).transpose()?;
+        Ok((check, payment))
+    }
+
+    /// Replaces a payment read at `old.version` with `new` and, with `order`, replaces that order
+    /// (read at its version, and still in the status it was read in) in the same transaction.
+    /// `false` if either changed since: the caller reads both again and decides anew.
+    pub async fn record_payment(
+        &self,
+        old: &StoredPayment,
+        new: &Payment,
+        order: Option<(&StoredOrder, &Order)>,
+    ) -> Result<bool, DbError> {
+        let payment_put = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(new.to_item(old.version + 1)?))
+                .condition_expression("version = :version")
+                .expression_attribute_values(":version", n(old.version))
+                .build(),
+        )?;
+        let mut writes = vec![TransactWriteItem::builder().put(payment_put).build()];
+        if let Some((stored, next)) = order {
+            // The same condition as `Db::replace_order`: a sweep, an edit or a cancel that got there
+            // first makes this fail rather than be overwritten.
+            let order_put = build(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(next.to_item(stored.version + 1)?))
+                    .condition_expression("version = :version AND #status = :status")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":version", n(stored.version))
+                    .expression_attribute_values(":status", s(stored.order.status.as_str()))
+                    .build(),
+            )?;
+            writes.push(TransactWriteItem::builder().put(order_put).build());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        let Err(err) = result else { return Ok(true) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+            && cancelled.cancellation_reasons().iter().any(|r| {
+                matches!(
+                    r.code(),
+                    Some("ConditionalCheckFailed" | "TransactionConflict")
+                )
+            })
+        {
+            // Lost a race (a condition failed, or another transaction held an item): not an error.
+            return Ok(false);
+        }
+        Err(err.into())
+    }
+
+    /// A customer's payments, newest first.
+    pub async fn payments_of(
+        &self,
+        user: &UserId,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Payment>, DbError> {
+        let listing = Listing::new(
+            Some("gsi1"),
+            &["pk", "sk", "gsi1pk", "gsi1sk"],
+            "gsi1pk = :payments",
+        )
+        .value(":payments", s(format!("PAYMENTS#{user}")));
+        self.list(listing, limit, start).await
+    }
+
+    /// An order's attempts, newest first.
+    pub async fn payments_of_order(
+        &self,
+        order: &OrderId,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Payment>, DbError> {
+        let listing = Listing::new(
+            Some("gsi2"),
+            &["pk", "sk", "gsi2pk", "gsi2sk"],
+            "gsi2pk = :attempts",
+        )
+        .value(":attempts", s(format!("PAYMENTS#ORDER#{order}")));
+        self.list(listing, limit, start).await
+    }
+
+    /// Every payment for the back office, newest first. The most selective filter picks the index:
+    /// one order's attempts (gsi2), one customer's payments (gsi1), or all payments (gsi3); the
+    /// other filters apply on top.
+    pub async fn all_payments(
+        &self,
+        filter: &PaymentFilter,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Payment>, DbError> {
+        let mut listing = if let Some(order) = &filter.order_id {
+            Listing::new(
+                Some("gsi2"),
+                &["pk", "sk", "gsi2pk", "gsi2sk"],
+                "gsi2pk = :attempts",
+            )
+            .value(":attempts", s(format!("PAYMENTS#ORDER#{order}")))
+        } else if let Some(user) = &filter.user_id {
+            Listing::new(
+                Some("gsi1"),
+                &["pk", "sk", "gsi1pk", "gsi1sk"],
+                "gsi1pk = :payments",
+            )
+            .value(":payments", s(format!("PAYMENTS#{user}")))
+        } else {
+            Listing::new(
+                Some("gsi3"),
+                &["pk", "sk", "gsi3pk", "gsi3sk"],
+                "gsi3pk = :all",
+            )
+            .value(":all", s(ALL_PAYMENTS))
+        };
+        if filter.order_id.is_some()
+            && let Some(user) = &filter.user_id
+        {
+            listing = listing
+                .name("#user", "user_id")
+                .value(":user", s(user.to_string()))
+                .filter("#user = :user");
+        }
+        if let Some(status) = filter.status {
+            listing = listing
+                .name("#status", "status")
+                .value(":status", s(status.as_str()))
+                .filter("#status = :status");
+        }
+        self.list(listing, limit, start).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_ulids_paystack_accepts_and_sort_in_order() {
+        let references: Vec<_> = (0..50).map(|_| PaymentReference::new()).collect();
+        assert!(
+            references
+                .windows(2)
+                .all(|pair| pair[0].as_str() < pair[1].as_str())
+        );
+        for reference in &references {
+            assert!(
+                reference
+                    .as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric())
+            );
+            assert_eq!(
+                &PaymentReference::parse(reference.as_str()).unwrap(),
+                reference
+            );
+        }
+        for bad in ["", "ref_1", "not-a-ulid", "01jd3xb2n6p8r4s7t1v5w9x3yz"] {
+            assert!(PaymentReference::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_success_or_a_flag_settles_a_payment() {
+        let mut payment = Payment {
+            reference: PaymentReference::new(),
+            order_id: OrderId::new(),
+            user_id: UserId::new(),
+            amount: 250_000,
+            currency: Currency::Ngn,
+            status: PaymentStatus::Pending,
+            authorization_url: None,
+            access_code: None,
+            channel: None,
+            paid_at: None,
+            gateway_response: None,
+            created_at: crate::now(),
+            refund_due: false,
+            note: None,
+        };
+        assert!(!payment.is_settled());
+        payment.status = PaymentStatus::Failed;
+        assert!(!payment.is_settled(), "a declined card may still be paid");
+        payment.note = Some(PaymentNote::AmountMismatch);
+        assert!(payment.is_settled());
+        payment.note = None;
+        payment.status = PaymentStatus::Success;
+        assert!(payment.is_settled());
+        let json = serde_json::to_value(&payment).unwrap();
+        assert_eq!(json["status"], "success");
+        assert_eq!(json["note"], serde_json::Value::Null);
+        assert_eq!(json["refund_due"], false);
+    }
+}
