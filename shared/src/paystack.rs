@@ -444,6 +444,15 @@ pub async fn record(
             _ => Some((Recorded::Unchanged, stored.payment)),
         };
         if let Some(done) = step {
+            let outcome = match done.0 {
+                Recorded::Paid => Some("PaymentsSucceeded"),
+                Recorded::RefundDue => Some("PaymentsRefundDue"),
+                Recorded::Mismatch => Some("PaymentsMismatched"),
+                _ => None,
+            };
+            if let Some(metric) = outcome {
+                crate::metrics::count(metric, &[]);
+            }
             return Ok(done);
         }
     }

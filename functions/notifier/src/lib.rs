@@ -291,25 +291,13 @@ fn string_attribute(value: &str) -> MessageAttributeValue {
         .expect("the data type is set")
 }
 
-/// One CloudWatch embedded-metric-format line: `SmsSent` or `SmsFailed`, by recipient. Printed
-/// straight to stdout, where Lambda's log capture turns it into a metric without an API call.
+/// One CloudWatch embedded-metric-format line: `SmsSent` or `SmsFailed`, by recipient.
 fn emit_metric(recipient: Recipient, event_type: &str, sent: bool) {
     let metric = if sent { "SmsSent" } else { "SmsFailed" };
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-    let line = serde_json::json!({
-        "_aws": {
-            "Timestamp": timestamp as i64,
-            "CloudWatchMetrics": [{
-                "Namespace": "Kitchen",
-                "Dimensions": [["Recipient"]],
-                "Metrics": [{ "Name": metric, "Unit": "Count" }],
-            }],
-        },
-        "Recipient": recipient.as_str(),
-        "event_type": event_type,
-        metric: 1,
-    });
-    println!("{line}");
+    kitchen::metrics::count(
+        metric,
+        &[("Recipient", recipient.as_str()), ("EventType", event_type)],
+    );
 }
 
 #[cfg(test)]

@@ -39,10 +39,11 @@ fn template_routes() -> BTreeSet<Route> {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
-        let function = resource["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        // Only the Rust functions are built from this workspace (the SMS settings helper is inline).
+        let Some(function) = resource["Metadata"]["BuildProperties"]["Binary"].as_str() else {
+            continue;
+        };
+        let function = function.to_string();
         let Some(events) = resource["Properties"]["Events"].as_mapping() else {
             continue;
         };
