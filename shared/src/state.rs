@@ -66,7 +66,8 @@ pub fn http_client() -> reqwest::Client {
 impl AppState {
     /// Reads the configuration and builds every client: the whole cold start of a function.
     pub async fn from_env() -> Result<Self, BoxError> {
-        let config = Config::from_env()?;
+        // As text, so a cold start that fails prints the readable list of what is missing.
+        let config = Config::from_env().map_err(|err| err.to_string())?;
         let sdk = aws_sdk_config().await;
         Self::build(config, &sdk).await
     }
