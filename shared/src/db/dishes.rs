@@ -91,11 +91,7 @@ pub struct StoredDish {
 }
 
 fn stored(item: Item) -> Result<StoredDish, DbError> {
-    let version = item
-        .get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let version = super::version_of(&item);
     Ok(StoredDish {
         dish: from_item(item)?,
         version,
@@ -121,18 +117,12 @@ pub struct MenuFilter {
     pub name_contains: Option<String>,
 }
 
-fn build<T, E: std::error::Error + Send + Sync + 'static>(
-    result: Result<T, E>,
-) -> Result<T, DbError> {
-    result.map_err(|e| DbError::Other(Box::new(e)))
-}
-
 impl Db {
     /// Writes a new dish and claims its name in one transaction: two concurrent creates of one name
     /// make one dish.
     pub async fn create_dish(&self, dish: &Dish) -> Result<(), DishWriteError> {
         let claim = self.name_claim(dish)?;
-        let put = build(
+        let put = super::built(
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(dish.to_item(1)?))
@@ -153,7 +143,7 @@ impl Db {
         let renamed = old.dish.name.folded() != new.name.folded();
         if renamed {
             writes.push(self.name_claim(new)?);
-            let release = build(
+            let release = super::built(
                 Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(name_key(&old.dish.name.folded())))
@@ -163,7 +153,7 @@ impl Db {
             )?;
             writes.push(TransactWriteItem::builder().delete(release).build());
         }
-        let put = build(
+        let put = super::built(
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(new.to_item(old.version + 1)?))
@@ -180,7 +170,7 @@ impl Db {
         let mut claim = name_key(&dish.name.folded());
         claim.insert(attr::ENTITY.into(), s(NAME_ENTITY));
         claim.insert("dish_id".into(), s(dish.id.as_str()));
-        let put = build(
+        let put = super::built(
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(claim))
@@ -226,15 +216,10 @@ impl Db {
     }
 
     pub async fn get_dish(&self, id: &DishId) -> Result<Option<StoredDish>, DbError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(dish_key(id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(stored).transpose()
+        self.get_consistent(dish_key(id))
+            .await?
+            .map(stored)
+            .transpose()
     }
 
     /// Several dishes in one round trip (for carts and orders); unknown ids are simply absent.

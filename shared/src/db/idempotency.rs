@@ -75,15 +75,10 @@ impl Db {
         request: &IdempotentRequest,
         now: OffsetDateTime,
     ) -> Result<Option<IdempotencyRecord>, DbError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(record_key(&request.user, request.scope, &request.key)))
-            .consistent_read(true)
-            .send()
+        let item = self
+            .get_consistent(record_key(&request.user, request.scope, &request.key))
             .await?;
-        let record: Option<IdempotencyRecord> = output.item.map(from_item).transpose()?;
+        let record: Option<IdempotencyRecord> = item.map(from_item).transpose()?;
         Ok(record.filter(|r| is_live(r.expires_at, now.unix_timestamp())))
     }
 

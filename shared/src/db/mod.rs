@@ -186,6 +186,19 @@ impl Db {
         Ok(())
     }
 
+    /// One item by key, strongly consistent.
+    pub(crate) async fn get_consistent(&self, key: Item) -> Result<Option<Item>, DbError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(output.item)
+    }
+
     /// Reads up to 100 items in one round trip, strongly consistent. Keys the table leaves
     /// unprocessed (under throttling) are asked for again a few times before giving up as unavailable.
     pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, DbError> {
@@ -263,6 +276,21 @@ pub(crate) fn to_item<T: serde::Serialize>(
 
 pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, DbError> {
     Ok(serde_dynamo::aws_sdk_dynamodb_1::from_item(item)?)
+}
+
+/// The `version` attribute that guards optimistic writes (0 for an item written before it had one).
+pub(crate) fn version_of(item: &Item) -> u64 {
+    item.get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A request builder's error (a missing required field) as a table error.
+pub(crate) fn built<T, E: std::error::Error + Send + Sync + 'static>(
+    result: Result<T, E>,
+) -> Result<T, DbError> {
+    result.map_err(|e| DbError::Other(Box::new(e)))
 }
 
 /// Whether an item with a TTL is still live at `now` (epoch seconds).

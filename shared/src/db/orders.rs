@@ -146,11 +146,7 @@ pub struct StoredOrder {
 }
 
 fn stored(item: Item) -> Result<StoredOrder, DbError> {
-    let version = item
-        .get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let version = super::version_of(&item);
     Ok(StoredOrder {
         order: from_item(item)?,
         version,
@@ -177,12 +173,6 @@ pub struct OrderFilter {
     pub user_id: Option<UserId>,
 }
 
-fn build<T, E: std::error::Error + Send + Sync + 'static>(
-    result: Result<T, E>,
-) -> Result<T, DbError> {
-    result.map_err(|e| DbError::Other(Box::new(e)))
-}
-
 impl Db {
     /// Writes a new order; with `cart_version`, empties the caller's cart in the same transaction
     /// on the condition that it is unchanged; with `idempotency`, stores `response` as the key's answer.
@@ -192,7 +182,7 @@ impl Db {
         cart_version: Option<u64>,
         idempotency: Option<(&IdempotentRequest, &str)>,
     ) -> Result<(), PlaceOrderError> {
-        let put = build(
+        let put = super::built(
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(order.to_item(1)?))
@@ -238,15 +228,10 @@ impl Db {
     }
 
     pub async fn get_order(&self, id: &OrderId) -> Result<Option<StoredOrder>, DbError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(order_key(id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(stored).transpose()
+        self.get_consistent(order_key(id))
+            .await?
+            .map(stored)
+            .transpose()
     }
 
     /// The session check and one order, in one round trip.

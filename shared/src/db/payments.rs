@@ -218,11 +218,7 @@ pub struct StoredPayment {
 }
 
 fn stored(item: Item) -> Result<StoredPayment, DbError> {
-    let version = item
-        .get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let version = super::version_of(&item);
     Ok(StoredPayment {
         payment: from_item(item)?,
         version,
@@ -246,12 +242,6 @@ pub enum StartPaymentError {
     Db(#[from] DbError),
 }
 
-fn build<T, E: std::error::Error + Send + Sync + 'static>(
-    result: Result<T, E>,
-) -> Result<T, DbError> {
-    result.map_err(|e| DbError::Other(Box::new(e)))
-}
-
 impl Db {
     /// Writes a new attempt (version 1), before Paystack is asked to start it.
     pub async fn create_payment(&self, payment: &Payment) -> Result<(), DbError> {
@@ -273,7 +263,7 @@ impl Db {
         started: &Payment,
         idempotency: Option<(&IdempotentRequest, &str)>,
     ) -> Result<(), StartPaymentError> {
-        let put = build(
+        let put = super::built(
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(started.to_item(2)?))
@@ -314,15 +304,10 @@ impl Db {
         &self,
         reference: &PaymentReference,
     ) -> Result<Option<StoredPayment>, DbError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(payment_key(reference)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(stored).transpose()
+        self.get_consistent(payment_key(reference))
+            .await?
+            .map(stored)
+            .transpose()
     }
 
     /// The session check and one payment, in one round trip.
@@ -348,7 +333,7 @@ impl Db {
         new: &Payment,
         order: Option<(&StoredOrder, &Order)>,
     ) -> Result<bool, DbError> {
-        let payment_put = build(
+        let payment_put = super::built(
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(new.to_item(old.version + 1)?))
@@ -360,7 +345,7 @@ impl Db {
         if let Some((stored, next)) = order {
             // The same condition as `Db::replace_order`: a sweep, an edit or a cancel that got there
             // first makes this fail rather than be overwritten.
-            let order_put = build(
+            let order_put = super::built(
                 Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(next.to_item(stored.version + 1)?))

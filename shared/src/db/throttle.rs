@@ -57,15 +57,8 @@ impl Db {
         email: &Email,
         now: OffsetDateTime,
     ) -> Result<Option<LoginThrottle>, DbError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(throttle_key(email)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let throttle: Option<LoginThrottle> = output.item.map(from_item).transpose()?;
+        let item = self.get_consistent(throttle_key(email)).await?;
+        let throttle: Option<LoginThrottle> = item.map(from_item).transpose()?;
         Ok(throttle.filter(|t| is_live(t.expires_at, now.unix_timestamp())))
     }
 

@@ -293,28 +293,14 @@ impl Db {
     }
 
     pub async fn get_user(&self, id: &UserId) -> Result<Option<User>, DbError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(user_key(id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        let item = self.get_consistent(user_key(id)).await?;
+        item.map(from_item).transpose()
     }
 
     /// The id of the user who holds `email`, from its email claim.
     pub async fn user_id_by_email(&self, email: &Email) -> Result<Option<UserId>, DbError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(email_key(email)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(output.item.as_ref().and_then(claimed_user))
+        let item = self.get_consistent(email_key(email)).await?;
+        Ok(item.as_ref().and_then(claimed_user))
     }
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, DbError> {
