@@ -63,6 +63,8 @@ export JWT_SECRET="${JWT_SECRET:-local-dev-jwt-secret-change-me-0123456789}"
 export TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:kitchen-events"
 export PAYSTACK_BASE_URL="http://127.0.0.1:$PAYSTACK_PORT"
 export PAYSTACK_SECRET_KEY="${PAYSTACK_SECRET_KEY:-sk_test_local_secret}"
+# The kitchen's own phone gets an SMS for every paid order; locally it only lands in moto.
+export KITCHEN_PHONE="${KITCHEN_PHONE:-+2348000000000}"
 export ADMIN_EMAIL="${ADMIN_EMAIL:-admin@kitchen.local}"
 export ADMIN_PASSWORD="${ADMIN_PASSWORD:-kitchen-admin-123}"
 export RUST_LOG="${RUST_LOG:-info}"
