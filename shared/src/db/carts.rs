@@ -98,9 +98,7 @@ impl Db {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
-                Ok(false)
-            }
+            Err(err) if super::condition_failed(&err) => Ok(false),
             Err(err) => Err(err.into()),
         }
     }

@@ -7,10 +7,7 @@ use super::{
     s,
 };
 use crate::domain::{Currency, Date, Description, DishId, DishName, DishType, Price, Tag};
-use aws_sdk_dynamodb::{
-    operation::transact_write_items::TransactWriteItemsError,
-    types::{AttributeValue, Delete, Put, TransactWriteItem},
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -188,31 +185,16 @@ impl Db {
         dish_index: usize,
     ) -> Result<(), DishWriteError> {
         let claims_name = dish_index > 0;
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        let Err(err) = result else { return Ok(()) };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            err.as_service_error()
-        {
-            let failed = |i: usize| {
-                cancelled
-                    .cancellation_reasons()
-                    .get(i)
-                    .and_then(|r| r.code())
-                    == Some("ConditionalCheckFailed")
-            };
-            if claims_name && failed(0) {
-                return Err(DishWriteError::NameTaken);
-            }
-            if failed(dish_index) {
-                return Err(DishWriteError::Changed);
-            }
+        let Err(failure) = self.transact(writes).await else {
+            return Ok(());
+        };
+        if claims_name && failure.condition_failed_at(0) {
+            return Err(DishWriteError::NameTaken);
         }
-        Err(DishWriteError::Db(err.into()))
+        if failure.condition_failed_at(dish_index) {
+            return Err(DishWriteError::Changed);
+        }
+        Err(DishWriteError::Db(failure.into()))
     }
 
     pub async fn get_dish(&self, id: &DishId) -> Result<Option<StoredDish>, DbError> {

@@ -186,6 +186,37 @@ impl Db {
         Ok(())
     }
 
+    /// Runs writes as one transaction: all of them or none.
+    pub(crate) async fn transact(
+        &self,
+        writes: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<(), TransactFailure> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        let Err(err) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+        {
+            let codes = cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|reason| {
+                    reason
+                        .code()
+                        .filter(|code| *code != "None")
+                        .map(String::from)
+                })
+                .collect();
+            return Err(TransactFailure::Cancelled(codes));
+        }
+        Err(TransactFailure::Db(err.into()))
+    }
+
     /// One item by key, strongly consistent.
     pub(crate) async fn get_consistent(&self, key: Item) -> Result<Option<Item>, DbError> {
         let output = self
@@ -276,6 +307,56 @@ pub(crate) fn to_item<T: serde::Serialize>(
 
 pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, DbError> {
     Ok(serde_dynamo::aws_sdk_dynamodb_1::from_item(item)?)
+}
+
+/// Whether a single-item write was refused by its condition expression.
+pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    error_code(err) == Some("ConditionalCheckFailedException")
+}
+
+/// Why a `TransactWriteItems` did not commit.
+#[derive(Debug)]
+pub(crate) enum TransactFailure {
+    /// The table cancelled it; one reason code per write, in order (`None` where that write was fine).
+    Cancelled(Vec<Option<String>>),
+    Db(DbError),
+}
+
+impl TransactFailure {
+    /// Whether write `index` failed its condition.
+    pub(crate) fn condition_failed_at(&self, index: usize) -> bool {
+        matches!(self, TransactFailure::Cancelled(codes)
+            if codes.get(index).and_then(Option::as_deref) == Some("ConditionalCheckFailed"))
+    }
+
+    /// Whether the transaction lost a race: a condition failed, or another transaction held an item.
+    pub(crate) fn lost_race(&self) -> bool {
+        matches!(self, TransactFailure::Cancelled(codes) if codes.iter().any(|code| {
+            matches!(code.as_deref(), Some("ConditionalCheckFailed" | "TransactionConflict"))
+        }))
+    }
+}
+
+impl From<TransactFailure> for DbError {
+    fn from(failure: TransactFailure) -> Self {
+        match failure {
+            TransactFailure::Db(err) => err,
+            TransactFailure::Cancelled(codes) => {
+                let text = format!("transaction cancelled: {codes:?}");
+                let busy = codes.iter().any(|c| {
+                    matches!(
+                        c.as_deref(),
+                        Some("ThrottlingError" | "TransactionConflict")
+                    )
+                });
+                if busy {
+                    DbError::Unavailable(text.into())
+                } else {
+                    DbError::Other(text.into())
+                }
+            }
+        }
+    }
 }
 
 /// The `version` attribute that guards optimistic writes (0 for an item written before it had one).

@@ -12,10 +12,7 @@ use crate::domain::{
     Actor, Address, Currency, Date, DishId, OrderId, OrderStatus, PlacedBy, Quantity, SessionId,
     UserId,
 };
-use aws_sdk_dynamodb::{
-    operation::transact_write_items::TransactWriteItemsError,
-    types::{Put, TransactWriteItem},
-};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -202,29 +199,16 @@ impl Db {
             }
             None => None,
         };
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        let Err(err) = result else { return Ok(()) };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            err.as_service_error()
-        {
-            let failed = |i: Option<usize>| {
-                i.and_then(|i| cancelled.cancellation_reasons().get(i))
-                    .and_then(|r| r.code())
-                    == Some("ConditionalCheckFailed")
-            };
-            if failed(key_at) {
-                return Err(PlaceOrderError::KeyUsed);
-            }
-            if failed(cart_at) {
-                return Err(PlaceOrderError::CartChanged);
-            }
+        let Err(failure) = self.transact(writes).await else {
+            return Ok(());
+        };
+        if key_at.is_some_and(|at| failure.condition_failed_at(at)) {
+            return Err(PlaceOrderError::KeyUsed);
         }
-        Err(PlaceOrderError::Db(err.into()))
+        if cart_at.is_some_and(|at| failure.condition_failed_at(at)) {
+            return Err(PlaceOrderError::CartChanged);
+        }
+        Err(PlaceOrderError::Db(failure.into()))
     }
 
     pub async fn get_order(&self, id: &OrderId) -> Result<Option<StoredOrder>, DbError> {
@@ -263,9 +247,7 @@ impl Db {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
-                Ok(false)
-            }
+            Err(err) if super::condition_failed(&err) => Ok(false),
             Err(err) => Err(err.into()),
         }
     }

@@ -17,10 +17,7 @@ use super::{
     s,
 };
 use crate::domain::{Currency, OrderId, SessionId, UserId};
-use aws_sdk_dynamodb::{
-    operation::transact_write_items::TransactWriteItemsError,
-    types::{Put, TransactWriteItem},
-};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
@@ -279,25 +276,13 @@ impl Db {
             }
             None => None,
         };
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        let Err(err) = result else { return Ok(()) };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            err.as_service_error()
-            && let Some(at) = key_at
-            && cancelled
-                .cancellation_reasons()
-                .get(at)
-                .and_then(|r| r.code())
-                == Some("ConditionalCheckFailed")
-        {
+        let Err(failure) = self.transact(writes).await else {
+            return Ok(());
+        };
+        if key_at.is_some_and(|at| failure.condition_failed_at(at)) {
             return Err(StartPaymentError::KeyUsed);
         }
-        Err(StartPaymentError::Db(err.into()))
+        Err(StartPaymentError::Db(failure.into()))
     }
 
     pub async fn get_payment(
@@ -357,26 +342,12 @@ impl Db {
             )?;
             writes.push(TransactWriteItem::builder().put(order_put).build());
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        let Err(err) = result else { return Ok(true) };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            err.as_service_error()
-            && cancelled.cancellation_reasons().iter().any(|r| {
-                matches!(
-                    r.code(),
-                    Some("ConditionalCheckFailed" | "TransactionConflict")
-                )
-            })
-        {
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
             // Lost a race (a condition failed, or another transaction held an item): not an error.
-            return Ok(false);
+            Err(failure) if failure.lost_race() => Ok(false),
+            Err(failure) => Err(failure.into()),
         }
-        Err(err.into())
     }
 
     /// A customer's payments, newest first.

@@ -147,9 +147,7 @@ impl Db {
             .await;
         match result {
             Ok(output) => output.attributes.map(from_item).transpose(),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
-                Ok(None)
-            }
+            Err(err) if super::condition_failed(&err) => Ok(None),
             Err(err) => Err(err.into()),
         }
     }

@@ -91,7 +91,7 @@ impl Db {
             .await;
         match result {
             Ok(output) => from_item(output.attributes.unwrap_or_default()),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
+            Err(err) if super::condition_failed(&err) => {
                 // The old window is over: start a new one with this failure.
                 let mut item = throttle_key(email);
                 item.insert("failures".into(), n(1));

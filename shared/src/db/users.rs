@@ -2,10 +2,7 @@
 
 use super::{Db, DbError, Item, attr, from_item, key, s};
 use crate::domain::{Address, Email, Gender, Patch, PersonName, PhoneNumber, Role, UserId};
-use aws_sdk_dynamodb::{
-    operation::transact_write_items::TransactWriteItemsError,
-    types::{Put, ReturnValue, TransactWriteItem},
-};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -267,28 +264,13 @@ impl Db {
                     .build(),
             );
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-                    err.as_service_error()
-                    && user.email.is_some()
-                    && cancelled
-                        .cancellation_reasons()
-                        .first()
-                        .and_then(|reason| reason.code())
-                        == Some("ConditionalCheckFailed")
-                {
-                    return Err(CreateUserError::EmailTaken);
-                }
-                Err(CreateUserError::Db(err.into()))
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            // The email claim is the first write: its condition is what keeps emails unique.
+            Err(failure) if user.email.is_some() && failure.condition_failed_at(0) => {
+                Err(CreateUserError::EmailTaken)
             }
+            Err(failure) => Err(CreateUserError::Db(failure.into())),
         }
     }
 
@@ -447,9 +429,7 @@ impl Db {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
-                Ok(false)
-            }
+            Err(err) if super::condition_failed(&err) => Ok(false),
             Err(err) => Err(err.into()),
         }
     }
@@ -476,9 +456,7 @@ impl Db {
             .await;
         match result {
             Ok(output) => output.attributes.map(from_item).transpose(),
-            Err(err) if super::error_code(&err) == Some("ConditionalCheckFailedException") => {
-                Ok(None)
-            }
+            Err(err) if super::condition_failed(&err) => Ok(None),
             Err(err) => Err(err.into()),
         }
     }
