@@ -3,7 +3,7 @@
 
 use super::{
     Db, DbError, Item, attr, from_item, key,
-    listing::{Listing, Page},
+    listing::{Index, Listing, Page},
     s,
 };
 use crate::domain::{Currency, Date, Description, DishId, DishName, DishType, Price, Tag};
@@ -231,15 +231,11 @@ impl Db {
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<Dish>, DbError> {
-        let mut listing = Listing::new(
-            Some("gsi1"),
-            &["pk", "sk", "gsi1pk", "gsi1sk"],
-            "gsi1pk = :menu AND gsi1sk >= :date",
-        )
-        .value(":menu", s(MENU))
-        .value(":date", s(date.to_string()))
-        .name("#from", "available_from")
-        .filter("#from <= :date");
+        let mut listing = Listing::partition(Index::Gsi1, MENU)
+            .sort_at_least(date.to_string())
+            .value(":date", s(date.to_string()))
+            .name("#from", "available_from")
+            .filter("#from <= :date");
         if let Some(dish_type) = filter.dish_type {
             listing = listing
                 .name("#type", "dish_type")
@@ -269,12 +265,7 @@ impl Db {
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<StoredDish>, DbError> {
-        let mut listing = Listing::new(
-            Some("gsi2"),
-            &["pk", "sk", "gsi2pk", "gsi2sk"],
-            "gsi2pk = :all",
-        )
-        .value(":all", s(ALL_DISHES));
+        let mut listing = Listing::partition(Index::Gsi2, ALL_DISHES);
         if let Some(active) = active {
             listing = listing
                 .name("#active", "active")

@@ -32,21 +32,73 @@ pub(crate) struct Listing {
     pub newest_first: bool,
 }
 
+/// The table's global secondary indexes: each keyed `gsiNpk` / `gsiNsk`, projecting everything.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Index {
+    Gsi1,
+    Gsi2,
+    Gsi3,
+}
+
+impl Index {
+    fn name(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1",
+            Index::Gsi2 => "gsi2",
+            Index::Gsi3 => "gsi3",
+        }
+    }
+
+    /// The attributes a start key on this index needs: the table's key and the index's.
+    fn key_attributes(self) -> &'static [&'static str] {
+        match self {
+            Index::Gsi1 => &["pk", "sk", "gsi1pk", "gsi1sk"],
+            Index::Gsi2 => &["pk", "sk", "gsi2pk", "gsi2sk"],
+            Index::Gsi3 => &["pk", "sk", "gsi3pk", "gsi3sk"],
+        }
+    }
+}
+
 impl Listing {
-    pub fn new(
-        index: Option<&'static str>,
-        key_attributes: &'static [&'static str],
-        key_condition: &str,
-    ) -> Self {
+    /// Every item of one partition of `index`.
+    pub fn partition(index: Index, partition: impl Into<String>) -> Self {
+        let [.., pk, _] = index.key_attributes() else {
+            unreachable!("four key attributes")
+        };
         Self {
-            index,
-            key_attributes,
-            key_condition: key_condition.to_string(),
+            index: Some(index.name()),
+            key_attributes: index.key_attributes(),
+            key_condition: format!("{pk} = :partition"),
             filter: Vec::new(),
             names: HashMap::new(),
-            values: HashMap::new(),
+            values: HashMap::from([(
+                ":partition".to_string(),
+                AttributeValue::S(partition.into()),
+            )]),
             newest_first: true,
         }
+    }
+
+    /// Only items whose index sort key is at least `bound`.
+    pub fn sort_at_least(self, bound: impl Into<String>) -> Self {
+        self.sort_condition("{sk} >= :sort", bound)
+    }
+
+    /// Only items whose index sort key starts with `prefix`.
+    pub fn sort_begins_with(self, prefix: impl Into<String>) -> Self {
+        self.sort_condition("begins_with({sk}, :sort)", prefix)
+    }
+
+    fn sort_condition(mut self, template: &str, value: impl Into<String>) -> Self {
+        let sk = self.key_attributes[3];
+        self.key_condition = format!(
+            "{} AND {}",
+            self.key_condition,
+            template.replace("{sk}", sk)
+        );
+        self.values
+            .insert(":sort".to_string(), AttributeValue::S(value.into()));
+        self
     }
 
     pub fn value(mut self, name: &str, value: AttributeValue) -> Self {

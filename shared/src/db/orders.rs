@@ -5,7 +5,7 @@ use super::{
     Db, DbError, Item, SessionCheck, attr, from_item,
     idempotency::IdempotentRequest,
     key, key_of,
-    listing::{Listing, Page},
+    listing::{Index, Listing, Page},
     n, s,
 };
 use crate::domain::{
@@ -19,6 +19,16 @@ use time::OffsetDateTime;
 const ENTITY: &str = "order";
 /// Every order is in this partition of gsi3, sorted by delivery date.
 const ALL_ORDERS: &str = "ORDERS";
+
+/// A customer's orders in gsi1.
+fn customer_orders(user: &UserId) -> String {
+    format!("ORDERS#{user}")
+}
+
+/// The orders in one status, in gsi2.
+fn orders_in(status: OrderStatus) -> String {
+    format!("ORDERS#{}", status.as_str())
+}
 
 fn order_key(id: &OrderId) -> Item {
     key(format!("ORDER#{id}"), "ORDER")
@@ -120,10 +130,10 @@ impl Order {
                 (attr::PK, format!("ORDER#{}", self.id)),
                 (attr::SK, "ORDER".to_string()),
                 // The customer's orders, newest first.
-                (attr::GSI1PK, format!("ORDERS#{}", self.user_id)),
+                (attr::GSI1PK, customer_orders(&self.user_id)),
                 (attr::GSI1SK, self.id.to_string()),
                 // Orders by status, newest first.
-                (attr::GSI2PK, format!("ORDERS#{}", self.status.as_str())),
+                (attr::GSI2PK, orders_in(self.status)),
                 (attr::GSI2SK, self.id.to_string()),
                 // Every order, by delivery date: the day's dispatch list is one key prefix.
                 (attr::GSI3PK, ALL_ORDERS.to_string()),
@@ -260,12 +270,7 @@ impl Db {
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<Order>, DbError> {
-        let mut listing = Listing::new(
-            Some("gsi1"),
-            &["pk", "sk", "gsi1pk", "gsi1sk"],
-            "gsi1pk = :orders",
-        )
-        .value(":orders", s(format!("ORDERS#{user}")));
+        let mut listing = Listing::partition(Index::Gsi1, customer_orders(user));
         if let Some(status) = status {
             listing = listing
                 .name("#status", "status")
@@ -285,34 +290,13 @@ impl Db {
         start: Option<Item>,
     ) -> Result<Page<Order>, DbError> {
         let mut listing = if let Some(user) = &filter.user_id {
-            Listing::new(
-                Some("gsi1"),
-                &["pk", "sk", "gsi1pk", "gsi1sk"],
-                "gsi1pk = :orders",
-            )
-            .value(":orders", s(format!("ORDERS#{user}")))
+            Listing::partition(Index::Gsi1, customer_orders(user))
         } else if let Some(date) = filter.delivery_date {
-            Listing::new(
-                Some("gsi3"),
-                &["pk", "sk", "gsi3pk", "gsi3sk"],
-                "gsi3pk = :all AND begins_with(gsi3sk, :day)",
-            )
-            .value(":all", s(ALL_ORDERS))
-            .value(":day", s(format!("{date}#")))
+            Listing::partition(Index::Gsi3, ALL_ORDERS).sort_begins_with(format!("{date}#"))
         } else if let Some(status) = filter.status {
-            Listing::new(
-                Some("gsi2"),
-                &["pk", "sk", "gsi2pk", "gsi2sk"],
-                "gsi2pk = :status_key",
-            )
-            .value(":status_key", s(format!("ORDERS#{}", status.as_str())))
+            Listing::partition(Index::Gsi2, orders_in(status))
         } else {
-            Listing::new(
-                Some("gsi3"),
-                &["pk", "sk", "gsi3pk", "gsi3sk"],
-                "gsi3pk = :all",
-            )
-            .value(":all", s(ALL_ORDERS))
+            Listing::partition(Index::Gsi3, ALL_ORDERS)
         };
         if filter.user_id.is_some()
             && let Some(date) = filter.delivery_date
@@ -348,10 +332,7 @@ impl Db {
             .table_name(&self.table)
             .index_name("gsi2")
             .key_condition_expression("gsi2pk = :pending AND gsi2sk < :bound")
-            .expression_attribute_values(
-                ":pending",
-                s(format!("ORDERS#{}", OrderStatus::PendingPayment.as_str())),
-            )
+            .expression_attribute_values(":pending", s(orders_in(OrderStatus::PendingPayment)))
             .expression_attribute_values(":bound", s(bound))
             .limit(limit as i32)
             .send()

@@ -11,7 +11,7 @@ use super::{
     Db, DbError, Item, SessionCheck, attr, from_item,
     idempotency::IdempotentRequest,
     key,
-    listing::{Listing, Page},
+    listing::{Index, Listing, Page},
     n,
     orders::{Order, StoredOrder},
     s,
@@ -25,6 +25,16 @@ use time::OffsetDateTime;
 const ENTITY: &str = "payment";
 /// Every payment is in this partition of gsi3, newest first.
 const ALL_PAYMENTS: &str = "PAYMENTS";
+
+/// A customer's payments in gsi1.
+fn customer_payments(user: &UserId) -> String {
+    format!("PAYMENTS#{user}")
+}
+
+/// The payment attempts for one order, in gsi2.
+fn order_attempts(order: &OrderId) -> String {
+    format!("PAYMENTS#ORDER#{order}")
+}
 
 fn payment_key(reference: &PaymentReference) -> Item {
     key(format!("PAYMENT#{reference}"), "PAYMENT")
@@ -192,10 +202,10 @@ impl Payment {
                 (attr::PK, format!("PAYMENT#{}", self.reference)),
                 (attr::SK, "PAYMENT".to_string()),
                 // The customer's payments, newest first (references are ULIDs).
-                (attr::GSI1PK, format!("PAYMENTS#{}", self.user_id)),
+                (attr::GSI1PK, customer_payments(&self.user_id)),
                 (attr::GSI1SK, self.reference.to_string()),
                 // An order's attempts, newest first.
-                (attr::GSI2PK, format!("PAYMENTS#ORDER#{}", self.order_id)),
+                (attr::GSI2PK, order_attempts(&self.order_id)),
                 (attr::GSI2SK, self.reference.to_string()),
                 // Every payment, newest first, for the back office.
                 (attr::GSI3PK, ALL_PAYMENTS.to_string()),
@@ -357,12 +367,7 @@ impl Db {
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<Payment>, DbError> {
-        let listing = Listing::new(
-            Some("gsi1"),
-            &["pk", "sk", "gsi1pk", "gsi1sk"],
-            "gsi1pk = :payments",
-        )
-        .value(":payments", s(format!("PAYMENTS#{user}")));
+        let listing = Listing::partition(Index::Gsi1, customer_payments(user));
         self.list(listing, limit, start).await
     }
 
@@ -373,12 +378,7 @@ impl Db {
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<Payment>, DbError> {
-        let listing = Listing::new(
-            Some("gsi2"),
-            &["pk", "sk", "gsi2pk", "gsi2sk"],
-            "gsi2pk = :attempts",
-        )
-        .value(":attempts", s(format!("PAYMENTS#ORDER#{order}")));
+        let listing = Listing::partition(Index::Gsi2, order_attempts(order));
         self.list(listing, limit, start).await
     }
 
@@ -392,26 +392,11 @@ impl Db {
         start: Option<Item>,
     ) -> Result<Page<Payment>, DbError> {
         let mut listing = if let Some(order) = &filter.order_id {
-            Listing::new(
-                Some("gsi2"),
-                &["pk", "sk", "gsi2pk", "gsi2sk"],
-                "gsi2pk = :attempts",
-            )
-            .value(":attempts", s(format!("PAYMENTS#ORDER#{order}")))
+            Listing::partition(Index::Gsi2, order_attempts(order))
         } else if let Some(user) = &filter.user_id {
-            Listing::new(
-                Some("gsi1"),
-                &["pk", "sk", "gsi1pk", "gsi1sk"],
-                "gsi1pk = :payments",
-            )
-            .value(":payments", s(format!("PAYMENTS#{user}")))
+            Listing::partition(Index::Gsi1, customer_payments(user))
         } else {
-            Listing::new(
-                Some("gsi3"),
-                &["pk", "sk", "gsi3pk", "gsi3sk"],
-                "gsi3pk = :all",
-            )
-            .value(":all", s(ALL_PAYMENTS))
+            Listing::partition(Index::Gsi3, ALL_PAYMENTS)
         };
         if filter.order_id.is_some()
             && let Some(user) = &filter.user_id

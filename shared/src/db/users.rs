@@ -348,12 +348,8 @@ impl Db {
         limit: usize,
         start: Option<Item>,
     ) -> Result<super::Page<User>, DbError> {
-        let mut listing = super::listing::Listing::new(
-            Some("gsi1"),
-            &["pk", "sk", "gsi1pk", "gsi1sk"],
-            "gsi1pk = :users",
-        )
-        .value(":users", s(ALL_USERS));
+        let mut listing =
+            super::listing::Listing::partition(super::listing::Index::Gsi1, ALL_USERS);
         if let Some(search) = search {
             listing = listing
                 .name("#first", FIRST_NAME_SEARCH)
