@@ -1,34 +1,11 @@
 //! Payments in the back office, against DynamoDB Local.
 
-use devkit::testing::{Caller, TestApp};
+use devkit::testing::TestApp;
 use kitchen::{
-    db::{Order, OrderItem, Payment, PaymentNote, PaymentStatus, StoredPayment},
-    domain::{Actor, Address, Currency, DishId, OrderId, Quantity, Role},
-    ordering,
+    db::{Order, Payment, PaymentNote, PaymentStatus, StoredPayment},
+    domain::{OrderId, Role},
 };
 use serde_json::Value;
-
-async fn order(app: &TestApp, customer: &Caller) -> Order {
-    let item = OrderItem {
-        dish_id: DishId::new(),
-        dish_name: "Jollof".into(),
-        unit_price: 250_000,
-        quantity: Quantity::parse(1).unwrap(),
-        line_total: 250_000,
-        currency: Currency::Ngn,
-    };
-    let order = ordering::new_order(
-        &customer.user,
-        vec![item],
-        250_000,
-        app.today(),
-        Address::parse("12 Marina, Lagos").unwrap(),
-        Actor::Customer,
-        kitchen::now(),
-    );
-    app.state.db.place_order(&order, None, None).await.unwrap();
-    order
-}
 
 /// A payment attempt for `order`, left in `status`.
 async fn attempt(app: &TestApp, order: &Order, status: PaymentStatus) -> String {
@@ -71,9 +48,9 @@ async fn staff_list_every_payment_by_status_customer_and_order() {
         app.user(Role::Customer).await,
     );
     let (ada_first, ada_second, bola_order) = (
-        order(&app, &ada).await,
-        order(&app, &ada).await,
-        order(&app, &bola).await,
+        app.unpaid_order(&ada, 1).await,
+        app.unpaid_order(&ada, 1).await,
+        app.unpaid_order(&bola, 1).await,
     );
     let a1 = attempt(&app, &ada_first, PaymentStatus::Abandoned).await;
     let a2 = attempt(&app, &ada_first, PaymentStatus::Success).await;

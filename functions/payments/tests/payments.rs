@@ -5,8 +5,8 @@
 use devkit::testing::{Caller, TestApp, closed_port_url};
 use http::Method;
 use kitchen::{
-    db::{Order, OrderItem, PaymentReference, StoredOrder},
-    domain::{Actor, Address, Currency, DishId, OrderId, OrderStatus, Quantity, Role},
+    db::{Order, PaymentReference, StoredOrder},
+    domain::{Actor, OrderId, OrderStatus, Role},
     events::OrderEventKind,
     ordering,
 };
@@ -35,29 +35,6 @@ async fn deliver_webhooks(app: &TestApp) {
     app.paystack()
         .state()
         .set_webhook_url(format!("{url}/webhooks/paystack"));
-}
-
-/// An unpaid order of `caller`'s, ₦2,500.00 a portion, written straight to the table.
-async fn order(app: &TestApp, caller: &Caller, portions: u32) -> Order {
-    let item = OrderItem {
-        dish_id: DishId::new(),
-        dish_name: "Jollof".into(),
-        unit_price: 250_000,
-        quantity: Quantity::parse(portions).unwrap(),
-        line_total: 250_000 * i64::from(portions),
-        currency: Currency::Ngn,
-    };
-    let order = ordering::new_order(
-        &caller.user,
-        vec![item],
-        250_000 * i64::from(portions),
-        app.today(),
-        Address::parse("12 Marina, Lagos").unwrap(),
-        Actor::Customer,
-        kitchen::now(),
-    );
-    app.state.db.place_order(&order, None, None).await.unwrap();
-    order
 }
 
 async fn stored_order(app: &TestApp, id: &OrderId) -> StoredOrder {
@@ -112,7 +89,7 @@ fn kinds(events: &[kitchen::events::OrderEvent]) -> Vec<OrderEventKind> {
 async fn paying_through_the_simulator_marks_the_order_paid_by_webhook() {
     let (app, caller) = app().await;
     deliver_webhooks(&app).await;
-    let order = order(&app, &caller, 2).await;
+    let order = app.unpaid_order(&caller, 2).await;
     let started = start(&app, &caller, &order).await;
     assert_eq!(started["status"], "pending");
     assert_eq!(started["amount"], 500_000);
@@ -177,7 +154,7 @@ async fn paying_through_the_simulator_marks_the_order_paid_by_webhook() {
 #[tokio::test]
 async fn verify_marks_the_order_paid_when_the_webhook_never_came() {
     let (app, caller) = app().await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     let sim = app.paystack().state();
     // Nobody listens at the webhook URL: Paystack's call is lost.
@@ -218,7 +195,7 @@ async fn verify_marks_the_order_paid_when_the_webhook_never_came() {
 async fn an_unfinished_checkout_stays_pending_and_a_declined_card_can_still_pay_later() {
     let (app, caller) = app().await;
     deliver_webhooks(&app).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     let sim = app.paystack().state();
     // Paystack says `abandoned` until the customer pays: still ours to wait for.
@@ -248,7 +225,7 @@ async fn an_unfinished_checkout_stays_pending_and_a_declined_card_can_still_pay_
 async fn each_call_is_a_new_attempt_and_a_second_payment_is_flagged_for_refund() {
     let (app, caller) = app().await;
     deliver_webhooks(&app).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let first = reference_of(&start(&app, &caller, &order).await);
     let second = reference_of(&start(&app, &caller, &order).await);
     assert_ne!(first, second);
@@ -295,7 +272,7 @@ async fn each_call_is_a_new_attempt_and_a_second_payment_is_flagged_for_refund()
 async fn a_cancelled_order_cannot_be_paid_and_money_arriving_late_is_owed_back() {
     let (app, caller) = app().await;
     deliver_webhooks(&app).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     let stored = stored_order(&app, &order.id).await;
     ordering::move_order(
@@ -341,7 +318,7 @@ async fn a_cancelled_order_cannot_be_paid_and_money_arriving_late_is_owed_back()
 async fn money_for_an_expired_order_writes_the_expiry_down_and_is_owed_back() {
     let (app, caller) = app_with(&[("UNPAID_ORDER_EXPIRY_SECONDS", "2")]).await;
     deliver_webhooks(&app).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     tokio::time::sleep(Duration::from_millis(2100)).await;
     app.request(
@@ -374,7 +351,7 @@ async fn money_for_an_expired_order_writes_the_expiry_down_and_is_owed_back() {
 async fn a_replay_after_the_order_moved_on_leaves_its_status_alone() {
     let (app, caller) = app().await;
     deliver_webhooks(&app).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     let sim = app.paystack().state();
     sim.succeed(&reference, SucceedOverrides::default())
@@ -405,7 +382,7 @@ async fn a_replay_after_the_order_moved_on_leaves_its_status_alone() {
 async fn a_short_amount_or_a_wrong_currency_leaves_the_order_unpaid() {
     let (app, caller) = app().await;
     deliver_webhooks(&app).await;
-    let order = order(&app, &caller, 2).await;
+    let order = app.unpaid_order(&caller, 2).await;
     let sim = app.paystack().state();
     let cases = [
         (
@@ -460,7 +437,7 @@ async fn a_short_amount_or_a_wrong_currency_leaves_the_order_unpaid() {
 async fn an_order_changed_after_the_attempt_started_is_not_paid_by_it() {
     let (app, caller) = app().await;
     deliver_webhooks(&app).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     let stored = stored_order(&app, &order.id).await;
     let mut bigger = stored.order.clone();
@@ -483,7 +460,7 @@ async fn an_order_changed_after_the_attempt_started_is_not_paid_by_it() {
 #[tokio::test]
 async fn concurrent_webhooks_and_verifies_pay_the_order_exactly_once() {
     let (app, caller) = app().await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     let sim = app.paystack().state();
     sim.succeed(&reference, SucceedOverrides::default())
@@ -512,7 +489,7 @@ async fn paystack_down_is_503_and_leaves_the_order_as_it_was() {
         .spawn(payments::router)
         .await;
     let caller = app.user(Role::Customer).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let before = stored_order(&app, &order.id).await;
     let response = app
         .request(
@@ -541,7 +518,7 @@ async fn paystack_down_is_503_and_leaves_the_order_as_it_was() {
 #[tokio::test]
 async fn a_slow_paystack_times_out_with_503_and_changes_nothing() {
     let (app, caller) = app_with(&[("PAYSTACK_TIMEOUT_MS", "300")]).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let pending = reference_of(&start(&app, &caller, &order).await);
     let sim = app.paystack().state();
     sim.set_delay(Duration::from_millis(1500));
@@ -584,7 +561,7 @@ async fn a_slow_paystack_times_out_with_503_and_changes_nothing() {
 #[tokio::test]
 async fn a_paystack_refusal_is_a_502_and_changes_nothing() {
     let (app, caller) = app_with(&[("PAYSTACK_SECRET_KEY", "sk_test_not_the_right_one")]).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let response = app
         .request(
             Method::POST,
@@ -620,7 +597,7 @@ fn start_with_key(caller: &Caller, order: &OrderId, key: &str) -> http::Request<
 #[tokio::test]
 async fn an_idempotency_key_replays_the_first_attempt() {
     let (app, caller) = app().await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let first = app.send(start_with_key(&caller, &order.id, "pay-1")).await;
     first.assert_status(201);
     let again = app.send(start_with_key(&caller, &order.id, "pay-1")).await;
@@ -629,7 +606,7 @@ async fn an_idempotency_key_replays_the_first_attempt() {
     assert_eq!(again.headers["idempotent-replayed"], "true");
     assert_eq!(app.paystack().state().transactions().len(), 1);
     // The same key for another order is another request.
-    let other = self::order(&app, &caller, 2).await;
+    let other = app.unpaid_order(&caller, 2).await;
     app.send(start_with_key(&caller, &other.id, "pay-1"))
         .await
         .assert_problem(422);
@@ -667,7 +644,7 @@ async fn an_idempotency_key_replays_the_first_attempt() {
 async fn customers_reach_only_their_own_payments() {
     let (app, caller) = app().await;
     let intruder = app.user(Role::Customer).await;
-    let order = order(&app, &caller, 1).await;
+    let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     let theirs = Some(intruder.access_token.as_str());
     let paths = [
@@ -719,7 +696,7 @@ async fn payment_lists_page_newest_first_and_refuse_bad_queries() {
     let token = Some(caller.access_token.as_str());
     let mut references = Vec::new();
     for portions in 1..=3 {
-        let order = order(&app, &caller, portions).await;
+        let order = app.unpaid_order(&caller, portions).await;
         references.push(reference_of(&start(&app, &caller, &order).await));
     }
     let (all, pages) = app.collect_pages("/payments?limit=2", token).await;

@@ -4,10 +4,9 @@
 use axum::body::Body;
 use devkit::testing::{TEST_PAYSTACK_SECRET, TestApp, TestAppBuilder};
 use kitchen::{
-    db::{Order, OrderItem, Payment, PaymentReference, PaymentStatus},
-    domain::{Actor, Address, Currency, DishId, OrderStatus, Quantity, Role},
+    db::{Order, Payment, PaymentReference, PaymentStatus},
+    domain::{OrderStatus, Role},
     events::OrderEventKind,
-    ordering,
 };
 use serde_json::{Value, json};
 
@@ -22,24 +21,7 @@ async fn spawn(builder: TestAppBuilder) -> TestApp {
 /// A customer's unpaid ₦2,500.00 order and a pending payment for it, straight in the table.
 async fn pending_payment(app: &TestApp) -> (Order, Payment) {
     let customer = app.user(Role::Customer).await;
-    let item = OrderItem {
-        dish_id: DishId::new(),
-        dish_name: "Jollof".into(),
-        unit_price: 250_000,
-        quantity: Quantity::parse(1).unwrap(),
-        line_total: 250_000,
-        currency: Currency::Ngn,
-    };
-    let order = ordering::new_order(
-        &customer.user,
-        vec![item],
-        250_000,
-        app.today(),
-        Address::parse("12 Marina, Lagos").unwrap(),
-        Actor::Customer,
-        kitchen::now(),
-    );
-    app.state.db.place_order(&order, None, None).await.unwrap();
+    let order = app.unpaid_order(&customer, 1).await;
     let payment = Payment::start(&order, kitchen::now());
     app.state.db.create_payment(&payment).await.unwrap();
     (order, payment)

@@ -550,3 +550,34 @@ impl TestApp {
         (items, pages)
     }
 }
+
+impl TestApp {
+    /// An unpaid order of `customer`'s for today: `portions` of a ₦2,500.00 dish, written straight
+    /// to the table (no menu needed).
+    pub async fn unpaid_order(&self, customer: &Caller, portions: u32) -> kitchen::db::Order {
+        use kitchen::domain::{Actor, Address, Currency, DishId, Quantity};
+        let item = kitchen::db::OrderItem {
+            dish_id: DishId::new(),
+            dish_name: "Jollof".into(),
+            unit_price: 250_000,
+            quantity: Quantity::parse(portions).expect("1 to 50 portions"),
+            line_total: 250_000 * i64::from(portions),
+            currency: Currency::Ngn,
+        };
+        let order = kitchen::ordering::new_order(
+            &customer.user,
+            vec![item],
+            250_000 * i64::from(portions),
+            self.today(),
+            Address::parse("12 Marina, Lagos").expect("an address"),
+            Actor::Customer,
+            kitchen::now(),
+        );
+        self.state
+            .db
+            .place_order(&order, None, None)
+            .await
+            .expect("placing a test order");
+        order
+    }
+}
