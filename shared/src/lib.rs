@@ -6,7 +6,7 @@
 //! | module | what it holds |
 //! | --- | --- |
 //! | [`config`] | the one `Config`, read from the environment once per cold start |
-//! | [`state`] | `AppState`: config, table, SNS, HTTP client, token keys |
+//! | [`state`] | `AppState`: config, table, event publisher, HTTP clients, keys |
 //! | [`error`] | `ApiError`, the only way a handler fails, rendered as RFC 9457 problem+json |
 //! | [`extract`] | the strict JSON body and query extractors, `AuthUser` / `AdminUser` |
 //! | [`http`] | the defaults every router gets: fallbacks, body limit |

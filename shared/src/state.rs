@@ -20,7 +20,6 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Config,
     pub db: Db,
-    pub sns: aws_sdk_sns::Client,
     pub events: Publisher,
     pub http: reqwest::Client,
     pub tokens: TokenKeys,
@@ -94,7 +93,6 @@ impl AppState {
         };
         let state = Inner {
             db: Db::new(dynamodb, config.table_name.clone()),
-            sns: aws_sdk_sns::Client::new(sdk),
             events: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone()),
             tokens: TokenKeys::new(jwt_secret.as_bytes(), config.access_token_ttl),
             cursors: CursorKey::derive(jwt_secret.as_bytes()),
