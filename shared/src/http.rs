@@ -1,6 +1,7 @@
 //! What every function's router gets: problem+json for unknown routes and methods, the body limit,
 //! and one log line per request.
 
+use crate::db::meter::{Usage, metered};
 use crate::error::ApiError;
 use axum::{
     Router,
@@ -8,6 +9,7 @@ use axum::{
     middleware::{self, Next},
     response::Response,
 };
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Request bodies larger than this are refused with 413.
@@ -46,7 +48,9 @@ impl CallerSlot {
 }
 
 /// One line per request: the Lambda request id, method, route (the pattern, never ids), status,
-/// latency and, once authenticated, the caller's user id. Never bodies, tokens or passwords.
+/// latency, what it cost the table (read and write requests, retries, capacity units; see
+/// [`crate::db::meter`]) and, once authenticated, the caller's user id. Never bodies, tokens or
+/// passwords.
 async fn log_request(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -62,13 +66,20 @@ async fn log_request(mut request: Request, next: Next) -> Response {
         .unwrap_or_default();
     let caller = CallerSlot::default();
     request.extensions_mut().insert(caller.clone());
-    let response = next.run(request).await;
+    let usage = Arc::new(Usage::default());
+    let response = metered(usage.clone(), next.run(request)).await;
+    let table = usage.snapshot();
     tracing::info!(
         request_id = %request_id,
         method = %method,
         route = %route,
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        db_reads = table.reads,
+        db_writes = table.writes,
+        db_retries = table.retries,
+        db_read_units = table.read_units,
+        db_write_units = table.write_units,
         user_id = caller.get().unwrap_or(""),
         "request"
     );

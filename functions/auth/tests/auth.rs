@@ -1011,7 +1011,24 @@ async fn each_request_logs_one_structured_line_without_secrets() {
     assert_eq!(requests[0]["status"], 200);
     assert_eq!(requests[0]["user_id"], body["user"]["id"]);
     assert!(requests[0]["latency_ms"].as_f64().is_some());
+    // What the table meter counted: the session check is one BatchGetItem, and nothing is written.
+    assert_eq!(requests[0]["db_reads"], 1, "{text}");
+    assert_eq!(requests[0]["db_writes"], 0, "{text}");
+    assert_eq!(requests[0]["db_retries"], 0, "{text}");
+    assert!(
+        requests[0]["db_read_units"].as_f64().unwrap() > 0.0,
+        "{text}"
+    );
+    assert_eq!(requests[0]["db_write_units"], 0.0, "{text}");
     assert_eq!(requests[1]["route"], "/auth/login");
+    assert!(
+        requests[1]["db_writes"].as_u64().unwrap() >= 1,
+        "a session is written: {text}"
+    );
+    assert!(
+        requests[1]["db_write_units"].as_f64().unwrap() > 0.0,
+        "{text}"
+    );
     assert!(!text.contains(&access), "no token in the logs");
     assert!(
         !text.contains("a good long password"),

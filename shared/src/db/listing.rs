@@ -2,7 +2,7 @@
 //! starts, so that following the cursors visits every matching item exactly once.
 
 use super::{Db, DbError, Item, from_item};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
@@ -148,7 +148,6 @@ impl Db {
         let filter = (!listing.filter.is_empty()).then(|| listing.filter.join(" AND "));
         let mut found: Vec<Item> = Vec::new();
         let mut start = start;
-        let (mut round_trips, mut read_units) = (0, 0.0);
         for round in 0..MAX_ROUND_TRIPS {
             // One more than the page, to know whether another page follows; wider reads once filters
             // have shown they drop items.
@@ -172,28 +171,14 @@ impl Db {
                 .scan_index_forward(!listing.newest_first)
                 .limit(read as i32)
                 .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await?;
-            round_trips += 1;
-            read_units += output
-                .consumed_capacity
-                .as_ref()
-                .and_then(|c| c.capacity_units)
-                .unwrap_or(0.0);
             found.extend(output.items.unwrap_or_default());
             start = output.last_evaluated_key;
             if found.len() > limit || start.is_none() {
                 break;
             }
         }
-        tracing::debug!(
-            index = listing.index,
-            round_trips,
-            read_units,
-            items = found.len().min(limit),
-            "listed"
-        );
         let next = if found.len() > limit {
             found.truncate(limit);
             found

@@ -37,6 +37,7 @@ mod carts;
 mod dishes;
 mod idempotency;
 mod listing;
+pub mod meter;
 mod orders;
 mod payments;
 mod sessions;
@@ -160,7 +161,15 @@ pub struct Db {
 }
 
 impl Db {
+    /// The table behind `client`, with every request counted by [`meter`].
     pub fn new(client: Client, table: impl Into<String>) -> Self {
+        let client = Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .interceptor(meter::Meter)
+                .build(),
+        );
         Self {
             client,
             table: table.into(),
