@@ -17,7 +17,7 @@
 use crate::{
     ApiError, AppState,
     config::{PaystackConfig, Secret},
-    db::{Payment, PaymentNote, PaymentReference, PaymentStatus, StoredPayment, User},
+    db::{Payment, PaymentNote, PaymentReference, PaymentStatus, StoredOrder, StoredPayment, User},
     domain::{Actor, OrderStatus},
     events::OrderEventKind,
     ordering,
@@ -387,6 +387,15 @@ const RECORD_ATTEMPTS: u32 = 6;
 /// they were read) and the try must start again from reading both.
 type Step = Option<(Recorded, Payment)>;
 
+/// What the caller read together with the payment, if anything: its order and the order's customer,
+/// so that recording a success needs no read of its own. Anything that turns out not to belong to
+/// the payment is ignored and read again.
+#[derive(Debug, Default)]
+pub struct ReadAlong {
+    pub order: Option<StoredOrder>,
+    pub customer: Option<User>,
+}
+
 /// Applies what Paystack says about a payment (as read by the caller, who has just looked it up by
 /// the charge's reference) to it and, on success, to its order: the one path shared by
 /// `POST /payments/{reference}/verify` and the webhook, so both converge on the same conditional
@@ -408,10 +417,13 @@ type Step = Option<(Recorded, Payment)>;
 pub async fn record(
     state: &AppState,
     payment: StoredPayment,
+    along: ReadAlong,
     charge: &Charge,
 ) -> Result<(Recorded, Payment), ApiError> {
     let reference = payment.payment.reference.clone();
     let mut read = Some(payment);
+    // Only the first try may use what was read along; a retry reads everything anew.
+    let mut along = Some(along);
     for attempt in 0..RECORD_ATTEMPTS {
         let stored =
             match read.take() {
@@ -428,7 +440,9 @@ pub async fn record(
             return Ok((Recorded::AlreadyRecorded, stored.payment));
         }
         let step = match charge.status {
-            ChargeStatus::Success => record_success(state, &stored, charge).await?,
+            ChargeStatus::Success => {
+                record_success(state, &stored, along.take().unwrap_or_default(), charge).await?
+            }
             ChargeStatus::Failed if stored.payment.status == PaymentStatus::Pending => {
                 let mut declined = stored.payment.clone();
                 declined.status = PaymentStatus::Failed;
@@ -464,6 +478,7 @@ pub async fn record(
 async fn record_success(
     state: &AppState,
     stored: &StoredPayment,
+    along: ReadAlong,
     charge: &Charge,
 ) -> Result<Step, ApiError> {
     let now = crate::now();
@@ -501,16 +516,24 @@ async fn record_success(
 
     done.status = PaymentStatus::Success;
     done.paid_at = Some(charge.paid_at().unwrap_or(now));
-    let order = state
-        .db
-        .get_order(&payment.order_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::internal(format!(
-                "payment {reference} names order {}, which does not exist",
-                payment.order_id
-            ))
-        })?;
+    // The order and its customer in one read, unless the caller read them along with the payment.
+    let (order, customer) = match along.order {
+        Some(order) if order.order.id == payment.order_id => (Some(order), along.customer),
+        _ => {
+            state
+                .db
+                .order_and_customer(&payment.order_id, &payment.user_id)
+                .await?
+        }
+    };
+    let order = order.ok_or_else(|| {
+        ApiError::internal(format!(
+            "payment {reference} names order {}, which does not exist",
+            payment.order_id
+        ))
+    })?;
+    // The event goes to the order's customer; whoever was read along must be that one.
+    let customer = customer.filter(|customer| customer.id == order.order.user_id);
     let current = order
         .order
         .clone()
@@ -546,7 +569,7 @@ async fn record_success(
                 return Ok(None);
             }
             tracing::info!(%reference, order_id = %paid.id, amount = payment.amount, "order paid");
-            announce(state, &paid, OrderEventKind::Paid).await;
+            announce(state, &paid, OrderEventKind::Paid, customer).await;
             Ok(Some((Recorded::Paid, done)))
         }
         OrderStatus::Cancelled => {
@@ -565,7 +588,7 @@ async fn record_success(
             tracing::warn!(%reference, order_id = %kept.id, amount = payment.amount, "money arrived for a cancelled order; a refund is due");
             if order.order.status == OrderStatus::PendingPayment {
                 // The expiry was written down here rather than by the sweep: announce it as it would.
-                announce(state, &kept, OrderEventKind::Cancelled).await;
+                announce(state, &kept, OrderEventKind::Cancelled, customer).await;
             }
             Ok(Some((Recorded::RefundDue, done)))
         }
@@ -581,9 +604,19 @@ async fn record_success(
     }
 }
 
-/// Publishes an event about `order` to its customer, after the change has committed.
-async fn announce(state: &AppState, order: &crate::db::Order, kind: OrderEventKind) {
-    match state.db.get_user(&order.user_id).await {
+/// Publishes an event about `order` to its customer (read here unless the caller has them), after the
+/// change has committed.
+async fn announce(
+    state: &AppState,
+    order: &crate::db::Order,
+    kind: OrderEventKind,
+    customer: Option<User>,
+) {
+    let customer = match customer {
+        Some(customer) => Ok(Some(customer)),
+        None => state.db.get_user(&order.user_id).await,
+    };
+    match customer {
         Ok(Some(customer)) => {
             state
                 .events

@@ -41,7 +41,8 @@ pub async fn verify(
         }
         Err(err) => return Err(err.into()),
     };
-    let (recorded, payment) = paystack::record(&state, stored, &charge).await?;
+    let (recorded, payment) =
+        paystack::record(&state, stored, paystack::ReadAlong::default(), &charge).await?;
     tracing::info!(%reference, ?recorded, charge_status = ?charge.status, "payment verified");
     Ok(Json(payment))
 }

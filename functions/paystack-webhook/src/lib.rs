@@ -23,9 +23,10 @@ use axum::{
 };
 use kitchen::{
     ApiError, AppState,
-    db::PaymentReference,
+    db::{PaymentReference, StoredPayment},
+    domain::{OrderId, UserId},
     http::MAX_BODY_BYTES,
-    paystack::{self, Charge, ChargeStatus, SIGNATURE_HEADER},
+    paystack::{self, Charge, ChargeStatus, ReadAlong, SIGNATURE_HEADER},
 };
 use lambda_http::request::RequestContext;
 use serde::Deserialize;
@@ -91,7 +92,7 @@ pub async fn receive(
 }
 
 async fn charge_success(state: &AppState, data: Value) -> Result<(), ApiError> {
-    let charge: Charge = serde_json::from_value(data)
+    let charge: Charge = Charge::deserialize(&data)
         .map_err(|_| ApiError::bad_request("request body is not a Paystack event"))?;
     if charge.status != ChargeStatus::Success {
         tracing::warn!(reference = %charge.reference, status = ?charge.status, "charge.success whose charge is not a success; ignored");
@@ -101,16 +102,48 @@ async fn charge_success(state: &AppState, data: Value) -> Result<(), ApiError> {
         tracing::info!(reference = %charge.reference, "charge.success for a reference that is not ours; acknowledged");
         return Ok(());
     };
-    let Some(payment) = state.db.get_payment(&reference).await? else {
+    let (payment, along) = read_payment(state, &reference, &data).await?;
+    let Some(payment) = payment else {
         tracing::info!(%reference, "charge.success for an unknown payment; acknowledged");
         return Ok(());
     };
-    let (recorded, _) = paystack::record(state, payment, &charge).await?;
+    let (recorded, _) = paystack::record(state, payment, along, &charge).await?;
     tracing::info!(%reference, ?recorded, paystack_id = ?charge.id, "charge.success recorded");
     Ok(())
 }
 
 /// The raw body, up to the API's body limit.
+/// The order and customer our initialize put in the transaction's `metadata`, which the signature
+/// covers. Absent or malformed (`metadata` may be `""`) means none.
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    order_id: String,
+    user_id: String,
+}
+
+/// The payment, and, when the metadata names them, its order and customer read in the same round
+/// trip; `record` checks that they belong to the payment before using them.
+async fn read_payment(
+    state: &AppState,
+    reference: &PaymentReference,
+    data: &Value,
+) -> Result<(Option<StoredPayment>, ReadAlong), ApiError> {
+    let named = Metadata::deserialize(&data["metadata"]).ok().and_then(|m| {
+        Some((
+            OrderId::parse(&m.order_id).ok()?,
+            UserId::parse(&m.user_id).ok()?,
+        ))
+    });
+    let Some((order, customer)) = named else {
+        return Ok((state.db.get_payment(reference).await?, ReadAlong::default()));
+    };
+    let (payment, order, customer) = state
+        .db
+        .payment_order_and_customer(reference, &order, &customer)
+        .await?;
+    Ok((payment, ReadAlong { order, customer }))
+}
+
 async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await

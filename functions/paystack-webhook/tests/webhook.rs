@@ -323,3 +323,79 @@ async fn the_sample_event_is_accepted_and_the_allow_list_reads_api_gateways_sour
         .await
         .assert_problem(403);
 }
+
+/// `charge_success` with `metadata` naming an order and a customer, as our initialize sends it.
+fn charge_success_naming(reference: &str, amount: i64, order: &str, user: &str) -> Vec<u8> {
+    let mut body: Value =
+        serde_json::from_slice(&charge_success(reference, amount, "NGN")).unwrap();
+    body["data"]["metadata"] = json!({"order_id": order, "user_id": user});
+    serde_json::to_vec(&body).unwrap()
+}
+
+#[tokio::test]
+async fn the_order_and_customer_named_in_metadata_are_read_along_and_the_event_reaches_the_customer()
+ {
+    let app = app().await;
+    let (order, payment) = pending_payment(&app).await;
+    let body = charge_success_naming(
+        payment.reference.as_str(),
+        250_000,
+        order.id.as_str(),
+        order.user_id.as_str(),
+    );
+    app.send(signed(&body)).await.assert_status(200);
+    assert_eq!(
+        status_of(&app, &order, &payment).await,
+        (OrderStatus::Paid, PaymentStatus::Success)
+    );
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, OrderEventKind::Paid);
+    assert_eq!(events[0].user_id, order.user_id);
+}
+
+#[tokio::test]
+async fn metadata_naming_another_order_or_customer_is_not_trusted() {
+    let app = app().await;
+    let (order, payment) = pending_payment(&app).await;
+    // Another customer's unpaid order, named in the metadata of a charge for the first payment.
+    let (other_order, other_payment) = pending_payment(&app).await;
+    let body = charge_success_naming(
+        payment.reference.as_str(),
+        250_000,
+        other_order.id.as_str(),
+        other_order.user_id.as_str(),
+    );
+    app.send(signed(&body)).await.assert_status(200);
+    assert_eq!(
+        status_of(&app, &order, &payment).await,
+        (OrderStatus::Paid, PaymentStatus::Success),
+        "the payment's own order is paid"
+    );
+    assert_eq!(
+        status_of(&app, &other_order, &other_payment).await,
+        (OrderStatus::PendingPayment, PaymentStatus::Pending),
+        "the order the metadata named is untouched"
+    );
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].order_id, order.id);
+    assert_eq!(
+        events[0].user_id, order.user_id,
+        "the event goes to the payment's customer"
+    );
+
+    // The right order but someone else as its customer: the event still goes to the order's own.
+    let (third, third_payment) = pending_payment(&app).await;
+    let body = charge_success_naming(
+        third_payment.reference.as_str(),
+        250_000,
+        third.id.as_str(),
+        other_order.user_id.as_str(),
+    );
+    app.send(signed(&body)).await.assert_status(200);
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1, "one more event");
+    assert_eq!(events[0].order_id, third.id);
+    assert_eq!(events[0].user_id, third.user_id);
+}

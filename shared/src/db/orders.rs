@@ -30,7 +30,7 @@ fn orders_in(status: OrderStatus) -> String {
     format!("ORDERS#{}", status.as_str())
 }
 
-fn order_key(id: &OrderId) -> Item {
+pub(super) fn order_key(id: &OrderId) -> Item {
     key(format!("ORDER#{id}"), "ORDER")
 }
 
@@ -152,6 +152,12 @@ pub struct StoredOrder {
     pub version: u64,
 }
 
+impl StoredOrder {
+    pub(super) fn from_item(item: Item) -> Result<Self, DbError> {
+        stored(item)
+    }
+}
+
 fn stored(item: Item) -> Result<StoredOrder, DbError> {
     let version = super::version_of(&item);
     Ok(StoredOrder {
@@ -226,6 +232,27 @@ impl Db {
             .await?
             .map(stored)
             .transpose()
+    }
+
+    /// An order and a customer (the one expected to own it), in one round trip.
+    pub async fn order_and_customer(
+        &self,
+        order: &OrderId,
+        customer: &UserId,
+    ) -> Result<(Option<StoredOrder>, Option<super::User>), DbError> {
+        let order_key = order_key(order);
+        let (mut found, mut user) = (None, None);
+        for item in self
+            .batch_get(vec![order_key.clone(), super::users::user_key(customer)])
+            .await?
+        {
+            if key_of(&item) == key_of(&order_key) {
+                found = Some(stored(item)?);
+            } else {
+                user = Some(from_item(item)?);
+            }
+        }
+        Ok((found, user))
     }
 
     /// The session check and one order, in one round trip.

@@ -305,6 +305,41 @@ impl Db {
             .transpose()
     }
 
+    /// A payment together with the order and customer it is expected to belong to (as a webhook's
+    /// signed metadata names them), in one round trip. The caller checks that they do belong together.
+    pub async fn payment_order_and_customer(
+        &self,
+        reference: &PaymentReference,
+        order: &OrderId,
+        customer: &UserId,
+    ) -> Result<
+        (
+            Option<StoredPayment>,
+            Option<StoredOrder>,
+            Option<super::User>,
+        ),
+        DbError,
+    > {
+        let payment_key = payment_key(reference);
+        let order_key = super::orders::order_key(order);
+        let keys = vec![
+            payment_key.clone(),
+            order_key.clone(),
+            super::users::user_key(customer),
+        ];
+        let (mut payment, mut found, mut user) = (None, None, None);
+        for item in self.batch_get(keys).await? {
+            if super::key_of(&item) == super::key_of(&payment_key) {
+                payment = Some(stored(item)?);
+            } else if super::key_of(&item) == super::key_of(&order_key) {
+                found = Some(StoredOrder::from_item(item)?);
+            } else {
+                user = Some(from_item(item)?);
+            }
+        }
+        Ok((payment, found, user))
+    }
+
     /// The session check and one payment, in one round trip.
     pub async fn session_and_payment(
         &self,
