@@ -79,10 +79,15 @@ EMAIL = {"type": "string", "format": "email", "maxLength": 254,
          "description": "Trimmed and stored lower-cased; unique across users."}
 PHONE = {"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$",
          "description": "E.164: `+`, country code and subscriber number (8 to 15 digits)."}
-PERSON_NAME = {"type": "string", "minLength": 1, "maxLength": 100,
-               "description": "Trimmed; must not be blank."}
-ADDRESS = {"type": "string", "minLength": 1, "maxLength": 500,
-           "description": "Trimmed; must not be blank; may contain line breaks."}
+# Text a person types (names, addresses, a cancel reason): no control characters but line breaks,
+# and not blank (at least one character that is not white space). The server trims it.
+_CONTROL = "\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F"
+_SPACE = "\\u000A\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+TEXT_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
+PERSON_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": TEXT_PATTERN,
+               "description": "Trimmed; must not be blank; no control characters but line breaks."}
+ADDRESS = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": TEXT_PATTERN,
+           "description": "Trimmed; must not be blank; no control characters but line breaks."}
 NEW_PASSWORD = {"type": "string", "format": "password", "minLength": 8, "maxLength": 128,
                 "description": "8 to 128 characters (counted as Unicode scalar values)."}
 DATE = {"type": "string", "format": "date"}
@@ -92,13 +97,20 @@ MONEY = {"type": "integer", "minimum": 0,
 PRICE = {"type": "integer", "minimum": 1, "maximum": 100000000,
          "description": "Price in kobo (1 to 100,000,000, i.e. up to ₦1,000,000.00)."}
 QUANTITY = {"type": "integer", "minimum": 1, "maximum": 50}
-DISH_NAME = {"type": "string", "minLength": 1, "maxLength": 100,
+DISH_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": TEXT_PATTERN,
              "description": "Trimmed; unique among all dishes, compared case-insensitively."}
 DESCRIPTION = {"type": "string", "maxLength": 1000, "description": "Free text; empty when there is none."}
 TAG = {"type": "string", "minLength": 1, "maxLength": 30, "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
        "description": "Lower-case kebab-case word, e.g. `spicy`, `gluten-free`."}
 TAGS = {"type": "array", "items": TAG, "maxItems": 10, "uniqueItems": True}
-REASON = {"type": "string", "minLength": 1, "maxLength": 500}
+# Tags as a client sends them: any case (stored lower-cased), and a repeat counts once.
+TAG_IN = with_(TAG, pattern="^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$",
+               description="Words of letters or digits joined by single dashes, e.g. `spicy`, `gluten-free`; "
+                           "any case, stored lower-cased.")
+TAGS_IN = {"type": "array", "items": TAG_IN, "maxItems": 10,
+           "description": "Up to 10; a repeat (in any case) is kept once."}
+REASON = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": TEXT_PATTERN,
+          "description": "Trimmed; must not be blank; no control characters but line breaks."}
 REFERENCE = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9.=-]+$",
              "description": "Unique per payment attempt (a new ULID for each attempt); sent to Paystack as the transaction reference."}
 
@@ -129,7 +141,7 @@ EX_PHONE_USER = {
 }
 EX_TOKENS = {
     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMUpEM1daSzVNOFAxUTZTMlQ5VjRYN1kzQSJ9.c2lnbmF0dXJl",
-    "refresh_token": f"{ADA_ID}.01JD3X0B4D6F8H2K4M6P8R0T2V.q3V9xN0bJ7mR2tW5yA8cE1gH4kL6nP9s",
+    "refresh_token": f"{ADA_ID}.01JD3X0B4D6F8H2K4M6P8R0T2V.a2l0Y2hlbi1leGFtcGxlLXJlZnJlc2gtc2VjcmV0ISE",
     "token_type": "Bearer",
     "expires_in": 1800,
 }
@@ -344,9 +356,13 @@ schemas["User"] = obj({
 }, description="A user. `email` is null for phone-only customers created by staff. Never carries a password.",
     example=EX_USER)
 
+# A refresh token: the user's id, the session's id and 32 random bytes (base64url, unpadded). Clients
+# need not look inside; the pattern lets them (and `POST /auth/logout`) tell one from a typo.
+REFRESH_TOKEN = {"type": "string",
+                 "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}\\.[0-7][0-9A-HJKMNP-TV-Z]{25}\\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"}
 TOKEN_PROPS = {
     "access_token": {"type": "string", "description": "JWT to send as `Authorization: Bearer <access_token>`."},
-    "refresh_token": {"type": "string", "description": "Opaque; works once, at `POST /auth/refresh`."},
+    "refresh_token": with_(REFRESH_TOKEN, description="Works once, at `POST /auth/refresh`."),
     "token_type": {"type": "string", "const": "Bearer"},
     "expires_in": {"type": "integer", "minimum": 1, "description": "Seconds until the access token expires."},
 }
@@ -481,8 +497,9 @@ schemas["LoginRequest"] = obj({
 schemas["RefreshRequest"] = obj({"refresh_token": {"type": "string"}},
                                 example={"refresh_token": EX_TOKENS["refresh_token"]})
 schemas["LogoutRequest"] = obj({
-    "refresh_token": {"type": "string",
-                      "description": "A refresh token of another of the caller's sessions, to end that session too."},
+    "refresh_token": with_(REFRESH_TOKEN, description="A refresh token of another of the caller's sessions, to end that "
+                                                     "session too. One of another user's, or of no session, changes "
+                                                     "nothing more."),
 }, required=[], example={"refresh_token": EX_TOKENS["refresh_token"]})
 schemas["GoogleSignInRequest"] = obj({
     "id_token": {"type": "string", "description": "A Google ID token (JWT) issued to this API's Google client id."},
@@ -530,7 +547,7 @@ schemas["DishCreate"] = obj({
     "price": PRICE,
     "currency": ref("Currency"),
     "dish_type": ref("DishType"),
-    "tags": with_(TAGS, description="Defaults to none."),
+    "tags": with_(TAGS_IN, description="Defaults to none. Up to 10; a repeat (in any case) is kept once."),
     "available_from": DATE,
     "available_until": nullable(with_(DATE, description="Inclusive; not before `available_from`. Absent or null: no end.")),
     "active": {"type": "boolean", "default": True},
@@ -544,7 +561,7 @@ schemas["DishPatch"] = obj({
     "price": PRICE,
     "currency": ref("Currency"),
     "dish_type": ref("DishType"),
-    "tags": TAGS,
+    "tags": with_(TAGS_IN, description="Replaces the dish's tags. Up to 10; a repeat (in any case) is kept once."),
     "available_from": DATE,
     "available_until": nullable(with_(DATE, description="Inclusive; null removes the end date.")),
     "active": {"type": "boolean"},
@@ -575,11 +592,18 @@ schemas["AdminOrderCreate"] = obj({
     "delivery_address": ADDRESS,
 }, example={"user_id": CHINEDU_ID, "items": [{"dish_id": AKARA_ID, "quantity": 3}], "delivery_date": "2026-11-24",
             "delivery_address": "4 Ojuelegba Road, Surulere, Lagos"})
-schemas["OrderStatusChange"] = obj({
-    "status": {"type": "string", "enum": ["preparing", "out_for_delivery", "delivered", "cancelled"],
-               "description": "The next status. `paid` is set only by a confirmed payment."},
-    "reason": with_(REASON, description="Only with `cancelled`; shown to the customer as `cancel_reason`."),
-}, required=["status"], example={"status": "cancelled", "reason": "Out of chicken today; refund on its way."})
+schemas["OrderStatusChange"] = {
+    "description": "The next status (`paid` is set only by a confirmed payment). `reason` goes only with `cancelled`, "
+                   "and is shown to the customer as `cancel_reason`.",
+    "oneOf": [
+        obj({"status": {"type": "string", "enum": ["preparing", "out_for_delivery", "delivered"]}},
+            title="Move along"),
+        obj({"status": {"type": "string", "const": "cancelled"},
+             "reason": with_(REASON, description="Why; shown to the customer as `cancel_reason`.")},
+            required=["status"], title="Cancel"),
+    ],
+    "examples": [{"status": "cancelled", "reason": "Out of chicken today; refund on its way."}],
+}
 
 # ---- Paystack webhook ----------------------------------------------------------------------
 
@@ -644,9 +668,11 @@ parameters = {
                "description": "`next_cursor` from the previous page of the same list with the same filters.",
                "schema": {"type": "string", "minLength": 1, "maxLength": 1024}},
     "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
-                       "description": "Any client string. Repeating a successful request with the same key within "
-                                      "24 h returns the first response and creates nothing new.",
-                       "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                       "description": "Any client string of visible ASCII characters and spaces (a UUID, say). "
+                                      "Repeating a successful request with the same key within 24 h returns the "
+                                      "first response and creates nothing new.",
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                                  "pattern": "^[ -~]*[!-~][ -~]*$"},
                        "example": "3f0b6c2e-8a41-4d7e-9c55-1b2a7e9d4f60"},
 }
 
@@ -856,7 +882,8 @@ op("get", "/dishes", "dishes", "listDishes", "The menu for a delivery date",
         "description": "Delivery date; defaults to today in the kitchen's time zone (Africa/Lagos).",
         "schema": DATE, "example": "2026-11-24"},
        {"name": "dish_type", "in": "query", "required": False, "schema": ref("DishType")},
-       {"name": "tag", "in": "query", "required": False, "description": "Only dishes with this tag.", "schema": TAG,
+       {"name": "tag", "in": "query", "required": False, "description": "Only dishes with this tag (any case).",
+        "schema": TAG_IN,
         "example": "spicy"},
        {"name": "q", "in": "query", "required": False,
         "description": "Only dishes whose name contains this text, case-insensitively.",
@@ -914,8 +941,10 @@ op("patch", "/cart/items/{line_id}", "orders", "updateCartItem", "Change a cart 
 op("delete", "/cart/items/{line_id}", "orders", "removeCartItem", "Remove a cart line", "Removes the line.", "user",
    params=[pref("LineId")], resps={"204": NO_CONTENT, "404": not_found("cart line"), **UNAVAIL})
 
-ORDER_422 = problem(422, "A dish is unknown, inactive or not orderable on `delivery_date`, the date is in the past, "
-                         "or the cart is empty. `errors` names the dish.", [
+TWICE = ("twice", "Dish listed twice", "items[1].dish_id: names a dish already in the order",
+         [("items[1].dish_id", "names a dish already in the order")])
+ORDER_422 = problem(422, "A dish is unknown, inactive, not orderable on `delivery_date` or listed twice, the date is in "
+                         "the past, or the cart is empty. `errors` names the dish.", [TWICE,
     ("dish", "Dish not orderable that day", "Jollof rice with chicken cannot be ordered for 2026-11-24",
      [("items[0].dish_id", "Jollof rice with chicken cannot be ordered for 2026-11-24")]),
     ("past", "Date in the past", "delivery_date: must be today or later",
@@ -960,7 +989,8 @@ op("patch", "/orders/{id}", "orders", "updateOrder", "Change an unpaid order",
           "404": not_found("order"),
           "409": problem(409, "The order is no longer `pending_payment`, or changed concurrently.",
                          ("only an order awaiting payment can be changed",)),
-          "422": problem(422, "A dish is unknown, inactive or not orderable on the delivery date, or the date is in the past.", [
+          "422": problem(422, "A dish is unknown, inactive, not orderable on the delivery date or listed twice, or the "
+                              "date is in the past.", [TWICE,
               ("dish", "Dish not orderable that day", "Jollof rice with chicken cannot be ordered for 2026-11-25",
                [("items[0].dish_id", "Jollof rice with chicken cannot be ordered for 2026-11-25")]),
               ("past", "Date in the past", "delivery_date: must be today or later",
@@ -1055,9 +1085,12 @@ op("get", "/admin/dishes", "admin", "adminListDishes", "All dishes", "Every dish
 
 DISH_409 = problem(409, "Another dish already has this name (compared case-insensitively).",
                    ("a dish named \"Jollof rice with chicken\" already exists",))
-DISH_BAD = bad_body(invalid("price", "Price not an integer", "price", "invalid type: floating point `2500.5`, expected u64"),
-                    invalid("until", "End before start", "available_until", "must not be before available_from"),
+DISH_BAD = bad_body(invalid("price", "Price not a whole number", "price", "invalid value: floating point `2500.5`, expected a whole number"),
                     invalid("currency", "Other currency", "currency", "unknown variant `USD`, expected `NGN`"))
+
+DISH_422 = problem(422, "`available_until` is before `available_from` (after the change, for a PATCH).",
+                   ("available_until: must be on or after available_from",
+                    [("available_until", "must be on or after available_from")]))
 
 op("post", "/admin/dishes", "admin", "adminCreateDish", "Create a dish", "Adds a dish to the menu.", "admin",
    request=body("DishCreate", schemas["DishCreate"]["examples"][0]),
@@ -1065,7 +1098,7 @@ op("post", "/admin/dishes", "admin", "adminCreateDish", "Create a dish", "Adds a
                                                      id="01JD44A1B3C5D7E9F1G3H5J7K9",
                                                      created_at="2026-11-23T11:00:00Z", updated_at="2026-11-23T11:00:00Z"),
                            headers_={"Location": href("Location")}),
-          "400": DISH_BAD, "409": DISH_409, **UNAVAIL})
+          "400": DISH_BAD, "409": DISH_409, "422": DISH_422, **UNAVAIL})
 
 op("get", "/admin/dishes/{id}", "admin", "adminGetDish", "Any dish", "One dish, active or not.", "admin",
    params=[pref("DishId")],
@@ -1075,7 +1108,7 @@ op("patch", "/admin/dishes/{id}", "admin", "adminUpdateDish", "Change a dish",
    "Changes any field (price, availability, active…). Orders already placed keep their prices.", "admin",
    params=[pref("DishId")], request=body("DishPatch", schemas["DishPatch"]["examples"][0]),
    resps={"200": json_resp("The updated dish.", "Dish", dict(EX_DISH, price=275000, available_until="2026-12-24")),
-          "400": DISH_BAD, "404": admin_not_found("dish"), "409": DISH_409, **UNAVAIL})
+          "400": DISH_BAD, "404": admin_not_found("dish"), "409": DISH_409, "422": DISH_422, **UNAVAIL})
 
 op("delete", "/admin/dishes/{id}", "admin", "adminDeactivateDish", "Deactivate a dish",
    "Sets `active: false` (nothing is deleted); already inactive is fine. Orders already placed are untouched.",
@@ -1137,8 +1170,9 @@ op("post", "/admin/orders", "admin", "adminPlaceOrder", "Place an order for a cu
                           ("missing", "Missing field", "user_id: missing field `user_id`",
                            [("user_id", "missing field `user_id`")])),
           "409": problem(409, "A request with the same `Idempotency-Key` is still being processed.", IDEMP_409[2:]),
-          "422": problem(422, "The user is unknown or inactive, a dish is not orderable on `delivery_date`, the date "
-                              "is in the past, or the `Idempotency-Key` was used with a different request.", [
+          "422": problem(422, "The user is unknown or inactive, a dish is not orderable on `delivery_date` or listed "
+                              "twice, the date is in the past, or the `Idempotency-Key` was used with a different "
+                              "request.", [TWICE,
               ("user", "Unknown user", "user_id: no active user has this id", [("user_id", "no active user has this id")]),
               ("dish", "Dish not orderable that day", "Akara and pap cannot be ordered for 2026-11-24",
                [("items[0].dish_id", "Akara and pap cannot be ordered for 2026-11-24")]),
@@ -1187,15 +1221,19 @@ expired or revoked token answers 401 with `WWW-Authenticate: Bearer`; a non-admi
 user's resource answers 404, exactly like one that does not exist.
 
 **Errors.** Every error is an RFC 9457 problem document (`application/problem+json`) whose `type` is \
-`urn:kitchen:problem:<slug>`. Bad JSON, a wrong type, a missing or an unknown field (in a body or a query string) \
-answers 400 with `errors: [{field, message}]`; a well-formed request that the business rules refuse answers 422. \
-A body over 64 KiB answers 413, a body whose `Content-Type` is not JSON 415. An unknown path answers 404, a known path \
-with another method 405. A dependency that is down answers 503 with `Retry-After`; one that answers wrongly, 502. \
+`urn:kitchen:problem:<slug>`. A request that this document does not allow answers 400 with \
+`errors: [{field, message}]` where fields are at fault: a body that is not a JSON object, a wrong type (`null` \
+included, where a field is not nullable), a missing, unknown or invalid field, in a body or a query string. A request \
+that this document allows but that breaks a rule it cannot express answers 422: a dish listed twice, an end date \
+before the start, a dish not on the menu that day, a date in the past. A body over 64 KiB answers 413, a body whose \
+`Content-Type` is not JSON 415. An unknown path, or a method a path does not have, answers 404 from API Gateway \
+(its body is not a problem document). A dependency that is down answers 503 with `Retry-After`; one that answers wrongly, 502. \
 A 500 is always a bug. Over the API's request rate, API Gateway itself answers 429 (its body is not a problem document).
 
 **Data.** Money is an integer count of the currency's minor unit (kobo), and every money field has a \
 `currency` beside it: `"price": 250000, "currency": "NGN"` is ₦2,500.00. IDs are opaque, time-sortable strings (ULIDs). Timestamps are RFC 3339 in UTC; \
-dates are `YYYY-MM-DD`; "today" is the kitchen's date (Africa/Lagos).
+dates are `YYYY-MM-DD`; "today" is the kitchen's date (Africa/Lagos). An `integer` field takes any JSON number \
+without a fraction (`2`, `2.0`, `2e0`).
 
 **Pagination.** Lists take `limit` (1–100, default 20) and `cursor` and answer `{"items": [...], "next_cursor": ...}`; \
 pass `next_cursor` as `cursor` for the next page; it is null on the last one. Newest first. A cursor works only on \

@@ -116,12 +116,25 @@ impl Address {
     }
 }
 
+string_newtype!(
+    /// Why staff cancelled an order, shown to the customer: 1 to 500 characters, not blank.
+    CancelReason
+);
+
+impl CancelReason {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        bounded_text(raw, 500).map(Self)
+    }
+}
+
+/// Text a person typed: trimmed, not blank, no control characters but line breaks. The limit counts
+/// the characters as sent (as the OpenAPI document's `maxLength` does), white space included.
 fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
     let text = raw.trim();
     if text.is_empty() {
         return Err("must not be blank".to_string());
     }
-    if text.chars().count() > max {
+    if raw.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
@@ -260,6 +273,17 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
     }
 }
 
+/// For an optional field that is not nullable, with `#[serde(default, deserialize_with = "non_null")]`:
+/// absent is `None`, a value is `Some`, and `null` is refused as the wrong type (a plain `Option`
+/// would read it as absent, which the OpenAPI document does not allow).
+pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +383,19 @@ mod tests {
         assert!(matches!(set.phone, Patch::Value(_)));
         assert!(serde_json::from_str::<Body>(r#"{"phone": "123"}"#).is_err());
     }
+
+    #[test]
+    fn non_null_tells_absent_from_null() {
+        #[derive(Debug, Deserialize)]
+        struct Body {
+            #[serde(default, deserialize_with = "non_null")]
+            gender: Option<Gender>,
+        }
+        assert_eq!(serde_json::from_str::<Body>("{}").unwrap().gender, None);
+        let set: Body = serde_json::from_str(r#"{"gender": "male"}"#).unwrap();
+        assert_eq!(set.gender, Some(Gender::Male));
+        assert!(serde_json::from_str::<Body>(r#"{"gender": null}"#).is_err());
+    }
 }
 
 id_newtype!(DishId);
@@ -435,10 +472,54 @@ impl Currency {
     }
 }
 
+/// A JSON number with no fractional part, however it is written: `14`, `14.0` and `1.4e1` are one
+/// number to JSON (which has a single number type) and an `integer` to JSON Schema, so the OpenAPI
+/// document allows all three wherever it says `integer`. `14.5` and `"14"` are refused. The count
+/// types ([`Price`], [`Quantity`]) parse through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub i64);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = WholeNumber;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number")
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<WholeNumber, E> {
+                Ok(WholeNumber(value))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<WholeNumber, E> {
+                i64::try_from(value).map(WholeNumber).map_err(|_| {
+                    E::invalid_value(serde::de::Unexpected::Unsigned(value), &"a smaller number")
+                })
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<WholeNumber, E> {
+                // 2^63 is the first float past i64::MAX; every float below it (and at or above
+                // -2^63) with no fraction converts exactly.
+                const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+                if value.fract() == 0.0 && (-LIMIT..LIMIT).contains(&value) {
+                    Ok(WholeNumber(value as i64))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(value), &self))
+                }
+            }
+        }
+
+        deserializer.deserialize_i64(Visitor)
+    }
+}
+
 /// An amount of money in the currency's minor unit (kobo): a whole number, more than zero, and at
 /// most ₦1,000,000.00 a unit price, so totals of any cart or order fit comfortably in an i64.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "i64", into = "i64")]
+#[serde(try_from = "WholeNumber", into = "i64")]
 pub struct Price(i64);
 
 impl Price {
@@ -460,10 +541,10 @@ impl Price {
     }
 }
 
-impl TryFrom<i64> for Price {
+impl TryFrom<WholeNumber> for Price {
     type Error = String;
-    fn try_from(value: i64) -> Result<Self, String> {
-        Self::parse(value)
+    fn try_from(value: WholeNumber) -> Result<Self, String> {
+        Self::parse(value.0)
     }
 }
 
@@ -523,7 +604,7 @@ string_newtype!(
 impl Description {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let text = raw.trim();
-        if text.chars().count() > 1000 {
+        if raw.chars().count() > 1000 {
             return Err("must be at most 1000 characters".to_string());
         }
         Ok(Self(text.to_string()))
@@ -532,12 +613,13 @@ impl Description {
 
 string_newtype!(
     /// A tag on a dish: up to 30 characters of lower-case words joined by dashes (`spicy`, `gluten-free`).
+    /// Upper case is read as lower case; nothing else is tidied.
     Tag
 );
 
 impl Tag {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let tag = raw.trim().to_lowercase();
+        let tag = raw.to_lowercase();
         let word = |w: &str| {
             !w.is_empty()
                 && w.chars()
@@ -601,6 +683,31 @@ mod menu_tests {
     }
 
     #[test]
+    fn counts_are_whole_numbers_however_json_writes_them() {
+        for written in ["250000", "250000.0", "2.5e5", "250000e0"] {
+            assert_eq!(
+                serde_json::from_str::<Price>(written)
+                    .unwrap()
+                    .minor_units(),
+                250_000,
+                "{written}"
+            );
+        }
+        assert_eq!(serde_json::from_str::<Quantity>("14.0").unwrap().get(), 14);
+        for bad in ["2500.5", "\"2500\"", "1e300", "-0.5", "null"] {
+            assert!(serde_json::from_str::<Price>(bad).is_err(), "{bad}");
+        }
+        for bad in ["0", "51", "-1", "1.5", "4294967297", "18446744073709551615"] {
+            assert!(serde_json::from_str::<Quantity>(bad).is_err(), "{bad}");
+        }
+        let fraction = serde_json::from_str::<Quantity>("2.5").unwrap_err();
+        assert!(
+            fraction.to_string().contains("expected a whole number"),
+            "{fraction}"
+        );
+    }
+
+    #[test]
     fn dish_names_fold_for_uniqueness() {
         assert_eq!(
             DishName::parse("  Jollof   Rice ").unwrap().folded(),
@@ -618,6 +725,7 @@ mod menu_tests {
             assert!(Tag::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(Tag::parse(&"a".repeat(31)).is_err());
+        assert!(Tag::parse(" spicy").is_err(), "the document's pattern allows no spaces");
     }
 }
 
@@ -781,7 +889,7 @@ mod order_status_tests {
 
 /// How many of a dish one cart line or order line holds: 1 to 50.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u32", into = "u32")]
+#[serde(try_from = "WholeNumber", into = "u32")]
 pub struct Quantity(u8);
 
 impl Quantity {
@@ -800,10 +908,13 @@ impl Quantity {
     }
 }
 
-impl TryFrom<u32> for Quantity {
+impl TryFrom<WholeNumber> for Quantity {
     type Error = String;
-    fn try_from(value: u32) -> Result<Self, String> {
-        Self::parse(value)
+    fn try_from(value: WholeNumber) -> Result<Self, String> {
+        u32::try_from(value.0)
+            .ok()
+            .and_then(|count| Self::parse(count).ok())
+            .ok_or_else(|| format!("must be from 1 to {}", Self::MAX))
     }
 }
 

@@ -89,6 +89,16 @@ impl ApiError {
         }
     }
 
+    /// A 422 naming one field: the request matches the OpenAPI document, but breaks a rule the
+    /// document cannot express (two fields that disagree, a dish listed twice).
+    pub fn unprocessable_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let error = FieldError::new(field, message);
+        Self::Unprocessable {
+            detail: format!("{}: {}", error.field, error.message),
+            errors: vec![error],
+        }
+    }
+
     pub fn internal(error: impl Into<BoxError>) -> Self {
         Self::Internal(error.into())
     }

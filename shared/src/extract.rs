@@ -79,28 +79,43 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Parses JSON into `T`, turning serde's complaint into a 400 that names the field.
+/// Parses a JSON object into `T`, turning serde's complaint into a 400 that names the field.
+///
+/// Every request body of this API is an object. serde would also fill a struct from an array (by
+/// position: `[null, null]` is a valid `{"a": null, "b": null}` to it), so any other JSON value is
+/// refused first; and so is anything after the object but white space.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("request body is required"));
+    }
+    let not_json = |err: serde_json::Error| {
+        ApiError::bad_request(format!("request body is not valid JSON: {err}"))
+    };
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => ApiError::bad_request("request body must be a JSON object"),
+                Err(err) => not_json(err),
+            },
+        );
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
-                if bytes.is_empty() =>
-            {
-                ApiError::bad_request("request body is required")
-            }
             // serde_json reports some type mismatches (a number where an enum's name belongs) as
             // syntax errors; if the body is valid JSON, the fault is the field's.
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
                 if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() =>
             {
-                ApiError::bad_request(format!("request body is not valid JSON: {inner}"))
+                not_json(inner)
             }
             _ => field_error(&path, &inner.to_string()),
         }
-    })
+    })?;
+    deserializer.end().map_err(not_json)?;
+    Ok(value)
 }
 
 /// serde's message ends with " at line 1 column 9"; a client needs the field, not the column.
@@ -343,7 +358,17 @@ mod tests {
 
     #[test]
     fn malformed_and_empty_bodies_are_bad_requests_without_fields() {
-        for body in [&b"{not json"[..], b"", br#""a string""#, b"null"] {
+        for body in [
+            &b"{not json"[..],
+            b"",
+            b"  ",
+            br#""a string""#,
+            b"null",
+            b"[null, null]",
+            br#"[{"email":"a@b.co"}]"#,
+            br#"{"email":"a@b.co","password":"12345678"} {}"#,
+            br#"{"email":"a@b.co","password":"12345678"}]"#,
+        ] {
             match parse_json::<Register>(body).unwrap_err() {
                 ApiError::BadRequest { errors, .. } => assert!(errors.is_empty()),
                 other => panic!("expected a 400, got {other:?}"),

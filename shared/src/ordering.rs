@@ -32,7 +32,8 @@ pub struct LineRequest {
     pub quantity: Quantity,
 }
 
-/// Checks the shape of a list of lines: 1 to 20, each dish once.
+/// Checks a list of lines: 1 to 20 (400, as the document says), each dish once (422: a rule the
+/// document's schema cannot express).
 pub fn check_lines(lines: &[LineRequest]) -> Result<(), ApiError> {
     if lines.is_empty() || lines.len() > MAX_ORDER_LINES {
         return Err(ApiError::invalid_field(
@@ -45,7 +46,7 @@ pub fn check_lines(lines: &[LineRequest]) -> Result<(), ApiError> {
             .iter()
             .any(|earlier| earlier.dish_id == line.dish_id)
         {
-            return Err(ApiError::invalid_field(
+            return Err(ApiError::unprocessable_field(
                 format!("items[{i}].dish_id"),
                 "names a dish already in the order",
             ));

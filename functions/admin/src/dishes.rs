@@ -51,7 +51,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewDish {
     name: DishName,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     description: Option<Description>,
     price: Price,
     currency: Currency,
@@ -61,7 +61,7 @@ pub struct NewDish {
     available_from: Date,
     #[serde(default)]
     available_until: Option<Date>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     active: Option<bool>,
 }
 
@@ -104,24 +104,24 @@ pub async fn get(
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DishPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     name: Option<DishName>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     description: Option<Description>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     price: Option<Price>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     currency: Option<Currency>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     dish_type: Option<DishType>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     tags: Option<Vec<Tag>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     available_from: Option<Date>,
     /// `null` makes the dish open-ended.
     #[serde(default)]
     available_until: Patch<Date>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     active: Option<bool>,
 }
 
@@ -234,7 +234,7 @@ fn write_error(err: DishWriteError) -> ApiError {
 
 fn check_window(dish: &Dish) -> Result<(), ApiError> {
     match dish.available_until {
-        Some(until) if until < dish.available_from => Err(ApiError::invalid_field(
+        Some(until) if until < dish.available_from => Err(ApiError::unprocessable_field(
             "available_until",
             "must be on or after available_from",
         )),
@@ -242,19 +242,20 @@ fn check_window(dish: &Dish) -> Result<(), ApiError> {
     }
 }
 
-/// Tags without repeats, in the order given.
+/// Tags without repeats, in the order given. The limit counts the tags as sent, as the document's
+/// `maxItems` does.
 fn tidy_tags(tags: Vec<Tag>) -> Result<Vec<Tag>, ApiError> {
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::invalid_field(
+            "tags",
+            format!("at most {MAX_TAGS} tags"),
+        ));
+    }
     let mut unique: Vec<Tag> = Vec::new();
     for tag in tags {
         if !unique.contains(&tag) {
             unique.push(tag);
         }
-    }
-    if unique.len() > MAX_TAGS {
-        return Err(ApiError::invalid_field(
-            "tags",
-            format!("at most {MAX_TAGS} tags"),
-        ));
     }
     Ok(unique)
 }

@@ -10,7 +10,7 @@ use kitchen::{
     ApiError, AppState,
     cursor::PageBody,
     db::{IdempotentRequest, Order, OrderFilter, StoredOrder},
-    domain::{Actor, Address, Date, OrderId, OrderStatus, PageLimit, UserId},
+    domain::{Actor, Address, CancelReason, Date, OrderId, OrderStatus, PageLimit, UserId},
     error::FieldError,
     extract::{AdminUser, IdempotencyHeader, JsonBody, Query},
     ordering::{self, LineRequest},
@@ -166,8 +166,8 @@ impl From<StaffStatus> for OrderStatus {
 pub struct StatusChange {
     status: StaffStatus,
     /// Why the order is cancelled (only with `cancelled`).
-    #[serde(default)]
-    reason: Option<String>,
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
+    reason: Option<CancelReason>,
 }
 
 /// Moves an order along its life; a move it cannot make, or a race lost to another change, is 409.
@@ -183,16 +183,7 @@ pub async fn set_status(
         Some(_) if next != OrderStatus::Cancelled => {
             return Err(ApiError::invalid_field("reason", "is only for cancelling"));
         }
-        Some(text) => {
-            let text = text.trim().to_string();
-            if text.is_empty() || text.chars().count() > 500 {
-                return Err(ApiError::invalid_field(
-                    "reason",
-                    "must be 1 to 500 characters",
-                ));
-            }
-            Some(text)
-        }
+        Some(reason) => Some(String::from(reason)),
     };
     let stored = find(&state, &id).await?;
     let order = ordering::move_order(&state, &stored, next, Actor::Admin, reason).await?;

@@ -42,12 +42,12 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
     first_name: PersonName,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     last_name: Option<PersonName>,
     phone: PhoneNumber,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     address: Option<Address>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     email: Option<Email>,
 }
 
@@ -92,9 +92,9 @@ pub async fn get(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     active: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     role: Option<Role>,
     #[serde(default)]
     first_name: Patch<PersonName>,

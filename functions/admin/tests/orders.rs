@@ -365,3 +365,52 @@ async fn order_routes_are_for_staff_only() {
             .assert_problem(403);
     }
 }
+
+#[tokio::test]
+async fn status_and_order_bodies_mean_what_the_document_says() {
+    let (app, admin, jollof) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let customer = walk_in(&app, &admin).await;
+    // 2.0 portions is 2 portions: JSON has one kind of number.
+    let mut body = order_for(&app, &customer, &jollof);
+    body["items"][0]["quantity"] = json!(2.0);
+    let placed = app
+        .agrees_with_document(http::Method::POST, "/admin/orders", &body, token)
+        .await;
+    placed.assert_status(201);
+    assert_eq!(placed.json["items"][0]["quantity"], 2);
+    let mut twice = order_for(&app, &customer, &jollof);
+    twice["items"] =
+        json!([{"dish_id": jollof.id, "quantity": 1}, {"dish_id": jollof.id, "quantity": 1}]);
+    let refused = app
+        .agrees_with_document(http::Method::POST, "/admin/orders", &twice, token)
+        .await;
+    refused.assert_problem(422);
+    assert_eq!(refused.error_fields(), ["items[1].dish_id"]);
+
+    let path = format!(
+        "/admin/orders/{}/status",
+        placed.json["id"].as_str().unwrap()
+    );
+    for bad in [
+        json!({"status": "delivered", "reason": "Out of chicken"}),
+        json!({"status": "cancelled", "reason": null}),
+        json!({"status": "cancelled", "reason": "   "}),
+        json!({"status": "cancelled", "reason": "bell\u{7}"}),
+        json!({"status": "cancelled", "reason": "x".repeat(501)}),
+    ] {
+        app.agrees_with_document(http::Method::PATCH, &path, &bad, token)
+            .await
+            .assert_problem(400);
+    }
+    let cancelled = app
+        .agrees_with_document(
+            http::Method::PATCH,
+            &path,
+            &json!({"status": "cancelled", "reason": "  Out of chicken\ntoday "}),
+            token,
+        )
+        .await;
+    cancelled.assert_status(200);
+    assert_eq!(cancelled.json["cancel_reason"], "Out of chicken\ntoday");
+}

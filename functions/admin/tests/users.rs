@@ -276,3 +276,47 @@ async fn patching_a_user_changes_the_fields_given_and_refuses_others() {
         .await
         .assert_problem(400);
 }
+
+#[tokio::test]
+async fn customer_bodies_mean_what_the_document_says() {
+    let (app, admin) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let base = json!({"first_name": "Mama", "phone": "+2348031112222"});
+    let with = |field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+    // Optional fields may be left out, not sent as null.
+    for body in [
+        with("email", Value::Null),
+        with("address", Value::Null),
+        with("last_name", json!("Put\u{1b}[31m")),
+        with("address", json!(" \n ")),
+    ] {
+        app.agrees_with_document(Method::POST, "/admin/users", &body, token)
+            .await
+            .assert_problem(400);
+    }
+    let created = app
+        .agrees_with_document(
+            Method::POST,
+            "/admin/users",
+            &with("address", json!("Yaba\nLagos")),
+            token,
+        )
+        .await;
+    created.assert_status(201);
+    let path = format!("/admin/users/{}", created.json["id"].as_str().unwrap());
+    for body in [json!({"active": null}), json!({"role": null})] {
+        app.agrees_with_document(Method::PATCH, &path, &body, token)
+            .await
+            .assert_problem(400);
+    }
+    // For the clearable fields, null clears.
+    let cleared = app
+        .agrees_with_document(Method::PATCH, &path, &json!({"address": null}), token)
+        .await;
+    cleared.assert_status(200);
+    assert_eq!(cleared.json["address"], Value::Null);
+}

@@ -99,15 +99,15 @@ fn tokens_for(
 pub struct RegisterRequest {
     pub email: Email,
     pub password: Password,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     pub first_name: Option<PersonName>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     pub last_name: Option<PersonName>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     pub phone: Option<PhoneNumber>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     pub address: Option<Address>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     pub gender: Option<Gender>,
 }
 
@@ -273,7 +273,7 @@ async fn refresh(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     pub refresh_token: Option<String>,
 }
 
@@ -397,7 +397,7 @@ pub struct ProfilePatch {
     pub phone: Patch<PhoneNumber>,
     #[serde(default)]
     pub address: Patch<Address>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     pub gender: Option<Gender>,
 }
 

@@ -1036,3 +1036,95 @@ async fn each_request_logs_one_structured_line_without_secrets() {
     );
     assert!(!text.contains(&token(&body, "refresh_token")));
 }
+
+// ---------------------------------------------------------------- bodies and the document
+
+#[tokio::test]
+async fn account_bodies_mean_what_the_document_says() {
+    let app = app().await;
+    let mut with_null = registration("null@example.com");
+    with_null["phone"] = Value::Null;
+    let mut with_escape = registration("escape@example.com");
+    with_escape["address"] = json!("12 Marina\u{1b}[2J");
+    for body in [with_null, with_escape] {
+        app.agrees_with_document(Method::POST, "/auth/register", &body, None)
+            .await
+            .assert_problem(400);
+    }
+    let body = register(&app, "ada@example.com").await;
+    let access = token(&body, "access_token");
+    for patch in [
+        json!({"gender": null}),
+        json!({"first_name": "\u{3000}"}),
+        json!({"address": "bell\u{7}"}),
+        json!({"last_name": "x".repeat(95) + "      "}),
+    ] {
+        app.agrees_with_document(Method::PATCH, "/me", &patch, Some(&access))
+            .await
+            .assert_problem(400);
+    }
+    let changed = app
+        .agrees_with_document(
+            Method::PATCH,
+            "/me",
+            &json!({"first_name": " Adaeze ", "last_name": null, "address": "12 Marina\nLagos"}),
+            Some(&access),
+        )
+        .await;
+    changed.assert_status(200);
+    assert_eq!(changed.json["first_name"], "Adaeze");
+    assert_eq!(changed.json["last_name"], Value::Null);
+    // A refresh token of nobody's session is well-formed, and ends nothing but the caller's own.
+    let nobody = format!("{}.{}.{}", UserId::new(), SessionId::new(), "A".repeat(43));
+    app.agrees_with_document(
+        Method::POST,
+        "/auth/logout",
+        &json!({"refresh_token": nobody}),
+        Some(&access),
+    )
+    .await
+    .assert_status(204);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_a_400() {
+    let app = app().await;
+    let body = register(&app, "ada@example.com").await;
+    let access = token(&body, "access_token");
+    let raw = |method: Method, path: &str, bytes: &'static [u8]| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {access}"))
+            .header("content-type", "application/json")
+            .body(Body::from(bytes))
+            .unwrap()
+    };
+    // An array would fill the struct by position; bytes that are not UTF-8 (API Gateway passes
+    // them on base64-encoded) are not JSON; nor is an object with something after it.
+    for (method, path, bytes) in [
+        (Method::PATCH, "/me", &b"[null, null]"[..]),
+        (Method::PATCH, "/me", &b"\"Ada\""[..]),
+        (Method::POST, "/auth/login", &b"\xff\xfe{"[..]),
+        (
+            Method::POST,
+            "/auth/register",
+            &b"\x0f^J\x9d}\xc0\x19%q"[..],
+        ),
+        (Method::POST, "/auth/logout", &b"\xe2c{"[..]),
+        (
+            Method::POST,
+            "/me/password",
+            &br#"{"current_password": "x", "new_password": "a good new password"} []"#[..],
+        ),
+    ] {
+        let response = app.send(raw(method.clone(), path, bytes)).await;
+        response.assert_problem(400);
+        assert!(
+            response.json["errors"].is_null(),
+            "{method} {path}: {}",
+            response.text
+        );
+    }
+    app.get("/me", Some(&access)).await.assert_status(200);
+}

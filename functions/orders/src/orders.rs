@@ -22,7 +22,7 @@ pub struct PlaceOrder {
     delivery_date: Date,
     delivery_address: Address,
     /// Without items, the cart is checked out.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     items: Option<Vec<LineRequest>>,
 }
 
@@ -170,11 +170,11 @@ pub async fn show(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EditOrder {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     items: Option<Vec<LineRequest>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     delivery_date: Option<Date>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kitchen::domain::non_null")]
     delivery_address: Option<Address>,
 }
 

@@ -210,3 +210,37 @@ async fn the_cart_shows_todays_prices() {
     assert_eq!(cart.json["items"][0]["unit_price"], 300000);
     assert_eq!(cart.json["total"], Value::from(600000));
 }
+
+#[tokio::test]
+async fn cart_bodies_mean_what_the_document_says() {
+    let (app, caller) = app().await;
+    let token = Some(caller.access_token.as_str());
+    let jollof = dish("Jollof", app.today());
+    app.add_dishes(std::slice::from_ref(&jollof)).await;
+    // 14.0 portions is 14 portions: JSON has one kind of number.
+    let line = app
+        .agrees_with_document(
+            http::Method::POST,
+            "/cart/items",
+            &json!({"dish_id": jollof.id, "quantity": 14.0}),
+            token,
+        )
+        .await;
+    line.assert_status(201);
+    assert_eq!(line.json["quantity"], 14);
+    let path = format!("/cart/items/{}", line.json["id"].as_str().unwrap());
+    for body in [
+        json!({"quantity": 1.5}),
+        json!({"quantity": "2"}),
+        json!({"quantity": null}),
+    ] {
+        app.agrees_with_document(http::Method::PATCH, &path, &body, token)
+            .await
+            .assert_problem(400);
+    }
+    let changed = app
+        .agrees_with_document(http::Method::PATCH, &path, &json!({"quantity": 3e0}), token)
+        .await;
+    changed.assert_status(200);
+    assert_eq!(changed.json["quantity"], 3);
+}

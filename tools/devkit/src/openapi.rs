@@ -138,6 +138,29 @@ pub fn check_response(
     }
 }
 
+/// What the document's request-body schema for `method path` finds wrong with `body` (empty when it
+/// accepts it). Panics if the document gives that operation no JSON body. Tests use it to pin the
+/// other half of the contract: a body the document allows must not be refused as malformed, and one
+/// it forbids must be refused.
+pub fn request_body_errors(method: &Method, path: &str, body: &Value) -> Vec<String> {
+    let template = template_for(path).unwrap_or_else(|| panic!("{path} is not documented"));
+    let method_name = method.as_str().to_lowercase();
+    let content = &document()["paths"][template][&method_name]["requestBody"]["content"];
+    assert!(
+        content.get("application/json").is_some(),
+        "{method} {template} has no JSON request body in openapi.json"
+    );
+    let pointer = format!(
+        "#/paths/{}/{method_name}/requestBody/content/application~1json/schema",
+        escape(template)
+    );
+    let validator = validator(&pointer).unwrap_or_else(|e| panic!("{e}"));
+    validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
 fn validator(pointer: &str) -> Result<Arc<Validator>, String> {
     if let Some(found) = validators().lock().expect("validator cache").get(pointer) {
         return Ok(found.clone());
@@ -175,6 +198,19 @@ mod tests {
         );
         assert_eq!(template_for("/cart/items"), Some("/cart/items"));
         assert_eq!(template_for("/nothing/here"), None);
+    }
+
+    #[test]
+    fn request_bodies_are_checked_against_their_schema() {
+        let cart_item = |quantity: Value| {
+            request_body_errors(
+                &Method::POST,
+                "/cart/items",
+                &serde_json::json!({"dish_id": "01JC9R4T2V8W6X3Y5Z7A1B2C3D", "quantity": quantity}),
+            )
+        };
+        assert!(cart_item(serde_json::json!(2)).is_empty());
+        assert!(!cart_item(serde_json::json!(51)).is_empty());
     }
 
     #[test]

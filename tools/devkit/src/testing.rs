@@ -365,6 +365,36 @@ impl TestApp {
         self.request(Method::DELETE, path, None, token).await
     }
 
+    /// Sends `body` and asserts that the API and the OpenAPI document agree on it: a body the
+    /// document's request schema accepts is not refused as malformed (anything but 400), and one it
+    /// refuses is answered 400. Returns the response for further checks.
+    pub async fn agrees_with_document(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> TestResponse {
+        let errors = crate::openapi::request_body_errors(&method, path, body);
+        let response = self.request(method.clone(), path, Some(body), token).await;
+        if errors.is_empty() {
+            assert_ne!(
+                response.status, 400,
+                "openapi.json allows {method} {path} {body}, but the API refused it: {}",
+                response.text
+            );
+        } else {
+            assert_eq!(
+                response.status,
+                400,
+                "openapi.json refuses {method} {path} {body} ({}), but the API answered: {}",
+                errors.join("; "),
+                response.text
+            );
+        }
+        response
+    }
+
     /// A user with [`TEST_PASSWORD`] and a live session, written straight to the table.
     pub async fn user(&self, role: Role) -> Caller {
         let email = Email::parse(&format!(
