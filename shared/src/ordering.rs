@@ -159,7 +159,12 @@ pub async fn replay(
     }
 }
 
-fn replayed(record: IdempotencyRecord, request: &IdempotentRequest) -> Result<Response, ApiError> {
+/// The first response stored in `record` again, for `request` (which must be the same request: 422
+/// if it is another one under the same key).
+pub fn replayed(
+    record: IdempotencyRecord,
+    request: &IdempotentRequest,
+) -> Result<Response, ApiError> {
     if record.fingerprint != request.fingerprint {
         return Err(ApiError::Unprocessable {
             detail: "this Idempotency-Key was used for a different request".into(),

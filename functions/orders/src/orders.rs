@@ -38,22 +38,35 @@ pub async fn place(
     }
     let idempotency = key
         .map(|key| IdempotentRequest::new(credentials.user_id.clone(), "POST /orders", key, &body));
-    if let Some(request) = &idempotency
-        && let Some(first) = ordering::replay(&state, request).await?
-    {
-        return Ok(first);
-    }
-    let (check, cart) = state
+    // One read for the session, the cart, the key's record and the dishes of explicit items; a cart
+    // checkout reads its dishes once the cart says which.
+    let named: Vec<_> = body
+        .items
+        .iter()
+        .flatten()
+        .map(|line| line.dish_id.clone())
+        .collect();
+    let reads = state
         .db
-        .session_and_cart(&credentials.user_id, &credentials.session_id)
+        .checkout_reads(
+            &credentials.user_id,
+            &credentials.session_id,
+            idempotency.as_ref(),
+            &named,
+            kitchen::now(),
+        )
         .await?;
-    let caller = AuthUser::from_check(check, credentials.claims)?;
+    let caller = AuthUser::from_check(reads.check, credentials.claims)?;
+    if let (Some(request), Some(record)) = (&idempotency, reads.idempotency) {
+        return ordering::replayed(record, request);
+    }
     ordering::check_delivery_date(
         body.delivery_date,
         kitchen::domain::Date::today_in(&state.config.kitchen_zone),
     )?;
-    let (lines, field, cart_version) = match body.items {
-        Some(items) => (items, "items", None),
+    let cart = reads.cart;
+    let (lines, field, cart_version, dishes) = match body.items {
+        Some(items) => (items, "items", None, reads.dishes),
         None => {
             if cart.lines.is_empty() {
                 return Err(ApiError::Unprocessable {
@@ -61,6 +74,7 @@ pub async fn place(
                     errors: Vec::new(),
                 });
             }
+            let dishes = state.db.get_dishes(&cart.dish_ids()).await?;
             let lines = cart
                 .lines
                 .iter()
@@ -69,11 +83,9 @@ pub async fn place(
                     quantity: line.quantity,
                 })
                 .collect();
-            (lines, "cart.items", Some(cart.version))
+            (lines, "cart.items", Some(cart.version), dishes)
         }
     };
-    let ids: Vec<_> = lines.iter().map(|line| line.dish_id.clone()).collect();
-    let dishes = state.db.get_dishes(&ids).await?;
     let (items, total) = ordering::price(&dishes, &lines, body.delivery_date, field)?;
     let order = ordering::new_order(
         &caller.user,

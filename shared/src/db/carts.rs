@@ -2,7 +2,13 @@
 //! is one read (in the same round trip as the session check), and checking out can delete it on the
 //! condition that it is still the cart that was priced: two concurrent checkouts make one order.
 
-use super::{Db, DbError, Item, SessionCheck, dishes::dish_key_of, from_item, key, n, s, users};
+use super::{
+    Db, DbError, Dish, Item, SessionCheck,
+    dishes::dish_key_of,
+    from_item,
+    idempotency::{IdempotencyRecord, IdempotentRequest, record_key},
+    is_live, key, key_of, n, s, users,
+};
 use crate::domain::{CartLineId, DishId, Quantity, SessionId, UserId};
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -38,7 +44,59 @@ impl Cart {
     }
 }
 
+/// What checking out reads before pricing, all in one round trip.
+#[derive(Debug, Default)]
+pub struct CheckoutReads {
+    pub check: SessionCheck,
+    pub cart: Cart,
+    /// The live record of the request's Idempotency-Key, if it has one and it was used before.
+    pub idempotency: Option<IdempotencyRecord>,
+    /// Those of the dishes asked for that exist.
+    pub dishes: Vec<Dish>,
+}
+
 impl Db {
+    /// The session check, the caller's cart, the record of `request`'s Idempotency-Key and the
+    /// dishes `dishes` (at most 20 distinct), in one round trip: an order of explicit items needs no
+    /// other read, and one from the cart only the read of the cart's dishes.
+    pub async fn checkout_reads(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        request: Option<&IdempotentRequest>,
+        dishes: &[DishId],
+        now: OffsetDateTime,
+    ) -> Result<CheckoutReads, DbError> {
+        let cart_key = cart_key(user);
+        let record_key = request.map(|r| record_key(&r.user, r.scope, &r.key));
+        let mut keys = vec![cart_key.clone()];
+        keys.extend(record_key.clone());
+        let mut unique: Vec<&DishId> = dishes.iter().collect();
+        unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        unique.dedup();
+        keys.extend(unique.into_iter().map(dish_key_of));
+        let (check, items) = self.session_user_and(user, session, keys).await?;
+        let mut reads = CheckoutReads {
+            check,
+            ..CheckoutReads::default()
+        };
+        for item in items {
+            if key_of(&item) == key_of(&cart_key) {
+                reads.cart = from_item(item)?;
+            } else if record_key
+                .as_ref()
+                .is_some_and(|k| key_of(&item) == key_of(k))
+            {
+                let record: IdempotencyRecord = from_item(item)?;
+                reads.idempotency =
+                    is_live(record.expires_at, now.unix_timestamp()).then_some(record);
+            } else {
+                reads.dishes.push(from_item(item)?);
+            }
+        }
+        Ok(reads)
+    }
+
     /// The session check and the caller's cart, in one round trip.
     pub async fn session_and_cart(
         &self,

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 /// How long a key is remembered.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
-fn record_key(user: &UserId, scope: &str, key: &IdempotencyKey) -> Item {
+pub(super) fn record_key(user: &UserId, scope: &str, key: &IdempotencyKey) -> Item {
     let digest = Sha256::digest(format!("{scope}\n{}", key.as_str()).as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     key_of_user(user, &hex)

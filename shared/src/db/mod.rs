@@ -44,7 +44,7 @@ mod sessions;
 mod throttle;
 mod users;
 
-pub use carts::{Cart, CartEntry, MAX_CART_LINES};
+pub use carts::{Cart, CartEntry, CheckoutReads, MAX_CART_LINES};
 pub use dishes::{Dish, DishWriteError, MenuFilter, StoredDish};
 pub use idempotency::{IDEMPOTENCY_WINDOW, IdempotencyRecord, IdempotentRequest};
 pub use listing::Page;
