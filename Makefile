@@ -1,16 +1,19 @@
 # Developer commands. The work is in scripts/; each script installs what it needs on first use.
 .DEFAULT_GOAL := help
-.PHONY: help dev test package
+.PHONY: help dev test package fuzz
 
 # Extra arguments for the test runner, e.g. make test ARGS="-p kitchen" or ARGS="--no-capture".
 ARGS ?=
 
 help:
 	@echo "make dev    run the API on http://127.0.0.1:9000 with DynamoDB Local, moto and the Paystack simulator (Ctrl-C stops all)"
-	@echo "make test   cargo fmt --check, clippy, and every test against fresh stand-ins on free ports"
+	@echo "make test   cargo fmt --check, clippy, every test against fresh stand-ins on free ports, then a short"
+	@echo "            fuzz of the local API (scripts/fuzz.sh --quick; KITCHEN_FUZZ=0 skips it)"
 	@echo "            (extra test-runner arguments: make test ARGS=\"...\")"
 	@echo "make package  release zips of the seven functions for arm64 Lambda (target/lambda/<function>/bootstrap.zip)"
 	@echo "              and a table of their sizes; fails if one is over 4 MB"
+	@echo "make fuzz   schemathesis against the whole local stack from openapi/openapi.json, long run with call"
+	@echo "            sequences (reports in .kitchen/fuzz/; arguments to schemathesis: make fuzz ARGS=\"...\")"
 
 dev:
 	bash scripts/dev.sh
@@ -20,3 +23,6 @@ test:
 
 package:
 	bash scripts/package.sh
+
+fuzz:
+	bash scripts/fuzz.sh $(ARGS)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: format check, clippy, then every test of the workspace against its own DynamoDB Local
-# and moto on free ports, which are stopped again however the run ends. Arguments go to the test
-# runner (cargo nextest run, or cargo test where nextest is not installed).
+# and moto on free ports, which are stopped again however the run ends, then a short, reproducible
+# fuzz of the whole local API from its OpenAPI document (scripts/fuzz.sh --quick; KITCHEN_FUZZ=0
+# skips it). Arguments go to the test runner (cargo nextest run, or cargo test where nextest is not
+# installed).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,4 +63,12 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     echo "test: cargo test --workspace $* (cargo-nextest not installed)" >&2
     cargo test --workspace "$@"
+fi
+
+# The API as a client sees it: the whole local stack (as `make dev` runs it) fuzzed from
+# openapi/openapi.json. It starts stand-ins of its own, so these are stopped first.
+if [[ "${KITCHEN_FUZZ:-1}" != 0 ]]; then
+    standins_stop
+    echo "test: scripts/fuzz.sh --quick" >&2
+    bash scripts/fuzz.sh --quick
 fi
