@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# `make bench`: builds the seven functions and a hello-world lambda_runtime binary with the release
+# profile, packages the arm64 zips (for their sizes), starts DynamoDB Local and moto on free ports,
+# creates and seeds a table, and runs tools/bench against them. Prints a table and writes
+# target/bench/report.json. Arguments go to the bench (e.g. make bench ARGS="--starts 50").
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+unset KITCHEN_DATA_DIR
+
+bash scripts/bootstrap.sh
+export PATH="$ROOT/.venv/bin:$PATH"
+
+# The zips whose sizes the report gives; BENCH_SKIP_PACKAGE=1 reuses whatever target/lambda holds.
+if [[ "${BENCH_SKIP_PACKAGE:-0}" != 1 ]]; then
+    bash scripts/package.sh
+fi
+
+echo "bench: cargo build --release (the seven functions, hello-lambda, the bench)" >&2
+cargo build --release --locked \
+    -p auth -p dishes -p orders -p payments -p admin -p paystack-webhook -p notifier \
+    -p hello-lambda -p kitchen-bench
+echo "bench: cargo build -p devkit --bin kitchen-local" >&2
+cargo build --locked -q -p devkit --bin kitchen-local
+
+# shellcheck source=scripts/standins.sh
+source scripts/standins.sh
+on_exit() {
+    local status=$?
+    trap '' INT TERM HUP PIPE
+    set +e
+    standins_stop
+    exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+read -r dynamodb_port moto_port < <(free_port 2)
+[[ -n "${moto_port:-}" ]] || { echo "bench: could not find free ports" >&2; exit 1; }
+standins_start_dynamodb "$dynamodb_port"
+standins_start_moto "$moto_port"
+
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$dynamodb_port"
+export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$moto_port"
+export AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=local
+export AWS_SECRET_ACCESS_KEY=local
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
+export TABLE_NAME=kitchen-bench
+export TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:kitchen-bench-events"
+export JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789"
+export PAYSTACK_SECRET_KEY=sk_test_bench_secret
+export KITCHEN_PHONE=+2348000000000
+export ADMIN_EMAIL=admin@bench.local
+export ADMIN_PASSWORD=bench-admin-123
+
+"${CARGO_TARGET_DIR:-$ROOT/target}/debug/kitchen-local" setup
+"${CARGO_TARGET_DIR:-$ROOT/target}/release/kitchen-bench" \
+    --bin-dir "${CARGO_TARGET_DIR:-$ROOT/target}/release" \
+    --zip-dir "${CARGO_TARGET_DIR:-$ROOT/target}/lambda" \
+    --out "${CARGO_TARGET_DIR:-$ROOT/target}/bench/report.json" "$@"

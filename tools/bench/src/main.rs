@@ -1,0 +1,832 @@
+//! `make bench`: cold starts, warm overhead, table round trips, memory and package sizes of the seven
+//! functions, measured on their release binaries against DynamoDB Local, moto and the Paystack
+//! simulator, each function run as Lambda runs it (a process polling a Runtime API; see `runtime`).
+//!
+//! Writes `target/bench/report.json` and prints a table. It needs the stand-ins up, the table and
+//! topic created and seeded (`kitchen-local setup`), and the variables `scripts/bench.sh` exports.
+
+mod direct;
+mod event;
+mod report;
+mod runtime;
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::Parser;
+use direct::{Direct, Item, key, s};
+use report::{Report, RouteFigures, Samples};
+use runtime::{Answer, Function};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The functions, in the order the report lists them.
+const FUNCTIONS: [&str; 7] = [
+    "auth",
+    "dishes",
+    "orders",
+    "payments",
+    "admin",
+    "paystack-webhook",
+    "notifier",
+];
+
+#[derive(Parser, Debug)]
+#[command(about = "Benchmarks the functions' release binaries on the local stand-ins")]
+struct Args {
+    /// Where the release binaries are (the seven functions and hello-lambda).
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    /// Fresh process starts per binary.
+    #[arg(long, default_value_t = 20)]
+    starts: usize,
+    /// Warm invocations per measured route.
+    #[arg(long, default_value_t = 500)]
+    invocations: usize,
+    /// Where `make package` left the zips (target/lambda/<function>/bootstrap.zip).
+    #[arg(long, default_value = "target/lambda")]
+    zip_dir: PathBuf,
+    #[arg(long, default_value = "target/bench/report.json")]
+    out: PathBuf,
+}
+
+/// The environment every function gets: what the stack's scripts export for them.
+fn function_env(paystack_url: &str) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(name, _)| {
+            name.starts_with("AWS_")
+                || matches!(
+                    name.as_str(),
+                    "TABLE_NAME"
+                        | "JWT_SECRET"
+                        | "TOPIC_ARN"
+                        | "PAYSTACK_SECRET_KEY"
+                        | "KITCHEN_PHONE"
+                        | "PATH"
+                )
+        })
+        .collect();
+    env.push(("PAYSTACK_BASE_URL".into(), paystack_url.into()));
+    env.push(("RUST_LOG".into(), "info".into()));
+    env
+}
+
+fn var(name: &str) -> Result<String> {
+    std::env::var(name).with_context(|| format!("{name} is not set (run through scripts/bench.sh)"))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let table = var("TABLE_NAME")?;
+    let topic_arn = var("TOPIC_ARN")?;
+    let secret = var("PAYSTACK_SECRET_KEY")?;
+    let (sim_addr, _sim) = paystack_sim::try_spawn(paystack_sim::SimConfig::parse_from([
+        "paystack-sim",
+        "--port",
+        "0",
+        "--secret-key",
+        &secret,
+        // Webhooks are sent by the bench itself, so the simulator's go nowhere.
+        "--webhook-url",
+        "http://127.0.0.1:9/unused",
+    ]))
+    .await?;
+    let env = function_env(&format!("http://{sim_addr}"));
+    let binary = |name: &str| args.bin_dir.join(name);
+    for name in FUNCTIONS.iter().chain(&["hello-lambda"]) {
+        ensure!(
+            binary(name).is_file(),
+            "{} is missing; build the release binaries first",
+            binary(name).display()
+        );
+    }
+
+    let sdk = kitchen::state::aws_sdk_config().await;
+    let direct = Direct {
+        db: aws_sdk_dynamodb::Client::new(&sdk),
+        sns: aws_sdk_sns::Client::new(&sdk),
+        table: table.clone(),
+        topic_arn: topic_arn.clone(),
+    };
+
+    let mut report = Report::default();
+
+    // ------------------------------------------------------------------ warm processes and fixtures
+    eprintln!("bench: starting the seven functions");
+    let mut warm = BTreeMap::new();
+    for name in FUNCTIONS {
+        let function = Function::start(name, &binary(name), &env).await?;
+        function.api.first_poll(Duration::from_secs(10)).await?;
+        warm.insert(name, function);
+    }
+    let f = |name: &str| &warm[name];
+    let fixtures = Fixtures::create(f("auth"), f("dishes"), f("orders")).await?;
+    eprintln!(
+        "bench: fixtures ready (customer {})",
+        fixtures.customer.user_id
+    );
+
+    // ------------------------------------------------------------------ cold starts
+    let cold_events = cold_events(&fixtures, &secret, &topic_arn);
+    eprintln!(
+        "bench: cold starts, {} per binary (hello-lambda and the seven)",
+        args.starts
+    );
+    let mut cold: BTreeMap<&str, (Samples, Samples)> = BTreeMap::new();
+    for round in 0..args.starts {
+        for name in std::iter::once("hello-lambda").chain(FUNCTIONS) {
+            let event = cold_events
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| json!({"hello": "world"}));
+            let (init, first) = cold_start(name, &binary(name), &env, &event)
+                .await
+                .with_context(|| format!("cold start {round} of {name}"))?;
+            let entry = cold.entry(name).or_default();
+            entry.0.push(init);
+            entry.1.push(first);
+        }
+    }
+    let hello_init = cold["hello-lambda"].0.median_ms();
+    report.hello = json!({
+        "init_ms_p50": hello_init,
+        "first_response_ms_p50": cold["hello-lambda"].1.median_ms(),
+    });
+    for name in FUNCTIONS {
+        let (init, first) = &cold[name];
+        let figures = report.function(name);
+        figures.init_ms_p50 = init.median_ms();
+        figures.first_response_ms_p50 = first.median_ms();
+        figures.init_ratio = init.median_ms() / hello_init;
+    }
+
+    // ------------------------------------------------------------------ warm routes
+    let n = args.invocations;
+    eprintln!("bench: warm routes, {n} invocations each, interleaved with the direct requests");
+    let today = fixtures.today.to_string();
+
+    // GET /dishes
+    let mut figures = RouteFigures::new("dishes", "GET /dishes");
+    let request = event::http("GET", "/dishes", "/dishes", None, &[], None);
+    for _ in 0..n {
+        let answer = expect(f("dishes"), &request, 200).await?;
+        figures.record(f("dishes"), &answer).await?;
+        let started = Instant::now();
+        let calls = direct.menu(&today, 20).await?;
+        figures.direct(started.elapsed(), calls);
+    }
+    report.route(figures);
+
+    // GET /orders/{id}
+    let mut figures = RouteFigures::new("orders", "GET /orders/{id}");
+    let customer = &fixtures.customer;
+    let order_id = fixtures.order_id.clone();
+    let request = event::http(
+        "GET",
+        "/orders/{id}",
+        &format!("/orders/{order_id}"),
+        Some(&customer.access),
+        &[],
+        None,
+    );
+    for _ in 0..n {
+        let answer = expect(f("orders"), &request, 200).await?;
+        figures.record(f("orders"), &answer).await?;
+        let started = Instant::now();
+        let calls = direct
+            .get_order(
+                customer.session_key(),
+                customer.user_key(),
+                key(format!("ORDER#{order_id}"), "ORDER"),
+            )
+            .await?;
+        figures.direct(started.elapsed(), calls);
+    }
+    report.route(figures);
+
+    // POST /auth/refresh: each answer's refresh token is the next request's. The direct requests
+    // rotate a copy of the session, so the two chains do not meet.
+    let mut figures = RouteFigures::new("auth", "POST /auth/refresh");
+    let mut refresh = customer.refresh.clone();
+    let mirror = fixtures.mirror_session(&direct).await?;
+    let mut mirror_hash = mirror.hash.clone();
+    for i in 0..n {
+        let request = event::http(
+            "POST",
+            "/auth/refresh",
+            "/auth/refresh",
+            None,
+            &[],
+            Some(&json!({"refresh_token": refresh})),
+        );
+        let answer = expect(f("auth"), &request, 200).await?;
+        refresh = event::response(&answer.body).1["refresh_token"]
+            .as_str()
+            .context("no refresh_token")?
+            .to_string();
+        figures.record(f("auth"), &answer).await?;
+        let next_hash = format!("{:064x}", i + 1);
+        let started = Instant::now();
+        let calls = direct
+            .refresh(
+                mirror.key.clone(),
+                customer.user_key(),
+                &mirror_hash,
+                &next_hash,
+                kitchen::now().unix_timestamp(),
+            )
+            .await?;
+        figures.direct(started.elapsed(), calls);
+        mirror_hash = next_hash;
+    }
+    report.route(figures);
+
+    // POST /orders, from a one-line cart (the line added untimed before each) and with explicit
+    // items, each with an Idempotency-Key.
+    let template = fixtures.order_templates(&direct, f("orders")).await?;
+    let tomorrow = fixtures.today.add_days(1).to_string();
+    let mut placed = Vec::with_capacity(2 * n);
+    for from_cart in [true, false] {
+        let route = if from_cart {
+            "POST /orders (cart)"
+        } else {
+            "POST /orders (items)"
+        };
+        let mut figures = RouteFigures::new("orders", route);
+        let mut body =
+            json!({"delivery_date": tomorrow, "delivery_address": "12 Admiralty Way, Lekki"});
+        if !from_cart {
+            body["items"] = json!([{"dish_id": fixtures.dish_id, "quantity": 2}]);
+        }
+        for i in 0..n {
+            if from_cart {
+                fixtures.add_to_cart(f("orders"), customer).await?;
+            }
+            let key = format!("bench-order-{from_cart}-{i}");
+            let request = event::http(
+                "POST",
+                "/orders",
+                "/orders",
+                Some(&customer.access),
+                &[("idempotency-key", &key)],
+                Some(&body),
+            );
+            let answer = expect(f("orders"), &request, 201).await?;
+            placed.push(event::response(&answer.body).1);
+            figures.record(f("orders"), &answer).await?;
+            if from_cart {
+                direct.put(template.cart.clone()).await?;
+            }
+            let started = Instant::now();
+            let calls = direct
+                .place_order(direct::PlaceOrder {
+                    session: template.session.clone(),
+                    user: template.user.clone(),
+                    cart: direct::key_of(&template.cart),
+                    cart_version: from_cart.then_some(template.cart_version.as_str()),
+                    dishes: template.dishes.clone(),
+                    order: template.fresh_order(),
+                    idempotency: template.fresh_idempotency(i),
+                    event: &template.event,
+                })
+                .await?;
+            figures.direct(started.elapsed(), calls);
+        }
+        report.route(figures);
+    }
+
+    // The webhook: a signed charge.success for each order just placed, after its payment was
+    // started (untimed) through the payments function and the simulator.
+    let mut references = Vec::with_capacity(n);
+    for order in placed.iter().take(n) {
+        let id = order["id"].as_str().context("order id")?;
+        let request = event::http(
+            "POST",
+            "/orders/{id}/payments",
+            &format!("/orders/{id}/payments"),
+            Some(&customer.access),
+            &[],
+            None,
+        );
+        let answer = expect(f("payments"), &request, 201).await?;
+        let (_, payment) = event::response(&answer.body);
+        references.push((
+            payment["reference"]
+                .as_str()
+                .context("reference")?
+                .to_string(),
+            payment["amount"].as_i64().context("amount")?,
+            id.to_string(),
+        ));
+    }
+    let paid = template.payment_template(&direct, &references[0]).await?;
+    let mut figures = RouteFigures::new("paystack-webhook", "POST /webhooks/paystack");
+    for (reference, amount, order_id) in &references {
+        let body = json!({
+            "event": "charge.success",
+            "data": {
+                "id": 4099260516u64, "domain": "test", "status": "success", "reference": reference,
+                "amount": amount, "currency": "NGN", "channel": "card", "gateway_response": "Successful",
+                "paid_at": kitchen::now().format(&time::format_description::well_known::Rfc3339)?,
+                "metadata": {"order_id": order_id, "user_id": customer.user_id},
+            }
+        })
+        .to_string();
+        let signature = paystack_sim::sign(&secret, body.as_bytes());
+        let request = event::http_raw(
+            "/webhooks/paystack",
+            "/webhooks/paystack",
+            &[("x-paystack-signature", &signature)],
+            &body,
+        );
+        let answer = expect(f("paystack-webhook"), &request, 200).await?;
+        figures.record(f("paystack-webhook"), &answer).await?;
+        let (payment, order) = paid.fresh();
+        direct.put(payment.clone()).await?;
+        direct.put(order.clone()).await?;
+        let started = Instant::now();
+        let calls = direct
+            .record_payment(payment, order, template.user.clone(), &template.event)
+            .await?;
+        figures.direct(started.elapsed(), calls);
+    }
+    report.route(figures);
+
+    // Routes measured for their round trips and to load the remaining functions (memory).
+    let others: [(&str, &str, Value, u16); 5] = [
+        (
+            "auth",
+            "GET /me",
+            event::http("GET", "/me", "/me", Some(&customer.access), &[], None),
+            200,
+        ),
+        (
+            "payments",
+            "GET /payments",
+            event::http(
+                "GET",
+                "/payments",
+                "/payments",
+                Some(&customer.access),
+                &[],
+                None,
+            ),
+            200,
+        ),
+        (
+            "admin",
+            "GET /admin/orders",
+            event::http(
+                "GET",
+                "/admin/orders",
+                "/admin/orders",
+                Some(&fixtures.admin),
+                &[],
+                None,
+            ),
+            200,
+        ),
+        (
+            "admin",
+            "GET /admin/payments",
+            event::http(
+                "GET",
+                "/admin/payments",
+                "/admin/payments",
+                Some(&fixtures.admin),
+                &[],
+                None,
+            ),
+            200,
+        ),
+        (
+            "dishes",
+            "GET /dishes/{id}",
+            event::http(
+                "GET",
+                "/dishes/{id}",
+                &format!("/dishes/{}", fixtures.dish_id),
+                None,
+                &[],
+                None,
+            ),
+            200,
+        ),
+    ];
+    for (function, route, request, status) in &others {
+        let mut figures = RouteFigures::new(function, route);
+        for _ in 0..n.min(200) {
+            let answer = expect(f(function), request, *status).await?;
+            figures.record(f(function), &answer).await?;
+        }
+        report.route(figures);
+    }
+
+    // The notifier: per-event time for order.placed (one SMS).
+    let mut per_event = Samples::default();
+    let notice = cold_events["notifier"].clone();
+    for _ in 0..n.min(200) {
+        let answer = f("notifier").invoke(&notice).await?;
+        per_event.push(answer.in_function);
+    }
+    report.function("notifier").per_event_ms_p50 = Some(per_event.median_ms());
+
+    for (name, function) in &warm {
+        report.function(name).rss_mb = function.peak_rss_mb()?;
+    }
+    for name in FUNCTIONS {
+        report.function(name).zip_mb = zip_mb(&args.zip_dir, name);
+    }
+    for (_, function) in warm {
+        function.stop().await;
+    }
+
+    report.finish();
+    report.print();
+    if let Some(parent) = args.out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&args.out, serde_json::to_vec_pretty(&report.to_json())?)?;
+    eprintln!("bench: report written to {}", args.out.display());
+    Ok(())
+}
+
+/// Starts `binary` afresh, hands it `event`, and stops it: (start → first poll, start → answer).
+async fn cold_start(
+    name: &str,
+    binary: &Path,
+    env: &[(String, String)],
+    event: &Value,
+) -> Result<(Duration, Duration)> {
+    let function = Function::start(name, binary, env).await?;
+    let polled = function.api.first_poll(Duration::from_secs(10)).await?;
+    let answer = function.api.invoke(event).await?;
+    if answer.error {
+        bail!("{name}: {}", String::from_utf8_lossy(&answer.body));
+    }
+    let started = function.started_at;
+    function.stop().await;
+    Ok((polled - started, answer.answered_at - started))
+}
+
+/// Invokes `request` and insists on `status`.
+async fn expect(function: &Function, request: &Value, status: u16) -> Result<Answer> {
+    let answer = function.invoke(request).await?;
+    let (got, body) = event::response(&answer.body);
+    ensure!(
+        got == status,
+        "{} answered {got} (expected {status}) to {} {}: {body}",
+        function.name,
+        request["requestContext"]["http"]["method"],
+        request["rawPath"]
+    );
+    Ok(answer)
+}
+
+/// One cold-start event per function: a real request that reads the table.
+fn cold_events(
+    fixtures: &Fixtures,
+    secret: &str,
+    topic_arn: &str,
+) -> BTreeMap<&'static str, Value> {
+    let customer = &fixtures.customer;
+    let webhook_body = json!({
+        "event": "charge.success",
+        "data": {"status": "success", "reference": "01JD3XB2N6P8R4S7T1V5W9X3YZ", "amount": 100, "currency": "NGN"}
+    })
+    .to_string();
+    let signature = paystack_sim::sign(secret, webhook_body.as_bytes());
+    BTreeMap::from([
+        (
+            "auth",
+            event::http("GET", "/me", "/me", Some(&customer.access), &[], None),
+        ),
+        (
+            "dishes",
+            event::http("GET", "/dishes", "/dishes", None, &[], None),
+        ),
+        (
+            "orders",
+            event::http(
+                "GET",
+                "/orders/{id}",
+                &format!("/orders/{}", fixtures.order_id),
+                Some(&customer.access),
+                &[],
+                None,
+            ),
+        ),
+        (
+            "payments",
+            event::http(
+                "GET",
+                "/payments",
+                "/payments",
+                Some(&customer.access),
+                &[],
+                None,
+            ),
+        ),
+        (
+            "admin",
+            event::http(
+                "GET",
+                "/admin/orders",
+                "/admin/orders",
+                Some(&fixtures.admin),
+                &[],
+                None,
+            ),
+        ),
+        (
+            "paystack-webhook",
+            event::http_raw(
+                "/webhooks/paystack",
+                "/webhooks/paystack",
+                &[("x-paystack-signature", &signature)],
+                &webhook_body,
+            ),
+        ),
+        (
+            "notifier",
+            event::sns(
+                topic_arn,
+                &json!({
+                    "type": "order.placed", "order_id": fixtures.order_id, "user_id": customer.user_id,
+                    "status": "pending_payment", "total": 350000, "currency": "NGN",
+                    "delivery_date": "2026-11-24", "phone": "+2348012345678",
+                    "customer_name": "Ada Obi", "occurred_at": "2026-11-23T09:15:02Z"
+                }),
+            ),
+        ),
+    ])
+}
+
+fn zip_mb(zip_dir: &Path, name: &str) -> Option<f64> {
+    let path = zip_dir.join(name).join("bootstrap.zip");
+    std::fs::metadata(path)
+        .ok()
+        .map(|meta| meta.len() as f64 / (1024.0 * 1024.0))
+}
+
+/// A signed-in customer.
+struct Customer {
+    user_id: String,
+    session_id: String,
+    access: String,
+    refresh: String,
+}
+
+impl Customer {
+    fn session_key(&self) -> Item {
+        key(
+            format!("USER#{}", self.user_id),
+            format!("SESSION#{}", self.session_id),
+        )
+    }
+
+    fn user_key(&self) -> Item {
+        key(format!("USER#{}", self.user_id), "PROFILE")
+    }
+
+    async fn register(auth: &Function, email: &str) -> Result<Self> {
+        let request = event::http(
+            "POST",
+            "/auth/register",
+            "/auth/register",
+            None,
+            &[],
+            Some(&json!({
+                "email": email, "password": "bench password 123", "first_name": "Ada",
+                "last_name": "Obi", "phone": "+2348012345678"
+            })),
+        );
+        let answer = expect(auth, &request, 201).await?;
+        Self::from_tokens(&event::response(&answer.body).1)
+    }
+
+    fn from_tokens(body: &Value) -> Result<Self> {
+        let access = body["access_token"]
+            .as_str()
+            .context("access_token")?
+            .to_string();
+        let refresh = body["refresh_token"]
+            .as_str()
+            .context("refresh_token")?
+            .to_string();
+        let keys =
+            kitchen::token::TokenKeys::new(var("JWT_SECRET")?.as_bytes(), Duration::from_secs(900));
+        let claims = keys.verify_access(&access).context("access token claims")?;
+        Ok(Self {
+            user_id: claims.sub,
+            session_id: claims.sid,
+            access,
+            refresh,
+        })
+    }
+}
+
+/// What the measured routes need: customers, a dish, an order, an admin token.
+struct Fixtures {
+    customer: Customer,
+    /// A second customer whose cart and session the direct requests use.
+    mirror: Customer,
+    admin: String,
+    dish_id: String,
+    order_id: String,
+    today: kitchen::domain::Date,
+}
+
+impl Fixtures {
+    async fn create(auth: &Function, dishes: &Function, orders: &Function) -> Result<Self> {
+        let run = ulid::Ulid::new().to_string().to_lowercase();
+        let customer = Customer::register(auth, &format!("bench-{run}@example.com")).await?;
+        let mirror = Customer::register(auth, &format!("bench-mirror-{run}@example.com")).await?;
+        let login = event::http(
+            "POST",
+            "/auth/login",
+            "/auth/login",
+            None,
+            &[],
+            Some(&json!({"email": var("ADMIN_EMAIL")?, "password": var("ADMIN_PASSWORD")?})),
+        );
+        let answer = expect(auth, &login, 200).await?;
+        let admin = event::response(&answer.body).1["access_token"]
+            .as_str()
+            .context("admin access_token")?
+            .to_string();
+        let menu = expect(
+            dishes,
+            &event::http("GET", "/dishes", "/dishes", None, &[], None),
+            200,
+        )
+        .await?;
+        let dish_id = event::response(&menu.body).1["items"][0]["id"]
+            .as_str()
+            .context("the menu is empty; run kitchen-local setup")?
+            .to_string();
+        let zone = jiff::tz::TimeZone::get(
+            &std::env::var("KITCHEN_TIMEZONE").unwrap_or_else(|_| "Africa/Lagos".into()),
+        )?;
+        let mut fixtures = Self {
+            customer,
+            mirror,
+            admin,
+            dish_id,
+            order_id: String::new(),
+            today: kitchen::domain::Date::today_in(&zone),
+        };
+        fixtures.add_to_cart(orders, &fixtures.customer).await?;
+        let tomorrow = fixtures.today.add_days(1).to_string();
+        let place = event::http(
+            "POST",
+            "/orders",
+            "/orders",
+            Some(&fixtures.customer.access),
+            &[],
+            Some(
+                &json!({"delivery_date": tomorrow, "delivery_address": "12 Admiralty Way, Lekki"}),
+            ),
+        );
+        let answer = expect(orders, &place, 201).await?;
+        fixtures.order_id = event::response(&answer.body).1["id"]
+            .as_str()
+            .context("order id")?
+            .to_string();
+        Ok(fixtures)
+    }
+
+    async fn add_to_cart(&self, orders: &Function, customer: &Customer) -> Result<()> {
+        let request = event::http(
+            "POST",
+            "/cart/items",
+            "/cart/items",
+            Some(&customer.access),
+            &[],
+            Some(&json!({"dish_id": self.dish_id, "quantity": 2})),
+        );
+        expect(orders, &request, 201).await?;
+        Ok(())
+    }
+
+    /// A copy of the customer's session under another id, for the direct refresh requests.
+    async fn mirror_session(&self, direct: &Direct) -> Result<MirrorSession> {
+        let mut item = direct.get(self.customer.session_key()).await?;
+        let sk = format!("SESSION#bench-{}", ulid::Ulid::new());
+        item.insert("sk".into(), s(sk.clone()));
+        let hash = format!("{:064x}", 0);
+        item.insert("refresh_hash".into(), s(hash.clone()));
+        direct.put(item).await?;
+        Ok(MirrorSession {
+            key: key(format!("USER#{}", self.customer.user_id), sk),
+            hash,
+        })
+    }
+
+    /// The mirror customer's real cart, and the customer's order, captured once and copied per
+    /// request so the direct requests move items of the real size.
+    async fn order_templates(&self, direct: &Direct, orders: &Function) -> Result<Templates> {
+        self.add_to_cart(orders, &self.mirror).await?;
+        let cart = direct
+            .get(key(format!("USER#{}", self.mirror.user_id), "CART"))
+            .await?;
+        let cart_version = cart
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .cloned()
+            .context("cart version")?;
+        let order = direct
+            .get(key(format!("ORDER#{}", self.order_id), "ORDER"))
+            .await?;
+        Ok(Templates {
+            session: self.mirror.session_key(),
+            user: self.mirror.user_key(),
+            cart,
+            cart_version,
+            dishes: vec![key(format!("DISH#{}", self.dish_id), "DISH")],
+            order,
+            event: json!({
+                "type": "order.placed", "order_id": self.order_id, "user_id": self.mirror.user_id,
+                "status": "pending_payment", "total": 700000, "currency": "NGN",
+                "delivery_date": "2026-11-24", "phone": "+2348012345678",
+                "customer_name": "Ada Obi", "occurred_at": "2026-11-23T09:15:02Z"
+            }),
+        })
+    }
+}
+
+struct MirrorSession {
+    key: Item,
+    hash: String,
+}
+
+/// Items the direct requests copy, so they read and write items of the real size.
+struct Templates {
+    session: Item,
+    user: Item,
+    cart: Item,
+    cart_version: String,
+    dishes: Vec<Item>,
+    order: Item,
+    event: Value,
+}
+
+impl Templates {
+    fn fresh_order(&self) -> Item {
+        let mut order = self.order.clone();
+        order.insert("pk".into(), s(format!("ORDER#bench-{}", ulid::Ulid::new())));
+        order
+    }
+
+    fn fresh_idempotency(&self, i: usize) -> Item {
+        let mut item = key(
+            self.user["pk"].as_s().cloned().unwrap_or_default(),
+            format!("IDEMP#bench-{}-{i}", ulid::Ulid::new()),
+        );
+        item.insert("entity".into(), s("idempotency"));
+        item.insert("fingerprint".into(), s(format!("{:064x}", i)));
+        item.insert("status".into(), direct::n(201));
+        item.insert(
+            "body".into(),
+            s(serde_json::to_string(&self.event).unwrap_or_default()),
+        );
+        item.insert(
+            "expires_at".into(),
+            direct::n(kitchen::now().unix_timestamp() + 86_400),
+        );
+        item
+    }
+
+    /// A pending payment and its unpaid order, read before their webhook, to copy per request.
+    async fn payment_template(
+        &self,
+        direct: &Direct,
+        (reference, _, order_id): &(String, i64, String),
+    ) -> Result<PaymentTemplate> {
+        Ok(PaymentTemplate {
+            payment: direct
+                .get(key(format!("PAYMENT#{reference}"), "PAYMENT"))
+                .await?,
+            order: direct
+                .get(key(format!("ORDER#{order_id}"), "ORDER"))
+                .await?,
+        })
+    }
+}
+
+struct PaymentTemplate {
+    payment: Item,
+    order: Item,
+}
+
+impl PaymentTemplate {
+    fn fresh(&self) -> (Item, Item) {
+        let id = ulid::Ulid::new();
+        let mut payment = self.payment.clone();
+        payment.insert("pk".into(), s(format!("PAYMENT#bench-{id}")));
+        let mut order = self.order.clone();
+        order.insert("pk".into(), s(format!("ORDER#bench-{id}")));
+        (payment, order)
+    }
+}
