@@ -1,5 +1,11 @@
 //! Argon2id password hashing with OWASP's parameters (m = 12 MiB, t = 3, p = 1), run off the async
 //! threads because each hash takes tens of milliseconds on purpose.
+//!
+//! Every hash runs on one long-lived thread of its own. Each hash allocates its 12 MiB afresh, and the
+//! allocator keeps a freed block in the arena of the thread that used it; hashed on the blocking pool,
+//! every pool thread that ever hashed would hold its own 12 MiB, and a function's memory would grow
+//! with the pool. On one thread the block is reused: the memory a function needs for passwords is 12
+//! MiB, once. A Lambda instance serves one request at a time, so nothing waits behind another hash.
 
 use crate::domain::Password;
 use argon2::{
@@ -23,10 +29,39 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `work` on the hashing thread and waits for its answer without blocking the async threads.
+async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    static HASHER: std::sync::LazyLock<std::sync::mpsc::Sender<Job>> =
+        std::sync::LazyLock::new(|| {
+            let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("password-hashing".into())
+                .spawn(move || {
+                    for job in queue {
+                        // A job that panics loses its own answer (its caller's await fails), not
+                        // the thread.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .expect("the hashing thread starts");
+            jobs
+        });
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = answer.send(work());
+    });
+    HASHER
+        .send(job)
+        .expect("the hashing thread runs for the life of the process");
+    answered.await.expect("a hash does not panic")
+}
+
 /// Hashes a new password into a PHC string.
 pub async fn hash(password: &Password) -> Result<String, argon2::password_hash::Error> {
     let password = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || {
+    on_hashing_thread(move || {
         let mut salt_bytes = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt_bytes);
         let salt = SaltString::encode_b64(&salt_bytes)?;
@@ -35,7 +70,6 @@ pub async fn hash(password: &Password) -> Result<String, argon2::password_hash::
             .map(|hash| hash.to_string())
     })
     .await
-    .expect("hashing does not panic")
 }
 
 /// Checks a password against a stored hash; `None` checks against [`DUMMY_HASH`] and fails.
@@ -45,7 +79,7 @@ pub async fn verify(candidate: &str, stored: Option<&str>) -> bool {
         Some(hash) => (hash.to_owned(), true),
         None => (DUMMY_HASH.to_owned(), false),
     };
-    tokio::task::spawn_blocking(move || {
+    on_hashing_thread(move || {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
@@ -55,7 +89,6 @@ pub async fn verify(candidate: &str, stored: Option<&str>) -> bool {
         matches && real
     })
     .await
-    .unwrap_or(false)
 }
 
 #[cfg(test)]
