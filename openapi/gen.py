@@ -84,6 +84,11 @@ PHONE = {"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$",
 _CONTROL = "\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F"
 _SPACE = "\\u000A\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
 TEXT_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
+# Search text: anything with at least one character that is not white space (the server folds runs
+# of white space to one space and compares case-insensitively).
+SEARCH = {"type": "string", "minLength": 1, "maxLength": 100,
+          "pattern": "[^\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]",
+          "description": "Not blank; runs of white space count as one space."}
 PERSON_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": TEXT_PATTERN,
                "description": "Trimmed; must not be blank; no control characters but line breaks."}
 ADDRESS = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": TEXT_PATTERN,
@@ -887,7 +892,7 @@ op("get", "/dishes", "dishes", "listDishes", "The menu for a delivery date",
         "example": "spicy"},
        {"name": "q", "in": "query", "required": False,
         "description": "Only dishes whose name contains this text, case-insensitively.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 100}, "example": "jollof"},
+        "schema": SEARCH, "example": "jollof"},
    ] + LIST_PARAMS,
    resps={"200": json_resp("A page of dishes.", "DishPage", schemas["DishPage"]["examples"][0]),
           "400": bad_query(invalid("date", "Bad date", "date", "must be a date like 2026-11-24"), LIMIT_CASE),
@@ -1076,7 +1081,7 @@ op("get", "/admin/dishes", "admin", "adminListDishes", "All dishes", "Every dish
    "admin", params=[
        {"name": "q", "in": "query", "required": False,
         "description": "Only dishes whose name contains this text, case-insensitively.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+        "schema": SEARCH},
        {"name": "active", "in": "query", "required": False, "schema": {"type": "boolean"}},
    ] + LIST_PARAMS,
    resps={"200": json_resp("A page of dishes.", "DishPage", schemas["DishPage"]["examples"][0]),
@@ -1118,7 +1123,7 @@ op("delete", "/admin/dishes/{id}", "admin", "adminDeactivateDish", "Deactivate a
 op("get", "/admin/users", "admin", "adminListUsers", "Find users", "Every user, newest first.", "admin",
    params=[{"name": "q", "in": "query", "required": False,
             "description": "Only users whose name, email or phone contains this text, case-insensitively.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 100}, "example": "ada"}] + LIST_PARAMS,
+            "schema": SEARCH, "example": "ada"}] + LIST_PARAMS,
    resps={"200": json_resp("A page of users.", "UserPage", schemas["UserPage"]["examples"][0]),
           "400": bad_query(LIMIT_CASE), **UNAVAIL})
 

@@ -767,7 +767,8 @@ impl From<PageLimit> for u32 {
     }
 }
 
-/// Search text from a query string: white space folded, lower-cased, 1 to 100 characters.
+/// Search text from a query string: white space folded, lower-cased, not blank, at most 100
+/// characters as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct SearchText(String);
@@ -782,7 +783,7 @@ impl SearchText {
         if text.is_empty() {
             return Err("must not be blank".to_string());
         }
-        if text.chars().count() > 100 {
+        if raw.chars().count() > 100 {
             return Err("must be at most 100 characters".to_string());
         }
         Ok(Self(text))

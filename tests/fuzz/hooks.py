@@ -1,7 +1,8 @@
 """Schemathesis hooks for scripts/fuzz.sh (loaded through SCHEMATHESIS_HOOKS).
 
-Two things the OpenAPI document cannot tell the fuzzer, and one thing the local stack does that
-AWS does not. Each is narrow, and each is counted in the run's summary ("dropped by filter_failure").
+Two things the OpenAPI document cannot tell the fuzzer, and what the local stand-in for API Gateway
+(cargo lambda watch) gets wrong where AWS does not. Each is narrow, and every failure they drop is
+counted in the run's summary ("dropped by filter_failure").
 """
 
 import json
@@ -55,14 +56,24 @@ def filter_failure(context, failure, case, response):
     # calling any function. API Gateway hands such bytes on, and the functions answer them with 400
     # (auth's `a_body_that_is_not_a_json_object_is_a_400`, orders' idempotency-key test). Only that
     # exact 500, for such a request, is dropped; a 500 of ours is a problem document and never is.
+    #
+    # It also loses about one in a hundred of the large responses of the two routes that serve
+    # files (GET /docs, 28 KB, and GET /openapi.json, 250 KB): the function logs its 200 and its
+    # runtime API accepts the response, then the client gets that same 500 (its debug log says so).
+    # The same event sent 300 times through its Invoke API came back 200 every time, and those
+    # handlers read nothing from the request, so only for them is it forgiven too.
     if (
         response.status_code == 500
         and response.headers.get("content-type", [""])[0].startswith("text/plain")
         and b"https://httpstatuses.com/500" in response.content
-        and _not_representable(response.request)
+        and (_not_representable(response.request) or _serves_a_file(case))
     ):
         return False
     return True
+
+
+def _serves_a_file(case):
+    return case.method.upper() == "GET" and case.operation.path in ("/docs", "/openapi.json")
 
 
 def _not_representable(request):

@@ -320,3 +320,17 @@ async fn customer_bodies_mean_what_the_document_says() {
     cleared.assert_status(200);
     assert_eq!(cleared.json["address"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_blank_search_is_refused_as_the_document_says() {
+    let (app, admin) = app().await;
+    let token = Some(admin.access_token.as_str());
+    for q in ["%09", "%20", "%E3%80%80"] {
+        app.get(&format!("/admin/users?q={q}"), token)
+            .await
+            .assert_problem(400);
+    }
+    app.get("/admin/users?q=%20ada%09", token)
+        .await
+        .assert_status(200);
+}

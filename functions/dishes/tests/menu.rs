@@ -113,6 +113,32 @@ async fn the_menu_filters_by_type_tag_and_name() {
 }
 
 #[tokio::test]
+async fn search_text_and_tags_in_the_query_mean_what_the_document_says() {
+    let app = app().await;
+    let today = app.today();
+    let mut suya = dish("Beef Suya", today);
+    suya.tags = vec![Tag::parse("spicy").unwrap()];
+    app.add_dishes(&[suya]).await;
+    // Padding and case do not matter to a search or a tag; blank text, text over 100 characters
+    // as sent, and a tag with a space are refused, as the document's schemas say.
+    for query in ["q=%20%20BEEF%20%20suya%09", "tag=SPICY"] {
+        let found = app.get(&format!("/dishes?{query}"), None).await;
+        found.assert_status(200);
+        assert_eq!(
+            names(found.json["items"].as_array().unwrap()),
+            ["Beef Suya"],
+            "{query}"
+        );
+    }
+    let padded = format!("q=suya{}", "%20".repeat(97));
+    for query in ["q=%09", "q=%20%20", padded.as_str(), "tag=%20spicy"] {
+        app.get(&format!("/dishes?{query}"), None)
+            .await
+            .assert_problem(400);
+    }
+}
+
+#[tokio::test]
 async fn paging_through_the_menu_sees_every_dish_exactly_once() {
     let app = app().await;
     let today = app.today();
