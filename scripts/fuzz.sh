@@ -189,4 +189,14 @@ export SCHEMATHESIS_HOOKS="$ROOT/tests/fuzz/hooks.py"
     "${common[@]}" "${args[@]}" "$@") || status=$?
 say "schemathesis finished in $(($(date +%s) - start))s with status $status; reports in $REPORT_DIR," \
     "the stack's log in $stack_log"
+
+# Whatever the client saw, no function may have answered a 5xx or panicked: each logs one line per
+# request with its status. (The stand-in for API Gateway sometimes loses a response and answers 500
+# itself, which tests/fuzz/hooks.py forgives; this is what makes that safe.)
+server_errors="$(grep -E '"message":"request".*"status":5[0-9]{2}[,}]|panicked at' "$stack_log" || true)"
+if [[ -n "$server_errors" ]]; then
+    say "error: the stack's log shows server errors or panics:"
+    head -n 20 <<<"$server_errors" | cut -c1-400 | sed 's/^/    /' >&2
+    status=1
+fi
 exit "$status"
