@@ -725,7 +725,10 @@ mod menu_tests {
             assert!(Tag::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(Tag::parse(&"a".repeat(31)).is_err());
-        assert!(Tag::parse(" spicy").is_err(), "the document's pattern allows no spaces");
+        assert!(
+            Tag::parse(" spicy").is_err(),
+            "the document's pattern allows no spaces"
+        );
     }
 }
 
