@@ -39,6 +39,7 @@ export PATH="$ROOT/.venv/bin:$PATH"
 # shellcheck source=scripts/standins.sh
 source scripts/standins.sh
 
+began="$(date +%s)"
 read -r api_port dynamodb_port moto_port paystack_port < <(free_port 4)
 [[ -n "${paystack_port:-}" ]] || { say "could not find free ports"; exit 1; }
 API="http://127.0.0.1:$api_port"
@@ -199,4 +200,5 @@ if [[ -n "$server_errors" ]]; then
     head -n 20 <<<"$server_errors" | cut -c1-400 | sed 's/^/    /' >&2
     status=1
 fi
+say "$mode run done in $(($(date +%s) - began))s (stack start, sign-ins and warm-up included; its stop follows)"
 exit "$status"
