@@ -145,12 +145,29 @@ KITCHEN_FUZZ_ADMIN_TOKEN="$(post_json /auth/login "{\"email\":\"$ADMIN_EMAIL\",\
 export KITCHEN_FUZZ_CUSTOMER_ID KITCHEN_FUZZ_CUSTOMER_TOKEN KITCHEN_FUZZ_LOGOUT_TOKEN KITCHEN_FUZZ_ADMIN_TOKEN
 say "signed in customer $customer_email ($KITCHEN_FUZZ_CUSTOMER_ID) and admin $ADMIN_EMAIL"
 
-# Each function is a process that cargo lambda watch starts on its first request; start them all
-# now, so that no fuzzed request pays for a cold start.
-for path in /cart /payments /admin/dishes; do
-    curl -sS --max-time 120 -o /dev/null -H "authorization: Bearer $KITCHEN_FUZZ_ADMIN_TOKEN" "$API$path" || true
-done
-curl -sS --max-time 120 -o /dev/null -X POST -d '{}' "$API/webhooks/paystack" || true
+# Each function is a process that cargo lambda watch starts (compiling it first, if need be) on its
+# first request; start them all now, so that no fuzzed request pays for that. Each is asked until it
+# answers anything at all, within the same bound as the stack's start.
+warm_up() {
+    local method="$1" path="$2" code body=()
+    [[ "$method" == GET ]] || body=(-H 'content-type: application/json' -d '{}')
+    start="$(date +%s)"
+    while true; do
+        code="$(curl -s --max-time 30 -o /dev/null -w '%{http_code}' -X "$method" "${body[@]}" \
+            -H "authorization: Bearer $KITCHEN_FUZZ_ADMIN_TOKEN" "$API$path" || true)"
+        [[ "$code" == 000 ]] || return 0
+        if (($(date +%s) - start >= STACK_TIMEOUT)); then
+            say "error: $method $path did not answer within ${STACK_TIMEOUT}s; last lines of $stack_log:"
+            tail -n 40 "$stack_log" | sed 's/^/    /' >&2
+            return 1
+        fi
+    done
+}
+warm_up GET /cart
+warm_up GET /payments
+warm_up GET /admin/dishes
+warm_up POST /webhooks/paystack
+say "every function answers ($(($(date +%s) - began))s since the start)"
 
 # --- schemathesis -----------------------------------------------------------------------------------
 common=(
