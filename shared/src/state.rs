@@ -36,10 +36,28 @@ impl Deref for AppState {
     }
 }
 
-/// The AWS SDK configuration every function uses: endpoints, region and credentials from the standard
-/// variables, and timeouts well under a function's own so a dependency that is down fails fast
-/// (503) instead of hanging the invocation.
+/// The AWS SDK configuration the tools use (kitchen-admin, the local set-up, tests): endpoints, region
+/// and credentials from the standard variables, profiles and the rest of the SDK's default chain, and
+/// timeouts well under a function's own so a dependency that is down fails fast (503) instead of
+/// hanging the invocation.
 pub async fn aws_sdk_config() -> SdkConfig {
+    sdk_defaults().load().await
+}
+
+/// The AWS SDK configuration of the functions: as [`aws_sdk_config`], but with credentials only from
+/// the environment, where Lambda puts the function role's. The default chain's other sources
+/// (profiles, SSO, web identity, container and instance metadata) would only read files and build
+/// clients of their own at every cold start.
+pub async fn function_sdk_config() -> SdkConfig {
+    sdk_defaults()
+        .credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+        .load()
+        .await
+}
+
+fn sdk_defaults() -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(sdk_https_client())
         .timeout_config(
@@ -50,8 +68,6 @@ pub async fn aws_sdk_config() -> SdkConfig {
                 .build(),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await
 }
 
 /// The root certificates every TLS connection trusts: Mozilla's, compiled in. The clients' default
@@ -111,7 +127,7 @@ impl AppState {
     pub async fn from_env() -> Result<Self, BoxError> {
         // As text, so a cold start that fails prints the readable list of what is missing.
         let config = Config::from_env().map_err(|err| err.to_string())?;
-        let sdk = aws_sdk_config().await;
+        let sdk = function_sdk_config().await;
         Self::build(config, &sdk).await
     }
 

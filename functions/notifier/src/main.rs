@@ -8,7 +8,7 @@ use notifier::{Notifier, NotifierConfig};
 async fn main() -> Result<(), Error> {
     kitchen::telemetry::init();
     let config = NotifierConfig::from_env()?;
-    let sdk = kitchen::state::aws_sdk_config().await;
+    let sdk = kitchen::state::function_sdk_config().await;
     let notifier = Notifier::new(aws_sdk_sns::Client::new(&sdk), config);
     let notifier = &notifier;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
