@@ -1,6 +1,6 @@
 # Developer commands. The work is in scripts/; each script installs what it needs on first use.
 .DEFAULT_GOAL := help
-.PHONY: help dev test package fuzz
+.PHONY: help dev test package fuzz bench
 
 # Extra arguments for the test runner, e.g. make test ARGS="-p kitchen" or ARGS="--no-capture".
 ARGS ?=
@@ -14,6 +14,8 @@ help:
 	@echo "              and a table of their sizes; fails if one is over 4 MB"
 	@echo "make fuzz   schemathesis against the whole local stack from openapi/openapi.json, long run with call"
 	@echo "            sequences (reports in .kitchen/fuzz/; arguments to schemathesis: make fuzz ARGS=\"...\")"
+	@echo "make bench  cold starts, warm overhead, table round trips, memory and zip sizes of the release builds"
+	@echo "            (target/bench/report.json; arguments to the bench: make bench ARGS=\"--starts 50\")"
 
 dev:
 	bash scripts/dev.sh
@@ -26,3 +28,6 @@ package:
 
 fuzz:
 	bash scripts/fuzz.sh $(ARGS)
+
+bench:
+	bash scripts/bench.sh $(ARGS)
