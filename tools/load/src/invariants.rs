@@ -1,0 +1,664 @@
+//! The invariants, read from the table itself after the run: a consistent Scan of every order and
+//! payment of the load's users (item shapes as `shared/src/db/orders.rs` and `payments.rs` write
+//! them), held to what the customers were told.
+//!
+//! - every order a customer got a 201 for exists, and no other order exists for that customer
+//!   (unless a `POST /orders` of theirs went unanswered: it may have committed);
+//! - a paid order has exactly one `paid` entry in its status history, `paid_at`, and exactly one
+//!   successful payment that is not a refund, of exactly the order's total and currency; an unpaid
+//!   order has none of these (a half-written payment would show here);
+//! - every charge the load made is recorded as a successful payment, with the refund note it must
+//!   carry (money for an order already paid or cancelled), and no payment is successful without a
+//!   charge behind it;
+//! - each order ends in the status its customer drove it to.
+
+use crate::ledger::Facts;
+use crate::verdict::Violations;
+use anyhow::{Context, Result};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// An order as stored, reduced to what the invariants look at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableOrder {
+    pub id: String,
+    pub user_id: String,
+    pub status: String,
+    pub total: i64,
+    pub currency: String,
+    pub has_paid_at: bool,
+    /// Entries with status `paid` in `status_history`.
+    pub paid_transitions: usize,
+    pub refund_due: bool,
+}
+
+/// A payment as stored, reduced likewise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TablePayment {
+    pub reference: String,
+    pub order_id: String,
+    pub user_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub refund_due: bool,
+    pub note: Option<String>,
+}
+
+/// Every item of the table, through a strongly consistent Scan.
+pub async fn scan(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .with_context(|| format!("scanning table {table}"))?;
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(items),
+        }
+    }
+}
+
+fn text(item: &Item, name: &str) -> Option<String> {
+    item.get(name)?.as_s().ok().cloned()
+}
+
+fn number(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+fn flag(item: &Item, name: &str) -> bool {
+    item.get(name)
+        .and_then(|value| value.as_bool().ok())
+        .copied()
+        .unwrap_or(false)
+}
+
+/// Orders and payments among `items`. Items that do not read as either are reported.
+pub fn read_items(items: &[Item], violations: &Violations) -> (Vec<TableOrder>, Vec<TablePayment>) {
+    let mut orders = Vec::new();
+    let mut payments = Vec::new();
+    for item in items {
+        let pk = text(item, "pk").unwrap_or_default();
+        match text(item, "entity").as_deref() {
+            Some("order") => match read_order(item) {
+                Some(order) => orders.push(order),
+                None => violations.add("unreadable_item", format!("order item {pk}")),
+            },
+            Some("payment") => match read_payment(item) {
+                Some(payment) => payments.push(payment),
+                None => violations.add("unreadable_item", format!("payment item {pk}")),
+            },
+            _ => {}
+        }
+    }
+    (orders, payments)
+}
+
+fn read_order(item: &Item) -> Option<TableOrder> {
+    let paid_transitions = item
+        .get("status_history")?
+        .as_l()
+        .ok()?
+        .iter()
+        .filter(|entry| {
+            entry
+                .as_m()
+                .ok()
+                .and_then(|change| change.get("status"))
+                .and_then(|status| status.as_s().ok())
+                .is_some_and(|status| status == "paid")
+        })
+        .count();
+    Some(TableOrder {
+        id: text(item, "id")?,
+        user_id: text(item, "user_id")?,
+        status: text(item, "status")?,
+        total: number(item, "total")?,
+        currency: text(item, "currency")?,
+        has_paid_at: text(item, "paid_at").is_some(),
+        paid_transitions,
+        refund_due: flag(item, "refund_due"),
+    })
+}
+
+fn read_payment(item: &Item) -> Option<TablePayment> {
+    Some(TablePayment {
+        reference: text(item, "reference")?,
+        order_id: text(item, "order_id")?,
+        user_id: text(item, "user_id")?,
+        amount: number(item, "amount")?,
+        currency: text(item, "currency")?,
+        status: text(item, "status")?,
+        refund_due: flag(item, "refund_due"),
+        note: text(item, "note"),
+    })
+}
+
+/// What the table held for the load's users.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TableSummary {
+    pub users: usize,
+    pub orders: usize,
+    pub orders_by_status: BTreeMap<String, usize>,
+    pub payments: usize,
+    pub payments_by_status: BTreeMap<String, usize>,
+    pub refunds_due: usize,
+    pub charges: usize,
+    /// Orders that exist although their customer never got a 201 (their request went unanswered).
+    pub unacknowledged_orders: usize,
+}
+
+const PAID_STATUSES: &[&str] = &["paid", "preparing", "out_for_delivery", "delivered"];
+
+/// Holds the table to the facts; every breach is added to `violations`.
+pub fn check(
+    facts: &Facts,
+    orders: &[TableOrder],
+    payments: &[TablePayment],
+    violations: &Violations,
+) -> TableSummary {
+    let orders: Vec<&TableOrder> = orders
+        .iter()
+        .filter(|o| facts.users.contains(&o.user_id))
+        .collect();
+    let payments: Vec<&TablePayment> = payments
+        .iter()
+        .filter(|p| facts.users.contains(&p.user_id))
+        .collect();
+    let mut summary = TableSummary {
+        users: facts.users.len(),
+        orders: orders.len(),
+        payments: payments.len(),
+        charges: facts.charges.len(),
+        ..TableSummary::default()
+    };
+
+    // Orders: each known one once, and unknown ones only where a request went unanswered.
+    let mut by_id: HashMap<&str, Vec<&TableOrder>> = HashMap::new();
+    for order in &orders {
+        by_id.entry(order.id.as_str()).or_default().push(order);
+        *summary
+            .orders_by_status
+            .entry(order.status.clone())
+            .or_insert(0) += 1;
+    }
+    for (id, copies) in &by_id {
+        if copies.len() > 1 {
+            violations.add(
+                "order_stored_twice",
+                format!("order {id}: {} items", copies.len()),
+            );
+        }
+    }
+    for (id, known) in &facts.orders {
+        match by_id.get(id.as_str()) {
+            None => violations.add(
+                "order_missing",
+                format!(
+                    "order {id} (user {}) answered 201 but is not in the table",
+                    known.user_id
+                ),
+            ),
+            Some(found) if found[0].user_id != known.user_id => violations.add(
+                "order_of_wrong_user",
+                format!("order {id} belongs to {}", found[0].user_id),
+            ),
+            // Prices are frozen when an order is placed; nothing the load does changes them.
+            Some(found) if found[0].total != known.total || found[0].currency != known.currency => {
+                violations.add(
+                    "order_total_changed",
+                    format!(
+                        "order {id} answered 201 with {} {}, the table has {} {}",
+                        known.total, known.currency, found[0].total, found[0].currency
+                    ),
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    let mut unknown_per_user: HashMap<&str, usize> = HashMap::new();
+    for order in &orders {
+        if !facts.orders.contains_key(&order.id) {
+            *unknown_per_user.entry(order.user_id.as_str()).or_insert(0) += 1;
+        }
+    }
+    for (user, unknown) in unknown_per_user {
+        summary.unacknowledged_orders += unknown;
+        let unanswered = facts.unanswered_orders.get(user).copied().unwrap_or(0);
+        if unknown > unanswered {
+            violations.add(
+                "order_without_201",
+                format!(
+                    "user {user} has {unknown} order(s) no 201 named, but only {unanswered} unanswered POST /orders"
+                ),
+            );
+        }
+    }
+
+    // Payments per order.
+    let mut payments_of: HashMap<&str, Vec<&TablePayment>> = HashMap::new();
+    for payment in &payments {
+        payments_of
+            .entry(payment.order_id.as_str())
+            .or_default()
+            .push(payment);
+        *summary
+            .payments_by_status
+            .entry(payment.status.clone())
+            .or_insert(0) += 1;
+        if payment.refund_due {
+            summary.refunds_due += 1;
+        }
+    }
+    let table_orders: HashMap<&str, &TableOrder> =
+        orders.iter().map(|o| (o.id.as_str(), *o)).collect();
+    for order in &orders {
+        let attempts = payments_of
+            .get(order.id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let effective: Vec<&&TablePayment> = attempts
+            .iter()
+            .filter(|p| p.status == "success" && !p.refund_due)
+            .collect();
+        let id = &order.id;
+        if order.paid_transitions > 1 {
+            violations.add(
+                "paid_twice",
+                format!(
+                    "order {id} has {} paid entries in its history",
+                    order.paid_transitions
+                ),
+            );
+        }
+        let paid = order.paid_transitions > 0;
+        if paid != PAID_STATUSES.contains(&order.status.as_str())
+            && !(order.status == "cancelled" && paid)
+        {
+            violations.add(
+                "status_disagrees_with_history",
+                format!(
+                    "order {id} is {} with {} paid entries",
+                    order.status, order.paid_transitions
+                ),
+            );
+        }
+        if paid != order.has_paid_at {
+            violations.add(
+                "paid_at_disagrees_with_history",
+                format!(
+                    "order {id}: {} paid entries, paid_at {}",
+                    order.paid_transitions,
+                    if order.has_paid_at { "set" } else { "unset" }
+                ),
+            );
+        }
+        match (paid, effective.len()) {
+            (true, 1) => {
+                let payment = effective[0];
+                if payment.amount != order.total || payment.currency != order.currency {
+                    violations.add(
+                        "payment_amount_differs_from_total",
+                        format!(
+                            "order {id} total {} {}, paid by {} with {} {}",
+                            order.total,
+                            order.currency,
+                            payment.reference,
+                            payment.amount,
+                            payment.currency
+                        ),
+                    );
+                }
+            }
+            (false, 0) => {}
+            (true, n) => violations.add(
+                "paid_order_without_exactly_one_payment",
+                format!("order {id} is paid with {n} successful payments that are not refunds"),
+            ),
+            (false, n) => violations.add(
+                "payment_applied_to_unpaid_order",
+                format!("order {id} is unpaid ({}) but has {n} successful payments that are not refunds (half-written)", order.status),
+            ),
+        }
+    }
+    for payment in &payments {
+        let reference = &payment.reference;
+        let Some(order) = table_orders.get(payment.order_id.as_str()) else {
+            violations.add(
+                "payment_without_order",
+                format!("payment {reference} names order {}", payment.order_id),
+            );
+            continue;
+        };
+        if payment.status == "success" && payment.refund_due {
+            let consistent = match payment.note.as_deref() {
+                Some("order_already_paid") => order.paid_transitions > 0,
+                Some("order_cancelled") => order.status == "cancelled" && order.refund_due,
+                _ => false,
+            };
+            if !consistent {
+                violations.add(
+                    "refund_inconsistent",
+                    format!(
+                        "payment {reference} is a refund ({:?}) for order {} which is {} (refund_due {})",
+                        payment.note, order.id, order.status, order.refund_due
+                    ),
+                );
+            }
+        }
+        if payment.status == "success" && !facts.charges.contains_key(reference) {
+            violations.add(
+                "payment_without_charge",
+                format!("payment {reference} is successful but no charge was made for it"),
+            );
+        }
+    }
+
+    // Charges: every one recorded, with the note it must carry.
+    let by_reference: HashMap<&str, &TablePayment> = payments
+        .iter()
+        .map(|p| (p.reference.as_str(), *p))
+        .collect();
+    for (reference, charge) in &facts.charges {
+        let Some(payment) = by_reference.get(reference.as_str()) else {
+            violations.add(
+                "charge_without_payment",
+                format!("charge {reference} has no payment in the table"),
+            );
+            continue;
+        };
+        if payment.status != "success" {
+            violations.add(
+                "charge_not_recorded",
+                format!(
+                    "charge {reference} (order {}) is recorded as {}",
+                    charge.order_id, payment.status
+                ),
+            );
+            continue;
+        }
+        if payment.amount != charge.amount || payment.currency != charge.currency {
+            violations.add(
+                "charge_differs_from_payment",
+                format!(
+                    "charge {reference} of {} {}, payment of {} {}",
+                    charge.amount, charge.currency, payment.amount, payment.currency
+                ),
+            );
+        }
+        if payment.note.as_deref() != charge.expect_note
+            || payment.refund_due != charge.expect_note.is_some()
+        {
+            violations.add(
+                "charge_recorded_wrongly",
+                format!(
+                    "charge {reference} (order {}): note {:?} refund_due {}, expected note {:?}",
+                    charge.order_id, payment.note, payment.refund_due, charge.expect_note
+                ),
+            );
+        }
+    }
+
+    // Each order where its customer drove it.
+    for (id, known) in &facts.orders {
+        let Some(order) = table_orders.get(id.as_str()) else {
+            continue;
+        };
+        let charges: Vec<_> = facts
+            .charges
+            .values()
+            .filter(|c| &c.order_id == id)
+            .collect();
+        let pays = charges.iter().any(|c| c.expect_note.is_none());
+        let expected = if known.cancelled {
+            "cancelled"
+        } else if pays {
+            known.staff_status.as_deref().unwrap_or("paid")
+        } else {
+            "pending_payment"
+        };
+        if order.status != expected {
+            violations.add(
+                "order_in_wrong_status",
+                format!("order {id} is {}, expected {expected}", order.status),
+            );
+        }
+        if known.cancelled && !charges.is_empty() && !order.refund_due {
+            violations.add(
+                "refund_not_flagged",
+                format!("cancelled order {id} received money but is not flagged refund_due"),
+            );
+        }
+    }
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{ChargeFacts, OrderFacts, Via};
+
+    fn order(id: &str, status: &str, paid: usize) -> TableOrder {
+        TableOrder {
+            id: id.into(),
+            user_id: "U1".into(),
+            status: status.into(),
+            total: 500_000,
+            currency: "NGN".into(),
+            has_paid_at: paid > 0,
+            paid_transitions: paid,
+            refund_due: false,
+        }
+    }
+
+    fn payment(reference: &str, order: &str, status: &str) -> TablePayment {
+        TablePayment {
+            reference: reference.into(),
+            order_id: order.into(),
+            user_id: "U1".into(),
+            amount: 500_000,
+            currency: "NGN".into(),
+            status: status.into(),
+            refund_due: false,
+            note: None,
+        }
+    }
+
+    fn known(total: i64) -> OrderFacts {
+        OrderFacts {
+            user_id: "U1".into(),
+            total,
+            currency: "NGN".into(),
+            cancelled: false,
+            staff_status: None,
+        }
+    }
+
+    fn charge(order: &str, note: Option<&'static str>) -> ChargeFacts {
+        ChargeFacts {
+            order_id: order.into(),
+            amount: 500_000,
+            currency: "NGN".into(),
+            via: Via::Simulator,
+            expect_note: note,
+            confirmed: true,
+        }
+    }
+
+    /// O1 paid by R1 (and R2 arrived late, a refund); O2 left unpaid with an abandoned attempt.
+    fn consistent() -> (Facts, Vec<TableOrder>, Vec<TablePayment>) {
+        let mut facts = Facts::default();
+        facts.users.insert("U1".into());
+        facts.orders.insert("O1".into(), known(500_000));
+        facts.orders.insert("O2".into(), known(500_000));
+        facts.charges.insert("R1".into(), charge("O1", None));
+        facts
+            .charges
+            .insert("R2".into(), charge("O1", Some("order_already_paid")));
+        let orders = vec![order("O1", "paid", 1), order("O2", "pending_payment", 0)];
+        let mut late = payment("R2", "O1", "success");
+        late.refund_due = true;
+        late.note = Some("order_already_paid".into());
+        let payments = vec![
+            payment("R1", "O1", "success"),
+            late,
+            payment("R3", "O2", "abandoned"),
+        ];
+        (facts, orders, payments)
+    }
+
+    fn kinds(facts: &Facts, orders: &[TableOrder], payments: &[TablePayment]) -> Vec<&'static str> {
+        let violations = Violations::default();
+        check(facts, orders, payments, &violations);
+        violations.snapshot().into_keys().collect()
+    }
+
+    #[test]
+    fn a_consistent_table_passes() {
+        let (facts, orders, payments) = consistent();
+        let violations = Violations::default();
+        let summary = check(&facts, &orders, &payments, &violations);
+        assert!(violations.is_empty(), "{:?}", violations.snapshot());
+        assert_eq!(summary.orders, 2);
+        assert_eq!(summary.payments_by_status["success"], 2);
+        assert_eq!(summary.refunds_due, 1);
+    }
+
+    #[test]
+    fn a_second_paid_transition_is_a_double_payment() {
+        let (facts, mut orders, payments) = consistent();
+        orders[0].paid_transitions = 2;
+        assert_eq!(kinds(&facts, &orders, &payments), ["paid_twice"]);
+    }
+
+    #[test]
+    fn two_payments_applied_to_one_order_are_caught() {
+        let (facts, orders, mut payments) = consistent();
+        payments[1].refund_due = false;
+        payments[1].note = None;
+        let found = kinds(&facts, &orders, &payments);
+        assert!(
+            found.contains(&"paid_order_without_exactly_one_payment"),
+            "{found:?}"
+        );
+        assert!(found.contains(&"charge_recorded_wrongly"), "{found:?}");
+    }
+
+    #[test]
+    fn a_payment_of_the_wrong_amount_is_caught() {
+        let (facts, orders, mut payments) = consistent();
+        payments[0].amount = 400_000;
+        assert_eq!(
+            kinds(&facts, &orders, &payments),
+            [
+                "charge_differs_from_payment",
+                "payment_amount_differs_from_total"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_half_written_payment_is_caught() {
+        // The payment says success, the order was never moved to paid.
+        let (facts, mut orders, payments) = consistent();
+        orders[0] = order("O1", "pending_payment", 0);
+        let found = kinds(&facts, &orders, &payments);
+        assert!(
+            found.contains(&"payment_applied_to_unpaid_order"),
+            "{found:?}"
+        );
+        assert!(found.contains(&"order_in_wrong_status"), "{found:?}");
+    }
+
+    #[test]
+    fn a_lost_or_extra_order_is_caught_unless_a_request_went_unanswered() {
+        let (mut facts, mut orders, mut payments) = consistent();
+        orders.retain(|o| o.id != "O2");
+        payments.retain(|p| p.order_id != "O2");
+        assert_eq!(kinds(&facts, &orders, &payments), ["order_missing"]);
+        orders.push(order("O2", "pending_payment", 0));
+        orders.push(order("O3", "pending_payment", 0));
+        assert_eq!(kinds(&facts, &orders, &payments), ["order_without_201"]);
+        facts.unanswered_orders.insert("U1".into(), 1);
+        assert!(kinds(&facts, &orders, &payments).is_empty());
+    }
+
+    #[test]
+    fn a_charge_left_unrecorded_or_a_payment_without_one_is_caught() {
+        let (facts, orders, mut payments) = consistent();
+        payments[0].status = "pending".into();
+        let found = kinds(&facts, &orders, &payments);
+        assert!(found.contains(&"charge_not_recorded"), "{found:?}");
+        let (facts, orders, mut payments) = consistent();
+        payments[2].status = "success".into();
+        let found = kinds(&facts, &orders, &payments);
+        assert!(found.contains(&"payment_without_charge"), "{found:?}");
+    }
+
+    #[test]
+    fn other_users_are_not_judged() {
+        let (facts, mut orders, mut payments) = consistent();
+        let mut stranger = order("X1", "paid", 3);
+        stranger.user_id = "U2".into();
+        orders.push(stranger);
+        let mut theirs = payment("RX", "X1", "success");
+        theirs.user_id = "U2".into();
+        payments.push(theirs);
+        assert!(kinds(&facts, &orders, &payments).is_empty());
+    }
+
+    #[test]
+    fn items_read_as_the_data_module_writes_them() {
+        let s = |v: &str| AttributeValue::S(v.into());
+        let n = |v: i64| AttributeValue::N(v.to_string());
+        let change = |status: &str| {
+            AttributeValue::M(HashMap::from([
+                ("status".to_string(), s(status)),
+                ("by".to_string(), s("system")),
+            ]))
+        };
+        let order_item: Item = HashMap::from([
+            ("pk".into(), s("ORDER#O1")),
+            ("entity".into(), s("order")),
+            ("id".into(), s("O1")),
+            ("user_id".into(), s("U1")),
+            ("status".into(), s("paid")),
+            ("total".into(), n(500_000)),
+            ("currency".into(), s("NGN")),
+            ("paid_at".into(), s("2026-11-23T10:00:00Z")),
+            ("refund_due".into(), AttributeValue::Bool(false)),
+            (
+                "status_history".into(),
+                AttributeValue::L(vec![change("pending_payment"), change("paid")]),
+            ),
+        ]);
+        let payment_item: Item = HashMap::from([
+            ("pk".into(), s("PAYMENT#R1")),
+            ("entity".into(), s("payment")),
+            ("reference".into(), s("R1")),
+            ("order_id".into(), s("O1")),
+            ("user_id".into(), s("U1")),
+            ("amount".into(), n(500_000)),
+            ("currency".into(), s("NGN")),
+            ("status".into(), s("success")),
+            ("note".into(), AttributeValue::Null(true)),
+        ]);
+        let session: Item = HashMap::from([("entity".into(), s("session"))]);
+        let violations = Violations::default();
+        let (orders, payments) = read_items(&[order_item, payment_item, session], &violations);
+        assert!(violations.is_empty());
+        assert_eq!(orders, vec![order("O1", "paid", 1)]);
+        assert_eq!(payments, vec![payment("R1", "O1", "success")]);
+    }
+}
