@@ -2,6 +2,15 @@
 # `make dev`: the whole API on this machine. Builds the workspace, starts DynamoDB Local, moto and the
 # Paystack simulator on 127.0.0.1, creates the table and topic and seeds a demo menu and an admin, then
 # serves every function through `cargo lambda watch` until Ctrl-C, which stops everything it started.
+#
+# Options, from the environment (scripts/load.sh uses them):
+#   KITCHEN_RELEASE=1       release builds (cargo build --release, cargo lambda watch --release)
+#   KITCHEN_NO_RELOAD=1     functions are not rebuilt when a source file changes (--ignore-changes)
+#   KITCHEN_CONCURRENCY=N   instances per function (cargo lambda watch --concurrency; default 1)
+#   KITCHEN_SKIP_BUILD=1    the caller has just built the workspace (in the same profile)
+#   KITCHEN_STACK_FILE=f    where the ports and the stand-ins' pids are written (default
+#                           .kitchen/stack-<API_PORT>.env), for a tool that stops and restarts a
+#                           stand-in; the pids it lists when the stack stops are stopped too
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,7 +49,25 @@ on_exit() {
     echo >&2
     echo "dev: stopping the local stack" >&2
     standins_stop
+    stop_replaced_standins
     exit "$status"
+}
+
+# A tool may have restarted a stand-in (scripts/load.sh does, to inject faults) and written its new
+# pid to the stack file; such replacements are stopped too.
+stop_replaced_standins() {
+    [[ -n "${stack_file:-}" && -f "$stack_file" ]] || return 0
+    local DYNAMODB_PID="" PAYSTACK_PID=""
+    # shellcheck source=/dev/null
+    source "$stack_file"
+    if [[ -n "$DYNAMODB_PID" && "$DYNAMODB_PID" != "${dynamodb_pid:-}" ]]; then
+        standins_track "$DYNAMODB_PID" "dynamodb-local (restarted)"
+    fi
+    if [[ -n "$PAYSTACK_PID" && "$PAYSTACK_PID" != "${paystack_pid:-}" ]]; then
+        standins_track "$PAYSTACK_PID" "paystack-sim (restarted)"
+    fi
+    standins_stop
+    rm -f "$stack_file"
 }
 trap on_exit EXIT
 # The EXIT trap does the stopping; these only turn a signal into an exit with the usual status.
@@ -69,6 +96,25 @@ export ADMIN_EMAIL="${ADMIN_EMAIL:-admin@kitchen.local}"
 export ADMIN_PASSWORD="${ADMIN_PASSWORD:-kitchen-admin-123}"
 export RUST_LOG="${RUST_LOG:-info}"
 
+build=(cargo build --workspace)
+watch=(cargo lambda watch -A 127.0.0.1 -P "$API_PORT")
+profile=debug
+if [[ "${KITCHEN_RELEASE:-0}" == 1 ]]; then
+    build+=(--release)
+    watch+=(--release)
+    profile=release
+fi
+if [[ "${KITCHEN_NO_RELOAD:-0}" == 1 ]]; then
+    watch+=(--ignore-changes)
+fi
+if [[ -n "${KITCHEN_CONCURRENCY:-}" ]]; then
+    watch+=(--concurrency "$KITCHEN_CONCURRENCY")
+fi
+bin_dir="${CARGO_TARGET_DIR:-$ROOT/target}/$profile"
+stack_file="${KITCHEN_STACK_FILE:-$ROOT/.kitchen/stack-$API_PORT.env}"
+dynamodb_pid=""
+paystack_pid=""
+
 # RUST_LOG reaches the functions through an env file in single quotes (see the end of this file).
 if [[ "$RUST_LOG" == *"'"* || "$RUST_LOG" == *$'\n'* ]]; then
     echo "dev: error: RUST_LOG must not contain a single quote or a newline" >&2
@@ -76,10 +122,13 @@ if [[ "$RUST_LOG" == *"'"* || "$RUST_LOG" == *$'\n'* ]]; then
 fi
 
 # Build everything now, so the first request does not wait for a compile.
-echo "dev: cargo build --workspace" >&2
-cargo build --workspace
+if [[ "${KITCHEN_SKIP_BUILD:-0}" != 1 ]]; then
+    echo "dev: ${build[*]}" >&2
+    "${build[@]}"
+fi
 
 standins_start_dynamodb "$DYNAMODB_PORT"
+dynamodb_pid="${KITCHEN_STANDIN_PIDS[-1]}"
 standins_start_moto "$MOTO_PORT"
 # Show each SMS the functions send through moto as it is sent, as a customer would get it.
 setsid python3 scripts/sms-tail.py "$MOTO_PORT" </dev/null &
@@ -87,19 +136,36 @@ standins_track "$!" sms-tail
 
 # The Paystack simulator (tools/paystack-sim), built above; its secret key comes from
 # PAYSTACK_SECRET_KEY, and its signed charge.success webhooks go to the local API.
-paystack_sim="${CARGO_TARGET_DIR:-$ROOT/target}/debug/paystack-sim"
+paystack_sim="$bin_dir/paystack-sim"
 standins_start_http paystack-sim "http://127.0.0.1:$PAYSTACK_PORT/health" \
     "$paystack_sim" --port "$PAYSTACK_PORT" --webhook-url "http://127.0.0.1:$API_PORT/webhooks/paystack"
+paystack_pid="${KITCHEN_STANDIN_PIDS[-1]}"
+
+# What a tool needs to stop a stand-in and start it again the same way (same port, same data).
+mkdir -p "$(dirname "$stack_file")"
+{
+    echo "# The local stack of scripts/dev.sh (pid $$); removed when it stops."
+    echo "DEV_PID=$$"
+    echo "API_PORT=$API_PORT"
+    echo "DYNAMODB_PORT=$DYNAMODB_PORT"
+    echo "MOTO_PORT=$MOTO_PORT"
+    echo "PAYSTACK_PORT=$PAYSTACK_PORT"
+    echo "DYNAMODB_PID=$dynamodb_pid"
+    echo "PAYSTACK_PID=$paystack_pid"
+    printf "PAYSTACK_SIM=%q\n" "$paystack_sim"
+    printf "KITCHEN_DATA_DIR=%q\n" "${KITCHEN_DATA_DIR:-}"
+    printf "KITCHEN_LOG_DIR=%q\n" "$KITCHEN_LOG_DIR"
+} >"$stack_file"
 
 # Table (key schema from template.yaml) and topic if absent, demo menu, admin user; prints a summary.
-echo "dev: cargo run -q -p devkit --bin kitchen-local -- setup" >&2
-cargo run -q -p devkit --bin kitchen-local -- setup
+echo "dev: kitchen-local setup" >&2
+"$bin_dir/kitchen-local" setup
 
 # Order events reach the notifier as SNS delivers them in AWS: sns-relay (tools/devkit, built above)
 # subscribes a queue to the topic and invokes the notifier through cargo lambda watch's Lambda Invoke
 # API, printing a line per event. It starts before the API so that the subscription exists before
 # any order can be placed; it holds events until the API answers.
-sns_relay="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sns-relay"
+sns_relay="$bin_dir/sns-relay"
 API_PORT="$API_PORT" setsid "$sns_relay" </dev/null &
 standins_track "$!" sns-relay
 
@@ -133,4 +199,4 @@ functions_env="$ROOT/.kitchen/functions.env"
 printf "RUST_LOG='%s'\n" "$RUST_LOG" >"$functions_env"
 
 # In the foreground, so Ctrl-C reaches it (and its functions) directly; the EXIT trap then stops the rest.
-env -u RUST_LOG cargo lambda watch -A 127.0.0.1 -P "$API_PORT" --env-file "$functions_env"
+env -u RUST_LOG "${watch[@]}" --env-file "$functions_env"
