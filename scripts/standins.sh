@@ -39,10 +39,13 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 ' "${1:-1}"
 }
 
+# SO_REUSEADDR, as every server here sets it: a port whose last server just stopped still has
+# connections in TIME_WAIT for a minute, which keep a plain bind out but not a server.
 port_is_free() {
     python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
