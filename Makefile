@@ -1,6 +1,6 @@
 # Developer commands. The work is in scripts/; each script installs what it needs on first use.
 .DEFAULT_GOAL := help
-.PHONY: help dev test package fuzz bench
+.PHONY: help dev test package fuzz load bench
 
 # Extra arguments for the test runner, e.g. make test ARGS="-p kitchen" or ARGS="--no-capture".
 ARGS ?=
@@ -16,6 +16,8 @@ help:
 	@echo "            sequences (reports in .kitchen/fuzz/; arguments to schemathesis: make fuzz ARGS=\"...\")"
 	@echo "make bench  cold starts, warm overhead, table round trips, memory and zip sizes of the release builds"
 	@echo "            (target/bench/report.json; arguments to the bench: make bench ARGS=\"--starts 50\")"
+	@echo "make load   32 simulated customers for 60 s against a release build of the local stack, then DynamoDB"
+	@echo "            and Paystack faults; checks the table's invariants (LOAD_CUSTOMERS, LOAD_DURATION, LOAD_FAULTS=0)"
 
 dev:
 	bash scripts/dev.sh
@@ -28,6 +30,9 @@ package:
 
 fuzz:
 	bash scripts/fuzz.sh $(ARGS)
+
+load:
+	bash scripts/load.sh
 
 bench:
 	bash scripts/bench.sh $(ARGS)
