@@ -4,8 +4,11 @@
 #
 #   bash scripts/load.sh                       build, start the stack on free ports, run, stop it
 #   bash scripts/load.sh fault <dynamodb|paystack> <stop|start>
-#                                              (kitchen-load calls this) stop a stand-in of the running
-#                                              load stack, or start it again on the same port and data
+#   bash scripts/load.sh fault dynamodb <freeze|thaw>
+#                                              (kitchen-load calls these) stop a stand-in of the running
+#                                              load stack, or start it again on the same port and data;
+#                                              freeze DynamoDB Local (SIGSTOP: connections open, no
+#                                              answers) or let it go on
 #
 # Settings: LOAD_CUSTOMERS (32), LOAD_DURATION (60s, the steady phase), LOAD_FAULTS (1; 0 skips the
 # fault phases), LOAD_ARGS (more kitchen-load flags, see `kitchen-load --help`), KITCHEN_CONCURRENCY
@@ -75,6 +78,8 @@ fault() {
             KITCHEN_DATA_DIR="$KITCHEN_DATA_DIR" standins_start_dynamodb "$DYNAMODB_PORT"
             set_stack_value DYNAMODB_PID "${KITCHEN_STANDIN_PIDS[-1]}"
             ;;
+        dynamodb/freeze) kill -STOP -- "-$DYNAMODB_PID" && say "froze DynamoDB Local (pid $DYNAMODB_PID)" ;;
+        dynamodb/thaw) kill -CONT -- "-$DYNAMODB_PID" && say "thawed DynamoDB Local (pid $DYNAMODB_PID)" ;;
         paystack/stop) stop_group "$PAYSTACK_PID" "the Paystack simulator" ;;
         paystack/start)
             mv -f "$KITCHEN_LOG_DIR/paystack-sim.log" "$KITCHEN_LOG_DIR/paystack-sim.before-restart.log" 2>/dev/null || true
@@ -82,7 +87,7 @@ fault() {
                 "$PAYSTACK_SIM" --port "$PAYSTACK_PORT" --webhook-url "http://127.0.0.1:$API_PORT/webhooks/paystack"
             set_stack_value PAYSTACK_PID "${KITCHEN_STANDIN_PIDS[-1]}"
             ;;
-        *) die "usage: scripts/load.sh fault <dynamodb|paystack> <stop|start>" ;;
+        *) die "usage: scripts/load.sh fault <dynamodb|paystack> <stop|start>, or fault dynamodb <freeze|thaw>" ;;
     esac
 }
 
@@ -139,6 +144,12 @@ stop_stack() {
     local status=$?
     trap '' INT TERM HUP PIPE
     set +e
+    # A run cut short may have left DynamoDB Local frozen; a frozen process cannot act on TERM.
+    if [[ -f "$STACK_FILE" ]]; then
+        local frozen
+        frozen="$(sed -n 's/^DYNAMODB_PID=//p' "$STACK_FILE" | tail -n 1)"
+        [[ -n "$frozen" ]] && kill -CONT -- "-$frozen" 2>/dev/null
+    fi
     if kill -0 "$stack_pid" 2>/dev/null; then
         say "stopping the stack"
         kill -TERM -- "-$stack_pid" 2>/dev/null

@@ -1,10 +1,12 @@
 //! The fault phases, run while the customers keep going: DynamoDB Local stopped and restarted on
-//! the same port and data, the Paystack simulator stopped and restarted, and the simulator slowed
+//! the same port and data, DynamoDB Local frozen (it accepts connections and answers nothing, as a
+//! table in trouble does), the Paystack simulator stopped and restarted, and the simulator slowed
 //! past our Paystack timeout. Each phase probes the API while the fault is in force (503 or 502
 //! problem+json, fast, the order unchanged) and again after it (a full purchase works).
 //!
 //! Stopping and starting the stand-ins is the hook's job (`bash <hook> fault <dynamodb|paystack>
-//! <stop|start>`, scripts/load.sh): it knows how the stack was started.
+//! <stop|start>`, and `fault dynamodb <freeze|thaw>`; scripts/load.sh): it knows how the stack was
+//! started.
 
 use crate::client::{Answer, Body};
 use crate::customer::{Customer, Placed, Shared};
@@ -24,6 +26,7 @@ pub const GRACE: Duration = Duration::from_secs(3);
 pub struct FaultPlan {
     pub hook: PathBuf,
     pub dynamodb_down: Duration,
+    pub dynamodb_hung: Duration,
     pub paystack_down: Duration,
     pub paystack_slow: Duration,
     pub recovery: Duration,
@@ -275,6 +278,47 @@ pub async fn dynamodb(shared: &Arc<Shared>, plan: &FaultPlan) -> Result<FaultOut
     );
     tokio::time::sleep(plan.recovery).await;
     phase.purchase("after the restart").await;
+    Ok(phase.finish(start, end))
+}
+
+/// DynamoDB Local frozen while the customers keep going: every table request waits until the SDK
+/// gives up (its operation timeout), and the function must still answer 503 itself, within its own
+/// timeout.
+pub async fn dynamodb_hung(shared: &Arc<Shared>, plan: &FaultPlan) -> Result<FaultOutcome> {
+    eprintln!(
+        "load: fault: DynamoDB Local frozen for {} s",
+        plan.dynamodb_hung.as_secs()
+    );
+    let mut phase = Phase::new(FaultKind::DynamodbHung, shared);
+    let recorder = shared.http.recorder();
+    let start = recorder.now();
+    let clock = Instant::now();
+    hook(plan, "dynamodb", "freeze").await?;
+    let health = shared
+        .http
+        .api(
+            "GET /health",
+            Method::GET,
+            "/health",
+            None,
+            &[],
+            Body::Empty,
+        )
+        .await;
+    phase.note(
+        health.status == 503 && is_problem(&health),
+        format!(
+            "GET /health answers {} problem+json={} in {} ms",
+            crate::verdict::status_text(health.status),
+            is_problem(&health),
+            health.latency.as_millis()
+        ),
+    );
+    tokio::time::sleep(plan.dynamodb_hung.saturating_sub(clock.elapsed())).await;
+    hook(plan, "dynamodb", "thaw").await?;
+    let end = recorder.now();
+    tokio::time::sleep(GRACE + plan.recovery).await;
+    phase.purchase("after the thaw").await;
     Ok(phase.finish(start, end))
 }
 

@@ -61,18 +61,23 @@ struct Args {
     #[arg(long, env = "LOAD_DURATION", default_value = "60s", value_parser = parse_duration)]
     duration: Duration,
 
-    /// After the steady phase: stop and restart DynamoDB Local, stop and restart the simulator,
-    /// slow the simulator past our Paystack timeout; customers keep going throughout.
+    /// After the steady phase: stop and restart DynamoDB Local, freeze and thaw it, stop and restart
+    /// the simulator, slow the simulator past our Paystack timeout; customers keep going throughout.
     #[arg(long)]
     faults: bool,
 
-    /// Script that stops and starts the stand-ins: `bash <hook> fault <dynamodb|paystack> <stop|start>`.
+    /// Script that stops and starts the stand-ins: `bash <hook> fault <dynamodb|paystack> <stop|start>`
+    /// (and `fault dynamodb <freeze|thaw>`).
     #[arg(long, env = "LOAD_FAULT_HOOK", default_value = "scripts/load.sh")]
     fault_hook: PathBuf,
 
     /// How long DynamoDB Local stays stopped.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     dynamodb_down: Duration,
+
+    /// How long DynamoDB Local stays frozen.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    dynamodb_hung: Duration,
 
     /// How long the simulator stays stopped.
     #[arg(long, default_value = "8s", value_parser = parse_duration)]
@@ -329,6 +334,7 @@ async fn run(args: Args) -> Result<bool> {
         let plan = FaultPlan {
             hook: args.fault_hook.clone(),
             dynamodb_down: args.dynamodb_down,
+            dynamodb_hung: args.dynamodb_hung,
             paystack_down: args.paystack_down,
             paystack_slow: args.paystack_slow,
             recovery: args.recovery,
@@ -337,6 +343,7 @@ async fn run(args: Args) -> Result<bool> {
         };
         let phases = async {
             outcomes.push(faults::dynamodb(&shared, &plan).await?);
+            outcomes.push(faults::dynamodb_hung(&shared, &plan).await?);
             outcomes.push(faults::paystack_down(&shared, &plan).await?);
             outcomes.push(faults::paystack_slow(&shared, &plan).await?);
             Ok::<_, anyhow::Error>(())

@@ -45,6 +45,8 @@ impl Violations {
 pub enum FaultKind {
     /// DynamoDB Local stopped (and later restarted on the same port and data).
     DynamodbDown,
+    /// DynamoDB Local frozen (SIGSTOP): connections open, nothing answers, until it is thawed.
+    DynamodbHung,
     /// The Paystack simulator stopped.
     PaystackDown,
     /// The Paystack simulator answering slower than our Paystack timeout.
@@ -209,7 +211,7 @@ pub fn check_samples(
             continue;
         }
         let allowed = covering.iter().any(|&i| match windows[i].kind {
-            FaultKind::DynamodbDown => sample.status == 503,
+            FaultKind::DynamodbDown | FaultKind::DynamodbHung => sample.status == 503,
             FaultKind::PaystackDown | FaultKind::PaystackSlow => {
                 PAYSTACK_ROUTES.contains(&sample.route) && matches!(sample.status, 502 | 503)
             }
@@ -241,9 +243,10 @@ pub fn check_samples(
         if delivery.status != 0 && delivery.status < 500 {
             continue;
         }
-        let in_outage = windows
-            .iter()
-            .any(|w| w.kind == FaultKind::DynamodbDown && w.covers_instant(delivery.at));
+        let in_outage = windows.iter().any(|w| {
+            matches!(w.kind, FaultKind::DynamodbDown | FaultKind::DynamodbHung)
+                && w.covers_instant(delivery.at)
+        });
         if !in_outage {
             violations.add(
                 "webhook_failed_outside_fault_window",
