@@ -27,6 +27,15 @@ const PATIENCE: Duration = Duration::from_secs(40);
 /// How long a charge that moved money keeps being confirmed (verify, or its event sent again).
 const CONFIRM_PATIENCE: Duration = Duration::from_secs(90);
 
+/// What came of a status change whose answers may have been 5xx.
+enum Changed {
+    Yes,
+    /// Still not known when the customer's patience ran out.
+    Unknown,
+    /// Refused outright: this answer.
+    Refused(Answer),
+}
+
 /// What every customer shares.
 pub struct Shared {
     pub http: Http,
@@ -686,6 +695,7 @@ impl Customer {
                 currency: order.currency.clone(),
                 cancelled: false,
                 staff_status: None,
+                maybe_status: None,
             },
         );
         if rand::random_bool(0.2) {
@@ -1173,16 +1183,84 @@ impl Customer {
     async fn paid_after_cancel(&mut self, order: &Placed) -> Step<()> {
         let started = self.start_payment(order, false).await?;
         let path = format!("/orders/{}", order.id);
-        let cancelled = self
-            .call("DELETE /orders/{id}", Method::DELETE, &path, &[], None)
-            .await?;
-        if cancelled.status != 204 {
-            return self.unexpected("cancel", &cancelled);
+        let http = self.http().clone();
+        let token = self.access_token();
+        let change = || {
+            http.api(
+                "DELETE /orders/{id}",
+                Method::DELETE,
+                &path,
+                Some(&token),
+                &[],
+                Body::Empty,
+            )
+        };
+        let read = || {
+            http.api(
+                "GET /orders/{id}",
+                Method::GET,
+                &path,
+                Some(&token),
+                &[],
+                Body::Empty,
+            )
+        };
+        match self.change_status(change, read, 204, "cancelled").await {
+            Changed::Yes => self.shared.ledger.cancelled(&order.id),
+            Changed::Unknown => {
+                self.shared.ledger.status_unknown(&order.id, "cancelled");
+                return Err(GaveUp);
+            }
+            Changed::Refused(answer) => return self.unexpected("cancel", &answer),
         }
-        self.shared.ledger.cancelled(&order.id);
         self.late_charge(order, &started, "order_cancelled").await?;
         self.expect_order_status(order, "cancelled").await;
         Ok(())
+    }
+
+    /// Changes an order's status with `change` until it answers `success`. A 5xx does not say
+    /// whether the change was made (a write can commit after the SDK gave up waiting for it), so
+    /// before trying again the order is read with `read`: if it already has `target`, the change
+    /// was made. A 409 after such a 5xx is read the same way.
+    async fn change_status<C, CF, R, RF>(
+        &mut self,
+        mut change: C,
+        mut read: R,
+        success: u16,
+        target: &str,
+    ) -> Changed
+    where
+        C: FnMut() -> CF,
+        CF: Future<Output = Answer>,
+        R: FnMut() -> RF,
+        RF: Future<Output = Answer>,
+    {
+        let deadline = Instant::now() + PATIENCE;
+        let mut unsure = false;
+        loop {
+            let answer = change().await;
+            if answer.status == success {
+                return Changed::Yes;
+            }
+            let maybe_made = answer.failed() || (unsure && answer.status == 409);
+            if !maybe_made {
+                return Changed::Refused(answer);
+            }
+            unsure = true;
+            loop {
+                if Instant::now() >= deadline {
+                    return Changed::Unknown;
+                }
+                back_off(&answer).await;
+                let now = read().await;
+                if now.status == 200 {
+                    if now.text("status") == target {
+                        return Changed::Yes;
+                    }
+                    break;
+                }
+            }
+        }
     }
 
     async fn replay_after_moved_on(&mut self, order: &Placed) -> Step<()> {
@@ -1192,19 +1270,26 @@ impl Customer {
         let delivered = self.pay_on_simulator(order, &started).await?;
         self.verify_or_trust(&started.reference, delivered).await?;
         let path = format!("/admin/orders/{}/status", order.id);
-        let moved = self
-            .shared
-            .admin(
+        let read_path = format!("/admin/orders/{}", order.id);
+        let admin = self.shared.clone();
+        let change = || {
+            admin.admin(
                 "PATCH /admin/orders/{id}/status",
                 Method::PATCH,
                 &path,
                 Some(json!({"status": "preparing"})),
             )
-            .await;
-        match moved.status {
-            200 => self.shared.ledger.staff_moved(&order.id, "preparing"),
-            status if status == 0 || status >= 500 => return Err(GaveUp),
-            _ => return self.unexpected("staff move to preparing", &moved),
+        };
+        let read = || admin.admin("GET /admin/orders/{id}", Method::GET, &read_path, None);
+        match self.change_status(change, read, 200, "preparing").await {
+            Changed::Yes => self.shared.ledger.staff_moved(&order.id, "preparing"),
+            Changed::Unknown => {
+                self.shared.ledger.status_unknown(&order.id, "preparing");
+                return Err(GaveUp);
+            }
+            Changed::Refused(answer) => {
+                return self.unexpected("staff move to preparing", &answer);
+            }
         }
         // The same webhook again, byte for byte, and a second signed copy with other bytes.
         let resend = format!("/_sim/transactions/{}/webhook", started.reference);

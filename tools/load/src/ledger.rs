@@ -41,6 +41,8 @@ pub struct OrderFacts {
     pub cancelled: bool,
     /// The status staff moved the order to after it was paid (`preparing`), if they did.
     pub staff_status: Option<String>,
+    /// A status change (to this status) whose every answer was a 5xx: it may or may not be made.
+    pub maybe_status: Option<String>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -88,6 +90,12 @@ impl Ledger {
     pub fn staff_moved(&self, order_id: &str, status: &str) {
         if let Some(order) = lock(&self.facts).orders.get_mut(order_id) {
             order.staff_status = Some(status.to_string());
+        }
+    }
+
+    pub fn status_unknown(&self, order_id: &str, status: &str) {
+        if let Some(order) = lock(&self.facts).orders.get_mut(order_id) {
+            order.maybe_status = Some(status.to_string());
         }
     }
 
