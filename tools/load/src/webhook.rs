@@ -3,23 +3,11 @@
 //! bytes are signed (lowercase hex HMAC-SHA512 keyed with the secret key) and sent.
 
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
 use serde_json::json;
-use sha2::Sha512;
 
-pub const SIGNATURE_HEADER: &str = "x-paystack-signature";
-
-/// Lowercase hex HMAC-SHA512 of `body`, keyed with `secret_key`.
-pub fn sign(secret_key: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha512>::new_from_slice(secret_key.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
+/// The simulator's signing, which is Paystack's: lowercase hex HMAC-SHA512 of the body, keyed with
+/// the secret key.
+pub use paystack_sim::{SIGNATURE_HEADER, sign};
 
 /// A signed event: the bytes to send and their signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
