@@ -26,30 +26,8 @@ cargo build --locked -q -p devkit --bin kitchen-local
 
 # shellcheck source=scripts/standins.sh
 source scripts/standins.sh
-on_exit() {
-    local status=$?
-    trap '' INT TERM HUP PIPE
-    set +e
-    standins_stop
-    exit "$status"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-read -r dynamodb_port moto_port < <(free_port 2)
-[[ -n "${moto_port:-}" ]] || { echo "bench: could not find free ports" >&2; exit 1; }
-standins_start_dynamodb "$dynamodb_port"
-standins_start_moto "$moto_port"
-
-export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$dynamodb_port"
-export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$moto_port"
-export AWS_REGION=us-east-1
-export AWS_ACCESS_KEY_ID=local
-export AWS_SECRET_ACCESS_KEY=local
-export AWS_EC2_METADATA_DISABLED=true
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
+standins_stop_on_exit
+standins_start_aws_on_free_ports
 export TABLE_NAME=kitchen-bench
 export TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:kitchen-bench-events"
 export JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789"

@@ -207,3 +207,39 @@ standins_stop() {
     KITCHEN_STANDIN_PIDS=()
     KITCHEN_STANDIN_NAMES=()
 }
+
+# For scripts that own their stand-ins for the whole run (make test, make bench): stop them however
+# the script ends. Nothing may cut the cleanup short: not a second Ctrl-C, nor a closed pipe
+# (make test | tee) making the messages fail. The signal traps only turn a signal into an exit with
+# the usual status; the EXIT trap does the stopping.
+_standins_on_exit() {
+    local status=$?
+    trap '' INT TERM HUP PIPE
+    set +e
+    standins_stop
+    exit "$status"
+}
+standins_stop_on_exit() {
+    trap _standins_on_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
+}
+
+# Starts DynamoDB Local and moto on free ports (so a running `make dev`, or another run, does not
+# collide) and points the AWS SDK at them with throwaway credentials; a developer's own AWS
+# credentials or profile must not leak in.
+standins_start_aws_on_free_ports() {
+    local dynamodb_port moto_port
+    read -r dynamodb_port moto_port < <(free_port 2)
+    [[ -n "${moto_port:-}" ]] || { _standins_say "error: could not find free ports"; return 1; }
+    standins_start_dynamodb "$dynamodb_port" || return 1
+    standins_start_moto "$moto_port" || return 1
+    export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$dynamodb_port"
+    export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$moto_port"
+    export AWS_REGION=us-east-1
+    export AWS_ACCESS_KEY_ID=local
+    export AWS_SECRET_ACCESS_KEY=local
+    export AWS_EC2_METADATA_DISABLED=true
+    unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
+}

@@ -17,37 +17,10 @@ export PATH="$ROOT/.venv/bin:$PATH"
 # shellcheck source=scripts/standins.sh
 source scripts/standins.sh
 
-on_exit() {
-    local status=$?
-    # Nothing may cut the cleanup short: not a second Ctrl-C, nor a closed pipe (make dev | tee)
-    # making the messages below fail.
-    trap '' INT TERM HUP PIPE
-    set +e
-    standins_stop
-    exit "$status"
-}
-trap on_exit EXIT
-# The EXIT trap does the stopping; these only turn a signal into an exit with the usual status.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# Free ports, so a running `make dev` (or a second `make test`) does not collide with this run.
-read -r dynamodb_port moto_port < <(free_port 2)
-[[ -n "${moto_port:-}" ]] || { echo "test: could not find free ports" >&2; exit 1; }
-standins_start_dynamodb "$dynamodb_port"
-standins_start_moto "$moto_port"
+standins_stop_on_exit
+standins_start_aws_on_free_ports
 # The Paystack simulator is not started here: tests run it in-process on a free port (paystack_sim),
 # each with the webhook URL and secret it needs.
-
-export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$dynamodb_port"
-export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$moto_port"
-export AWS_REGION=us-east-1
-export AWS_ACCESS_KEY_ID=local
-export AWS_SECRET_ACCESS_KEY=local
-export AWS_EC2_METADATA_DISABLED=true
-# A developer's own AWS credentials or profile must not leak into the tests.
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
 
 echo "test: cfn-lint template.yaml" >&2
 cfn-lint template.yaml
