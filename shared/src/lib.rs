@@ -21,7 +21,7 @@
 //! | [`paystack`] | the Paystack client, webhook signatures, recording a charge on a payment and its order |
 //! | [`accounts`] | account operations more than one binary needs (register, ensure an admin) |
 //! | [`telemetry`] | JSON logs for Lambda |
-//! | [`metrics`] | business metrics as CloudWatch embedded-metric-format lines |
+//! | [`metrics`] | every metric the code emits, declared once, as CloudWatch embedded-metric-format lines |
 
 pub mod accounts;
 pub mod config;

@@ -1,60 +1,226 @@
-//! Business metrics as CloudWatch embedded-metric-format (EMF) lines: one JSON object printed to
-//! stdout, which Lambda's log capture turns into a metric in the `Kitchen` namespace, with no API
-//! call and no extra latency.
+//! Metrics as CloudWatch embedded-metric-format (EMF) lines: one JSON object printed to stdout, which
+//! Lambda's log capture turns into a metric in the `Kitchen` namespace, with no API call and no
+//! extra latency.
+//!
+//! Every metric the code emits is declared here, once, and emitted only through its declaration
+//! (`metrics::ORDERS_PLACED.count(["customer"])`): its name, its dimensions, and whether it counts
+//! money or messages gone astray, which someone must hear of. [`REGISTRY`] lists them all.
 
 use serde_json::{Map, Value, json};
 
 pub const NAMESPACE: &str = "Kitchen";
 
 /// Every metric carries this dimension, so none has an empty dimension set.
-const SERVICE: (&str, &str) = ("Service", "kitchen-api");
+pub const SERVICE: (&str, &str) = ("Service", "kitchen-api");
 
-/// The EMF line counting one `metric`, with its dimensions.
-pub fn count_line(metric: &str, dimensions: &[(&str, &str)]) -> Value {
-    let timestamp = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    let dimensions: Vec<(&str, &str)> = std::iter::once(SERVICE)
-        .chain(dimensions.iter().copied())
-        .collect();
-    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
-    let mut line = Map::new();
-    line.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": timestamp,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [names],
-                "Metrics": [{"Name": metric, "Unit": "Count"}],
-            }],
-        }),
-    );
-    for (name, value) in &dimensions {
-        line.insert((*name).into(), Value::String((*value).into()));
+/// What a metric counts, as far as alarms are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concern {
+    /// Money gone astray: a charge that does not match its payment, a refund someone must make.
+    /// Someone must hear of each one, so such a metric must have an alarm.
+    Money,
+    /// A message that did not reach its recipient: an SMS, an order event. Must have an alarm too.
+    Messages,
+    /// Anything else: a tally for a dashboard, or a failure an alarm may watch but need not.
+    Other,
+}
+
+/// A metric with `N` dimensions besides `Service`. Only this module can make one, so every metric
+/// is declared below.
+#[derive(Debug)]
+pub struct Metric<const N: usize> {
+    name: &'static str,
+    /// The dimensions besides `Service`, in the order [`Metric::count`] takes their values.
+    dimensions: [&'static str; N],
+    /// Also published under `Service` alone, so that one alarm sees every value of the dimensions
+    /// (an event type added later included).
+    rollup: bool,
+    concern: Concern,
+}
+
+/// What [`REGISTRY`] holds of a metric, whatever its number of dimensions.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared {
+    pub name: &'static str,
+    pub dimensions: &'static [&'static str],
+    pub rollup: bool,
+    pub concern: Concern,
+}
+
+impl Declared {
+    /// The dimension names of every set the metric is published under, `Service` first.
+    pub fn dimension_sets(&self) -> Vec<Vec<&'static str>> {
+        let full = std::iter::once(SERVICE.0)
+            .chain(self.dimensions.iter().copied())
+            .collect();
+        let mut sets = vec![full];
+        if self.rollup && !self.dimensions.is_empty() {
+            sets.push(vec![SERVICE.0]);
+        }
+        sets
     }
-    line.insert(metric.into(), json!(1));
-    Value::Object(line)
 }
 
-/// Counts one `metric` (e.g. `OrdersPlaced`), printed as an EMF line.
-pub fn count(metric: &str, dimensions: &[(&str, &str)]) {
-    println!("{}", count_line(metric, dimensions));
+impl<const N: usize> Metric<N> {
+    /// Counts one, with these values of the metric's dimensions; printed as an EMF line.
+    pub fn count(&'static self, values: [&str; N]) {
+        println!("{}", self.count_line(values));
+    }
+
+    /// The EMF line counting one.
+    pub fn count_line(&'static self, values: [&str; N]) -> Value {
+        let timestamp = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let mut line = Map::new();
+        line.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": timestamp,
+                "CloudWatchMetrics": [{
+                    "Namespace": NAMESPACE,
+                    "Dimensions": self.declared().dimension_sets(),
+                    "Metrics": [{"Name": self.name, "Unit": "Count"}],
+                }],
+            }),
+        );
+        line.insert(SERVICE.0.into(), Value::String(SERVICE.1.into()));
+        for (name, value) in self.dimensions.iter().zip(values) {
+            line.insert((*name).into(), Value::String(value.into()));
+        }
+        line.insert(self.name.into(), json!(1));
+        Value::Object(line)
+    }
+
+    pub const fn declared(&'static self) -> Declared {
+        Declared {
+            name: self.name,
+            dimensions: &self.dimensions,
+            rollup: self.rollup,
+            concern: self.concern,
+        }
+    }
 }
+
+/// An order placed, by `PlacedBy` (`customer`, or `admin` for staff placing a phone order).
+pub static ORDERS_PLACED: Metric<1> = Metric {
+    name: "OrdersPlaced",
+    dimensions: ["PlacedBy"],
+    rollup: false,
+    concern: Concern::Other,
+};
+
+/// A charge recorded and its order paid.
+pub static PAYMENTS_SUCCEEDED: Metric<0> = Metric {
+    name: "PaymentsSucceeded",
+    dimensions: [],
+    rollup: false,
+    concern: Concern::Other,
+};
+
+/// A charge that succeeded for an order no longer awaiting it (cancelled, expired, paid by another
+/// attempt): the customer paid and must be refunded.
+pub static PAYMENTS_REFUND_DUE: Metric<0> = Metric {
+    name: "PaymentsRefundDue",
+    dimensions: [],
+    rollup: false,
+    concern: Concern::Money,
+};
+
+/// A charge whose amount or currency is not the payment's: the order stays unpaid, a refund is due.
+pub static PAYMENTS_MISMATCHED: Metric<0> = Metric {
+    name: "PaymentsMismatched",
+    dimensions: [],
+    rollup: false,
+    concern: Concern::Money,
+};
+
+/// A webhook refused, by `Reason` (`signature`).
+pub static WEBHOOKS_REJECTED: Metric<1> = Metric {
+    name: "WebhooksRejected",
+    dimensions: ["Reason"],
+    rollup: false,
+    concern: Concern::Other,
+};
+
+/// An SMS SNS accepted, by `Recipient` and `EventType`.
+pub static SMS_SENT: Metric<2> = Metric {
+    name: "SmsSent",
+    dimensions: ["Recipient", "EventType"],
+    rollup: false,
+    concern: Concern::Other,
+};
+
+/// An SMS SNS did not take, by `Recipient` and `EventType`, and in all.
+pub static SMS_FAILED: Metric<2> = Metric {
+    name: "SmsFailed",
+    dimensions: ["Recipient", "EventType"],
+    rollup: true,
+    concern: Concern::Messages,
+};
+
+/// Every metric above.
+pub static REGISTRY: [Declared; 7] = [
+    ORDERS_PLACED.declared(),
+    PAYMENTS_SUCCEEDED.declared(),
+    PAYMENTS_REFUND_DUE.declared(),
+    PAYMENTS_MISMATCHED.declared(),
+    WEBHOOKS_REJECTED.declared(),
+    SMS_SENT.declared(),
+    SMS_FAILED.declared(),
+];
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use serde_json::json;
+
     #[test]
     fn a_count_is_a_valid_emf_document() {
-        let line = super::count_line("OrdersPlaced", &[("PlacedBy", "customer")]);
+        let line = ORDERS_PLACED.count_line(["customer"]);
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Kitchen");
-        assert_eq!(
-            directive["Dimensions"],
-            serde_json::json!([["Service", "PlacedBy"]])
-        );
+        assert_eq!(directive["Dimensions"], json!([["Service", "PlacedBy"]]));
         assert_eq!(line["Service"], "kitchen-api");
         assert_eq!(directive["Metrics"][0]["Name"], "OrdersPlaced");
         assert_eq!(line["OrdersPlaced"], 1);
         assert_eq!(line["PlacedBy"], "customer");
         assert!(line["_aws"]["Timestamp"].as_i64().unwrap() > 1_700_000_000_000);
+    }
+
+    #[test]
+    fn a_rolled_up_metric_is_also_published_under_service_alone() {
+        let line = SMS_FAILED.count_line(["kitchen", "order.paid"]);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Service", "Recipient", "EventType"], ["Service"]])
+        );
+        assert_eq!(line["Recipient"], "kitchen");
+        assert_eq!(line["EventType"], "order.paid");
+    }
+
+    #[test]
+    fn a_metric_without_dimensions_has_service_alone() {
+        let line = PAYMENTS_MISMATCHED.count_line([]);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Service"]])
+        );
+        assert_eq!(line["PaymentsMismatched"], 1);
+    }
+
+    #[test]
+    fn the_registry_lists_every_metric_declared_here() {
+        let declared = include_str!("metrics.rs")
+            .lines()
+            .filter(|line| line.starts_with("pub static ") && line.contains(": Metric<"))
+            .count();
+        assert_eq!(declared, REGISTRY.len());
+    }
+
+    #[test]
+    fn the_registry_names_each_metric_once() {
+        let mut names: Vec<&str> = REGISTRY.iter().map(|metric| metric.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), REGISTRY.len(), "{names:?}");
     }
 }

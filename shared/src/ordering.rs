@@ -219,7 +219,7 @@ pub async fn place(
     } else {
         "customer"
     };
-    crate::metrics::count("OrdersPlaced", &[("PlacedBy", placed_by)]);
+    crate::metrics::ORDERS_PLACED.count([placed_by]);
     state
         .events
         .publish(&event(&order, OrderEventKind::Placed, customer))

@@ -20,7 +20,7 @@ use crate::{
     db::{Payment, PaymentNote, PaymentReference, PaymentStatus, StoredOrder, StoredPayment, User},
     domain::{Actor, OrderStatus},
     events::OrderEventKind,
-    ordering,
+    metrics, ordering,
 };
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -459,13 +459,13 @@ pub async fn record(
         };
         if let Some(done) = step {
             let outcome = match done.0 {
-                Recorded::Paid => Some("PaymentsSucceeded"),
-                Recorded::RefundDue => Some("PaymentsRefundDue"),
-                Recorded::Mismatch => Some("PaymentsMismatched"),
+                Recorded::Paid => Some(&metrics::PAYMENTS_SUCCEEDED),
+                Recorded::RefundDue => Some(&metrics::PAYMENTS_REFUND_DUE),
+                Recorded::Mismatch => Some(&metrics::PAYMENTS_MISMATCHED),
                 _ => None,
             };
             if let Some(metric) = outcome {
-                crate::metrics::count(metric, &[]);
+                metric.count([]);
             }
             return Ok(done);
         }

@@ -22,6 +22,7 @@ use aws_sdk_sns::{
 use kitchen::{
     domain::PhoneNumber,
     events::{OrderEvent, OrderEventKind},
+    metrics,
 };
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
@@ -293,11 +294,12 @@ fn string_attribute(value: &str) -> MessageAttributeValue {
 
 /// One CloudWatch embedded-metric-format line: `SmsSent` or `SmsFailed`, by recipient.
 fn emit_metric(recipient: Recipient, event_type: &str, sent: bool) {
-    let metric = if sent { "SmsSent" } else { "SmsFailed" };
-    kitchen::metrics::count(
-        metric,
-        &[("Recipient", recipient.as_str()), ("EventType", event_type)],
-    );
+    let metric = if sent {
+        &metrics::SMS_SENT
+    } else {
+        &metrics::SMS_FAILED
+    };
+    metric.count([recipient.as_str(), event_type]);
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ pub async fn receive(
             signed = signature.is_some(),
             "webhook with a missing or wrong signature refused"
         );
-        kitchen::metrics::count("WebhooksRejected", &[("Reason", "signature")]);
+        kitchen::metrics::WEBHOOKS_REJECTED.count(["signature"]);
         return Err(ApiError::Unauthorized(
             "webhook signature missing or invalid".into(),
         ));
