@@ -1,8 +1,10 @@
 //! Order events on the SNS topic: what happened to an order, for the notifier (and anyone else who
 //! subscribes). Publishing happens after the change has committed and never fails the request: a
-//! lost SMS is a nuisance, an order undone because SMS was down would be a bug.
+//! lost SMS is a nuisance, an order undone because SMS was down would be a bug. A lost event is
+//! counted (`EventPublishFailed`).
 
 use crate::domain::{Currency, Date, OrderId, OrderStatus, PhoneNumber, UserId};
+use crate::metrics::EVENT_PUBLISH_FAILED;
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -66,8 +68,8 @@ impl Publisher {
         Self { sns, topic_arn }
     }
 
-    /// Publishes `event`; a failure is logged at error level and otherwise ignored. Returns whether
-    /// it was published, for tests and metrics.
+    /// Publishes `event`; a failure is logged at error level, counted as `EventPublishFailed` and
+    /// otherwise ignored. Returns whether it was published, for tests.
     pub async fn publish(&self, event: &OrderEvent) -> bool {
         let Some(topic) = &self.topic_arn else {
             tracing::warn!(event_type = event.kind.as_str(), order_id = %event.order_id, "no TOPIC_ARN; event not published");
@@ -77,6 +79,7 @@ impl Publisher {
             Ok(message) => message,
             Err(err) => {
                 tracing::error!(error = %err, "order event did not serialize");
+                EVENT_PUBLISH_FAILED.count([event.kind.as_str()]);
                 return false;
             }
         };
@@ -105,6 +108,7 @@ impl Publisher {
                     error = %crate::error::cause_chain(&err),
                     "order event not published"
                 );
+                EVENT_PUBLISH_FAILED.count([event.kind.as_str()]);
                 false
             }
         }
@@ -114,10 +118,11 @@ impl Publisher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::captured;
+    use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 
-    #[test]
-    fn an_event_reads_as_the_notifier_expects() {
-        let event = OrderEvent {
+    fn placed() -> OrderEvent {
+        OrderEvent {
             kind: OrderEventKind::Placed,
             order_id: OrderId::new(),
             user_id: UserId::new(),
@@ -128,7 +133,41 @@ mod tests {
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
             customer_name: Some("Ada".into()),
             occurred_at: crate::now(),
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn an_event_the_topic_did_not_take_is_counted_as_lost() {
+        if captured::in_child() {
+            // SNS where nothing listens: the publish fails at once.
+            let config = aws_sdk_sns::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::for_tests())
+                .endpoint_url("http://127.0.0.1:9")
+                .retry_config(RetryConfig::disabled())
+                .build();
+            let topic = "arn:aws:sns:us-east-1:123456789012:kitchen-events";
+            let publisher =
+                Publisher::new(aws_sdk_sns::Client::from_conf(config), Some(topic.into()));
+            assert!(!publisher.publish(&placed()).await);
+            return;
+        }
+        let counted = captured::counted_by(
+            "events::tests::an_event_the_topic_did_not_take_is_counted_as_lost",
+        );
+        assert_eq!(counted.len(), 1, "{counted:?}");
+        assert_eq!(counted[0]["EventPublishFailed"], 1);
+        assert_eq!(counted[0]["EventType"], "order.placed");
+        assert_eq!(
+            counted[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            serde_json::json!([["Service", "EventType"], ["Service"]])
+        );
+    }
+
+    #[test]
+    fn an_event_reads_as_the_notifier_expects() {
+        let event = placed();
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], "order.placed");
         assert_eq!(json["status"], "pending_payment");

@@ -157,8 +157,16 @@ pub static SMS_FAILED: Metric<2> = Metric {
     concern: Concern::Messages,
 };
 
+/// An order event that did not reach the topic (so no SMS either), by `EventType`, and in all.
+pub static EVENT_PUBLISH_FAILED: Metric<1> = Metric {
+    name: "EventPublishFailed",
+    dimensions: ["EventType"],
+    rollup: true,
+    concern: Concern::Messages,
+};
+
 /// Every metric above.
-pub static REGISTRY: [Declared; 7] = [
+pub static REGISTRY: [Declared; 8] = [
     ORDERS_PLACED.declared(),
     PAYMENTS_SUCCEEDED.declared(),
     PAYMENTS_REFUND_DUE.declared(),
@@ -166,7 +174,41 @@ pub static REGISTRY: [Declared; 7] = [
     WEBHOOKS_REJECTED.declared(),
     SMS_SENT.declared(),
     SMS_FAILED.declared(),
+    EVENT_PUBLISH_FAILED.declared(),
 ];
+
+/// Metrics go to stdout, which a test cannot read in-process: a test runs itself again in a child
+/// process (the same test binary, that test alone) and reads the EMF lines the child printed.
+#[cfg(test)]
+pub(crate) mod captured {
+    use serde_json::Value;
+
+    const CHILD: &str = "KITCHEN_METRICS_TEST_CHILD";
+
+    /// Whether this is the child run, which does what the test counts.
+    pub fn in_child() -> bool {
+        std::env::var_os(CHILD).is_some()
+    }
+
+    /// The EMF lines the test `name` (its path in the crate, `http::tests::…`) printed, run in a
+    /// child process.
+    pub fn counted_by(name: &str) -> Vec<Value> {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}");
+        assert!(stdout.contains("1 passed"), "{name} did not run: {stdout}");
+        // The harness may print a test's name on the line the test's first output continues.
+        stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(&line[line.find('{')?..]).ok())
+            .filter(|line| line.get("_aws").is_some())
+            .collect()
+    }
+}
 
 #[cfg(test)]
 mod tests {
