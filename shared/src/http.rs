@@ -1,8 +1,9 @@
 //! What every function's router gets: problem+json for unknown routes and methods, the body limit,
-//! and one log line per request.
+//! one log line per request, and a `ServerErrors` count for every 5xx it answers.
 
 use crate::db::meter::{Usage, metered};
 use crate::error::ApiError;
+use crate::metrics::SERVER_ERRORS;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request},
@@ -51,6 +52,9 @@ impl CallerSlot {
 /// latency, what it cost the table (read and write requests, retries, capacity units; see
 /// [`crate::db::meter`]) and, once authenticated, the caller's user id. Never bodies, tokens or
 /// passwords.
+///
+/// A 5xx is also counted as `ServerErrors` for the function: lambda_http turns any answer into a
+/// successful invocation, so Lambda's own `Errors` metric never sees it.
 async fn log_request(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -59,16 +63,22 @@ async fn log_request(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let request_id = request
-        .extensions()
-        .get::<lambda_http::Context>()
+    let context = request.extensions().get::<lambda_http::Context>();
+    let request_id = context
         .map(|context| context.request_id.clone())
+        .unwrap_or_default();
+    // Lambda's AWS_LAMBDA_FUNCTION_NAME, as lambda_runtime read it; none outside Lambda (tests).
+    let function = context
+        .map(|context| context.env_config.function_name.clone())
         .unwrap_or_default();
     let caller = CallerSlot::default();
     request.extensions_mut().insert(caller.clone());
     let usage = Arc::new(Usage::default());
     let response = metered(usage.clone(), next.run(request)).await;
     let table = usage.snapshot();
+    if response.status().is_server_error() {
+        SERVER_ERRORS.count([&function]);
+    }
     tracing::info!(
         request_id = %request_id,
         method = %method,
@@ -84,4 +94,61 @@ async fn log_request(mut request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::captured;
+    use axum::{body::Body, routing::get};
+    use tower::ServiceExt;
+
+    fn router() -> Router {
+        with_defaults(
+            Router::new()
+                .route("/menu", get(|| async { "dishes" }))
+                .route(
+                    "/boom",
+                    get(|| async { ApiError::internal("the table fell over") }),
+                ),
+        )
+    }
+
+    /// A GET of `path` as lambda_http hands it to the router, from a function Lambda calls `function`.
+    fn lambda_request(path: &str, function: &str) -> Request {
+        let mut context = lambda_http::Context::default();
+        context.env_config = Arc::new(lambda_http::lambda_runtime::Config {
+            function_name: function.to_string(),
+            ..Default::default()
+        });
+        let mut request = Request::get(path).body(Body::empty()).unwrap();
+        request.extensions_mut().insert(context);
+        request
+    }
+
+    #[tokio::test]
+    async fn each_5xx_answer_is_counted_once_as_a_server_error_of_its_function() {
+        if captured::in_child() {
+            let router = router();
+            for path in ["/boom", "/menu", "/no-such-route", "/boom"] {
+                let request = lambda_request(path, "kitchen-api-Orders-1A2B3C");
+                router.clone().oneshot(request).await.unwrap();
+            }
+            return;
+        }
+        let counted = captured::counted_by(
+            "http::tests::each_5xx_answer_is_counted_once_as_a_server_error_of_its_function",
+        );
+        assert_eq!(counted.len(), 2, "{counted:?}");
+        for line in &counted {
+            let directive = &line["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(directive["Metrics"][0]["Name"], "ServerErrors");
+            assert_eq!(
+                directive["Dimensions"],
+                serde_json::json!([["Service", "FunctionName"]])
+            );
+            assert_eq!(line["FunctionName"], "kitchen-api-Orders-1A2B3C");
+            assert_eq!(line["ServerErrors"], 1);
+        }
+    }
 }

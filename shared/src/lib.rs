@@ -9,7 +9,7 @@
 //! | [`state`] | `AppState`: config, table, event publisher, HTTP clients, keys |
 //! | [`error`] | `ApiError`, the only way a handler fails, rendered as RFC 9457 problem+json |
 //! | [`extract`] | the strict JSON body and query extractors, `AuthUser` / `AdminUser` |
-//! | [`http`] | the defaults every router gets: fallbacks, body limit |
+//! | [`http`] | the defaults every router gets: fallbacks, body limit, the request log line, 5xx counts |
 //! | [`domain`] | newtypes parsed at the edge: `Email`, `PhoneNumber`, `Password`, ids, roles |
 //! | [`token`] | access JWTs and refresh tokens |
 //! | [`cursor`] | signed pagination cursors |

@@ -100,6 +100,16 @@ impl<const N: usize> Metric<N> {
     }
 }
 
+/// A 5xx answer of an HTTP function, by `FunctionName` (Lambda's name for the function, which is
+/// what `!Ref` gives in template.yaml). lambda_http reports an answered 500 as a successful
+/// invocation, so `AWS/Lambda Errors` never sees one; this does.
+pub static SERVER_ERRORS: Metric<1> = Metric {
+    name: "ServerErrors",
+    dimensions: ["FunctionName"],
+    rollup: false,
+    concern: Concern::Other,
+};
+
 /// An order placed, by `PlacedBy` (`customer`, or `admin` for staff placing a phone order).
 pub static ORDERS_PLACED: Metric<1> = Metric {
     name: "OrdersPlaced",
@@ -166,7 +176,8 @@ pub static EVENT_PUBLISH_FAILED: Metric<1> = Metric {
 };
 
 /// Every metric above.
-pub static REGISTRY: [Declared; 8] = [
+pub static REGISTRY: [Declared; 9] = [
+    SERVER_ERRORS.declared(),
     ORDERS_PLACED.declared(),
     PAYMENTS_SUCCEEDED.declared(),
     PAYMENTS_REFUND_DUE.declared(),
