@@ -1,7 +1,7 @@
 //! Order events on the SNS topic: what happened to an order, for the notifier (and anyone else who
 //! subscribes). Publishing happens after the change has committed and never fails the request: a
 //! lost SMS is a nuisance, an order undone because SMS was down would be a bug. A lost event is
-//! counted (`EventPublishFailed`).
+//! counted (`EventPublishFailed`), and an alarm watches the count.
 
 use crate::domain::{Currency, Date, OrderId, OrderStatus, PhoneNumber, UserId};
 use crate::metrics::EVENT_PUBLISH_FAILED;
