@@ -48,10 +48,10 @@ impl CallerSlot {
     }
 }
 
-/// One line per request: the Lambda request id, method, route (the pattern, never ids), status,
-/// latency, what it cost the table (read and write requests, retries, capacity units; see
-/// [`crate::db::meter`]) and, once authenticated, the caller's user id. Never bodies, tokens or
-/// passwords.
+/// One line per request: method, route (the pattern, never ids), status, latency, what it cost the
+/// table (read and write requests, retries, capacity units; see [`crate::db::meter`]) and, once
+/// authenticated, the caller's user id. Never bodies, tokens or passwords. The Lambda request id
+/// and trace id come with every line of the invocation (see [`crate::telemetry`]).
 ///
 /// A 5xx is also counted as `ServerErrors` for the function: lambda_http turns any answer into a
 /// successful invocation, so Lambda's own `Errors` metric never sees it.
@@ -63,12 +63,10 @@ async fn log_request(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let context = request.extensions().get::<lambda_http::Context>();
-    let request_id = context
-        .map(|context| context.request_id.clone())
-        .unwrap_or_default();
     // Lambda's AWS_LAMBDA_FUNCTION_NAME, as lambda_runtime read it; none outside Lambda (tests).
-    let function = context
+    let function = request
+        .extensions()
+        .get::<lambda_http::Context>()
         .map(|context| context.env_config.function_name.clone())
         .unwrap_or_default();
     let caller = CallerSlot::default();
@@ -80,7 +78,6 @@ async fn log_request(mut request: Request, next: Next) -> Response {
         SERVER_ERRORS.count([&function]);
     }
     tracing::info!(
-        request_id = %request_id,
         method = %method,
         route = %route,
         status = response.status().as_u16(),

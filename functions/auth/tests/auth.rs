@@ -963,33 +963,12 @@ async fn unknown_routes_and_methods_are_problems() {
 
 // ---------------------------------------------------------------- logs
 
-/// Collects what the JSON log subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn each_request_logs_one_structured_line_without_secrets() {
     let app = app().await;
     let body = register(&app, "ada@example.com").await;
     let access = token(&body, "access_token");
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_writer(move || writer.clone())
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let (captured, guard) = kitchen::telemetry::Captured::install(None);
     app.get("/me", Some(&access)).await.assert_status(200);
     app.post(
         "/auth/login",
@@ -999,11 +978,8 @@ async fn each_request_logs_one_structured_line_without_secrets() {
     .await
     .assert_status(200);
     drop(guard);
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = captured.lines();
+    let text = serde_json::to_string(&lines).unwrap();
     let requests: Vec<&Value> = lines.iter().filter(|l| l["message"] == "request").collect();
     assert_eq!(requests.len(), 2, "{text}");
     assert_eq!(requests[0]["route"], "/me");
