@@ -6,11 +6,12 @@ use crate::error::ApiError;
 use crate::metrics::SERVER_ERRORS;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, MatchedPath, Request},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     middleware::{self, Next},
     response::Response,
 };
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Request bodies larger than this are refused with 413.
@@ -22,7 +23,28 @@ pub fn with_defaults(router: Router) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(
+            ColdStart::default(),
+            log_request,
+        ))
+}
+
+/// Whether the router has yet to answer its first request. A function builds its router once, at
+/// cold start, so the first request through it is the one that waited for the instance to start.
+#[derive(Debug, Clone)]
+struct ColdStart(Arc<AtomicBool>);
+
+impl Default for ColdStart {
+    fn default() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+impl ColdStart {
+    /// True the first time only.
+    fn take(&self) -> bool {
+        self.0.swap(false, Ordering::Relaxed)
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -48,15 +70,21 @@ impl CallerSlot {
     }
 }
 
-/// One line per request: method, route (the pattern, never ids), status, latency, what it cost the
-/// table (read and write requests, retries, capacity units; see [`crate::db::meter`]) and, once
-/// authenticated, the caller's user id. Never bodies, tokens or passwords. The Lambda request id
-/// and trace id come with every line of the invocation (see [`crate::telemetry`]).
+/// One line per request: method, route (the pattern, never ids), status, latency, whether it was
+/// the instance's first, what it cost the table (read and write requests, retries, capacity units;
+/// see [`crate::db::meter`]) and, once authenticated, the caller's user id. Never bodies, tokens or
+/// passwords. The Lambda request id and trace id come with every line of the invocation (see
+/// [`crate::telemetry`]).
 ///
 /// A 5xx is also counted as `ServerErrors` for the function: lambda_http turns any answer into a
 /// successful invocation, so Lambda's own `Errors` metric never sees it.
-async fn log_request(mut request: Request, next: Next) -> Response {
+async fn log_request(
+    State(cold_start): State<ColdStart>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
+    let cold_start = cold_start.take();
     let method = request.method().clone();
     let route = request
         .extensions()
@@ -82,6 +110,7 @@ async fn log_request(mut request: Request, next: Next) -> Response {
         route = %route,
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        cold_start,
         db_reads = table.reads,
         db_writes = table.writes,
         db_retries = table.retries,
@@ -98,6 +127,7 @@ mod tests {
     use super::*;
     use crate::metrics::captured;
     use axum::{body::Body, routing::get};
+    use serde_json::{Value, json};
     use tower::ServiceExt;
 
     fn router() -> Router {
@@ -121,6 +151,31 @@ mod tests {
         let mut request = Request::get(path).body(Body::empty()).unwrap();
         request.extensions_mut().insert(context);
         request
+    }
+
+    #[tokio::test]
+    async fn the_first_request_of_an_instance_logs_a_cold_start_and_later_ones_do_not() {
+        let (captured, _guard) = crate::telemetry::Captured::install(None);
+        let router = router();
+        for path in ["/menu", "/boom", "/menu"] {
+            let request = lambda_request(path, "orders");
+            router.clone().oneshot(request).await.unwrap();
+        }
+        let lines = captured.lines();
+        let requests: Vec<Value> = lines
+            .iter()
+            .filter(|line| line["message"] == "request")
+            .map(|line| json!([line["route"], line["status"], line["cold_start"]]))
+            .collect();
+        assert_eq!(
+            requests,
+            [
+                json!(["/menu", 200, true]),
+                json!(["/boom", 500, false]),
+                json!(["/menu", 200, false]),
+            ],
+            "{lines:?}"
+        );
     }
 
     #[tokio::test]

@@ -985,6 +985,8 @@ async fn each_request_logs_one_structured_line_without_secrets() {
     assert_eq!(requests[0]["route"], "/me");
     assert_eq!(requests[0]["method"], "GET");
     assert_eq!(requests[0]["status"], 200);
+    // Registering was the router's first request.
+    assert_eq!(requests[0]["cold_start"], false);
     assert_eq!(requests[0]["user_id"], body["user"]["id"]);
     assert!(requests[0]["latency_ms"].as_f64().is_some());
     // What the table meter counted: the session check is one BatchGetItem, and nothing is written.
