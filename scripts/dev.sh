@@ -7,6 +7,8 @@
 #   KITCHEN_RELEASE=1       release builds (cargo build --release, cargo lambda watch --release)
 #   KITCHEN_NO_RELOAD=1     functions are not rebuilt when a source file changes (--ignore-changes)
 #   KITCHEN_CONCURRENCY=N   instances per function (cargo lambda watch --concurrency; default 1)
+#   KITCHEN_LOG_FORMAT=json the functions' log lines as they print them (default pretty: readable,
+#                           through scripts/dev-log.py)
 #   KITCHEN_SKIP_BUILD=1    the caller has just built the workspace (in the same profile)
 #   KITCHEN_STACK_FILE=f    where the ports and the stand-ins' pids are written (default
 #                           .kitchen/stack-<API_PORT>.env), for a tool that stops and restarts a
@@ -199,4 +201,15 @@ functions_env="$ROOT/.kitchen/functions.env"
 printf "RUST_LOG='%s'\n" "$RUST_LOG" >"$functions_env"
 
 # In the foreground, so Ctrl-C reaches it (and its functions) directly; the EXIT trap then stops the rest.
-env -u RUST_LOG "${watch[@]}" --env-file "$functions_env"
+# The functions log JSON, as in AWS; scripts/dev-log.py shows it as one short line per request, and
+# passes any other line as it is. Ctrl-C reaches it too: it reads on until cargo lambda watch and
+# the functions have closed the pipe, so their last lines are shown, and the pipeline's status is
+# cargo lambda watch's (pipefail).
+case "${KITCHEN_LOG_FORMAT:-pretty}" in
+json) env -u RUST_LOG "${watch[@]}" --env-file "$functions_env" ;;
+pretty) env -u RUST_LOG "${watch[@]}" --env-file "$functions_env" | python3 scripts/dev-log.py ;;
+*)
+    echo "dev: error: KITCHEN_LOG_FORMAT must be pretty or json, not '$KITCHEN_LOG_FORMAT'" >&2
+    exit 1
+    ;;
+esac

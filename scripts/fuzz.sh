@@ -25,6 +25,8 @@ fi
 unset KITCHEN_DATA_DIR
 # Its own log folder, so the stand-ins' logs of a `make dev` running beside it are left alone.
 export KITCHEN_LOG_DIR="$ROOT/.kitchen/logs/fuzz"
+# The functions' log lines as they print them: the stack's log is searched for 5xx answers below.
+export KITCHEN_LOG_FORMAT=json
 REPORT_DIR="$ROOT/.kitchen/fuzz"
 # Bounded waits, in seconds: the stack's start includes a debug build of the workspace (fast when
 # `make test` has just built it; several minutes from a clean target).

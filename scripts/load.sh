@@ -23,6 +23,8 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 LOAD_DIR="$TARGET_DIR/load"
 STACK_FILE="$ROOT/.kitchen/load/stack.env"
 export KITCHEN_LOG_DIR="$ROOT/.kitchen/logs/load"
+# The functions' log lines as they print them, every field kept for reading the run afterwards.
+export KITCHEN_LOG_FORMAT=json
 
 say() {
     echo "load: $*" >&2

@@ -24,6 +24,8 @@ standins_start_aws_on_free_ports
 
 echo "test: cfn-lint template.yaml" >&2
 cfn-lint template.yaml
+echo "test: python3 -m unittest discover -s tests/scripts (the scripts' own tests)" >&2
+python3 -m unittest discover -s tests/scripts
 echo "test: cargo fmt --all -- --check" >&2
 cargo fmt --all -- --check
 echo "test: cargo clippy --workspace --all-targets -- -D warnings" >&2
