@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 async fn app() -> (TestApp, Caller, Dish) {
     let app = TestApp::builder()
         .capture_events()
-        .spawn(admin::router)
+        .spawn(admin::FUNCTION)
         .await;
     let admin = app.user(Role::Admin).await;
     let jollof = dish("Jollof", app.today());
@@ -40,8 +40,7 @@ fn order_for(app: &TestApp, user_id: &str, dish: &Dish) -> Value {
 /// Marks an order paid as a confirmed payment would.
 async fn pay(app: &TestApp, id: &str) {
     let stored = app
-        .state
-        .db
+        .db()
         .get_order(&OrderId::parse(id).unwrap())
         .await
         .unwrap()

@@ -12,7 +12,7 @@ use std::time::Duration;
 async fn app() -> (TestApp, Caller) {
     let app = TestApp::builder()
         .capture_events()
-        .spawn(orders::router)
+        .spawn(orders::FUNCTION)
         .await;
     let caller = app.user(Role::Customer).await;
     (app, caller)
@@ -37,8 +37,7 @@ async fn give_phone(app: &TestApp, caller: &Caller) {
         ),
         ..Default::default()
     };
-    app.state
-        .db
+    app.db()
         .update_profile(&caller.user.id, &changes, kitchen::now())
         .await
         .unwrap();
@@ -358,12 +357,12 @@ async fn an_order_keeps_the_prices_it_was_placed_with() {
         )
         .await
         .json;
-    let stored = app.state.db.get_dish(&jollof.id).await.unwrap().unwrap();
+    let stored = app.db().get_dish(&jollof.id).await.unwrap().unwrap();
     let dearer = Dish {
         price: Price::parse(999_000).unwrap(),
         ..stored.dish.clone()
     };
-    app.state.db.replace_dish(&stored, &dearer).await.unwrap();
+    app.db().replace_dish(&stored, &dearer).await.unwrap();
     let shown = app
         .get(&format!("/orders/{}", order["id"].as_str().unwrap()), token)
         .await;
@@ -462,9 +461,8 @@ async fn an_unpaid_order_can_be_edited_and_is_priced_again() {
         .await
         .json;
     let path = format!("/orders/{}", order["id"].as_str().unwrap());
-    let stored = app.state.db.get_dish(&jollof.id).await.unwrap().unwrap();
-    app.state
-        .db
+    let stored = app.db().get_dish(&jollof.id).await.unwrap().unwrap();
+    app.db()
         .replace_dish(
             &stored,
             &Dish {
@@ -545,22 +543,17 @@ async fn cancelling_an_unpaid_order_keeps_it_and_announces_it() {
 async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
     let app = TestApp::builder()
         .capture_events()
-        .env("UNPAID_ORDER_EXPIRY_SECONDS", "1")
-        .spawn(orders::router)
+        .parameter("UnpaidOrderExpirySeconds", "300")
+        .spawn(orders::FUNCTION)
         .await;
     let caller = app.user(Role::Customer).await;
-    let (jollof, _) = menu(&app).await;
     let token = Some(caller.access_token.as_str());
-    let order = app
-        .post(
-            "/orders",
-            &order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}])),
-            token,
-        )
-        .await
-        .json;
+    // Placed just over the stack's 300 s ago and never paid.
+    let placed = app
+        .unpaid_order_placed(&caller, 1, kitchen::now() - Duration::from_secs(301))
+        .await;
+    let order = json!({"id": placed.id.to_string()});
     let path = format!("/orders/{}", order["id"].as_str().unwrap());
-    tokio::time::sleep(Duration::from_millis(2100)).await;
     let shown = app.get(&path, token).await;
     assert_eq!(shown.json["status"], "cancelled");
     assert_eq!(shown.json["cancel_reason"], "payment_timeout");
@@ -588,8 +581,7 @@ async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, OrderEventKind::Cancelled);
     let stored = app
-        .state
-        .db
+        .db()
         .get_order(&OrderId::parse(order["id"].as_str().unwrap()).unwrap())
         .await
         .unwrap()
