@@ -29,6 +29,13 @@ cargo fmt --all -- --check
 echo "test: cargo clippy --workspace --all-targets -- -D warnings" >&2
 cargo clippy --workspace --all-targets -- -D warnings
 
+# Every IAM grant a test's function call used is recorded here (tools/devkit/src/iam.rs), and so is
+# every one the fuzzed local stack's functions used (its IAM gate inherits the variable); a full run
+# ends by listing the grants of template.yaml that nothing used, and fails if there are any.
+export KITCHEN_IAM_USAGE_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/iam-usage"
+rm -rf "$KITCHEN_IAM_USAGE_DIR"
+mkdir -p "$KITCHEN_IAM_USAGE_DIR"
+
 # --no-tests=fail: a run that finds no test is a failure, not a pass.
 if cargo nextest --version >/dev/null 2>&1; then
     echo "test: cargo nextest run --workspace --no-tests=fail $*" >&2
@@ -44,4 +51,12 @@ if [[ "${KITCHEN_FUZZ:-1}" != 0 ]]; then
     standins_stop
     echo "test: scripts/fuzz.sh --quick" >&2
     bash scripts/fuzz.sh --quick
+fi
+
+# Least privilege the other way round: only a run of every test (no filter) has seen every call.
+if [[ $# -eq 0 ]]; then
+    echo "test: kitchen-local iam-report (grants of template.yaml that no call used)" >&2
+    cargo build --quiet -p devkit --bin kitchen-local
+    KITCHEN_PARAM_PaystackCallbackUrl=http://127.0.0.1/paid \
+        "${CARGO_TARGET_DIR:-$ROOT/target}/debug/kitchen-local" iam-report "$KITCHEN_IAM_USAGE_DIR"
 fi
