@@ -303,7 +303,7 @@ pub async fn move_order(
 }
 
 /// Cancels unpaid orders past their deadline (writing down what reads already show) and announces
-/// each. Returns how many it cancelled.
+/// each it cancelled itself. Returns how many that was.
 pub async fn sweep_unpaid(state: &AppState) -> Result<usize, ApiError> {
     let now = crate::now();
     let cutoff = now - state.config.unpaid_order_expiry;
@@ -311,7 +311,15 @@ pub async fn sweep_unpaid(state: &AppState) -> Result<usize, ApiError> {
     loop {
         let batch = state.db.unpaid_orders_before(cutoff, 50).await?;
         let found = batch.len();
+        let before = cancelled;
         for stored in batch {
+            // The index may still list an order paid or cancelled since: it lags, and a payment, a
+            // cancel or another sweep may have got there between the query and the read. Only an
+            // order stored as unpaid is this sweep's to cancel (one already cancelled reads as
+            // cancelled too once expired, so the stored status decides, not the status shown).
+            if stored.order.status != OrderStatus::PendingPayment {
+                continue;
+            }
             let expired = stored
                 .order
                 .clone()
@@ -319,6 +327,8 @@ pub async fn sweep_unpaid(state: &AppState) -> Result<usize, ApiError> {
             if expired.status != OrderStatus::Cancelled {
                 continue;
             }
+            // Conditioned on the version read and on the status read, pending_payment: a failed
+            // condition means someone else changed the order first (and announced what they did).
             if state.db.replace_order(&stored, &expired).await? {
                 cancelled += 1;
                 if let Some(customer) = state.db.get_user(&expired.user_id).await? {
@@ -329,7 +339,9 @@ pub async fn sweep_unpaid(state: &AppState) -> Result<usize, ApiError> {
                 }
             }
         }
-        if found < 50 {
+        // A full batch with nothing to cancel is all index lag: the same query would find the same
+        // orders again. The next run takes up what is left.
+        if found < 50 || cancelled == before {
             break;
         }
     }

@@ -18,6 +18,17 @@ async fn app() -> (TestApp, Caller) {
     (app, caller)
 }
 
+/// An app whose unpaid orders expire `seconds` after they were placed, and a customer.
+async fn app_expiring_unpaid_orders_after(seconds: u32) -> (TestApp, Caller) {
+    let app = TestApp::builder()
+        .capture_events()
+        .env("UNPAID_ORDER_EXPIRY_SECONDS", seconds.to_string())
+        .spawn(orders::router)
+        .await;
+    let caller = app.user(Role::Customer).await;
+    (app, caller)
+}
+
 async fn menu(app: &TestApp) -> (Dish, Dish) {
     let jollof = dish("Jollof", app.today());
     let mut suya = dish("Suya", app.today());
@@ -543,12 +554,7 @@ async fn cancelling_an_unpaid_order_keeps_it_and_announces_it() {
 
 #[tokio::test]
 async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
-    let app = TestApp::builder()
-        .capture_events()
-        .env("UNPAID_ORDER_EXPIRY_SECONDS", "1")
-        .spawn(orders::router)
-        .await;
-    let caller = app.user(Role::Customer).await;
+    let (app, caller) = app_expiring_unpaid_orders_after(1).await;
     let (jollof, _) = menu(&app).await;
     let token = Some(caller.access_token.as_str());
     let order = app
@@ -596,6 +602,64 @@ async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
         .unwrap();
     assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
     assert_eq!(app.get(&path, token).await.json, shown.json);
+}
+
+#[tokio::test]
+async fn the_sweep_leaves_alone_an_order_cancelled_or_paid_since_the_index_listed_it_as_unpaid() {
+    // Two seconds: time enough to cancel and pay before the deadline (counted from a time kept to
+    // the second).
+    let (app, caller) = app_expiring_unpaid_orders_after(2).await;
+    let cancelled = app.unpaid_order(&caller, 1).await;
+    app.delete(
+        &format!("/orders/{}", cancelled.id),
+        Some(&caller.access_token),
+    )
+    .await
+    .assert_status(204);
+    let paid = app.unpaid_order(&caller, 2).await;
+    let stored = app.state.db.get_order(&paid.id).await.unwrap().unwrap();
+    kitchen::ordering::move_order(
+        &app.state,
+        &stored,
+        kitchen::domain::OrderStatus::Paid,
+        kitchen::domain::Actor::System,
+        None,
+    )
+    .await
+    .unwrap();
+    // Past the deadline, to the second the sweep's query counts in.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    // What a sweep sees when a cancel or a payment lands between its query of the index and its
+    // read of the order: the index lists the order as unpaid, the order says otherwise.
+    let mut before = Vec::new();
+    for order in [&cancelled, &paid] {
+        app.index_lists_as_unpaid(&order.id).await;
+        before.push(app.state.db.get_order(&order.id).await.unwrap().unwrap());
+    }
+    let cutoff = kitchen::now() - app.state.config.unpaid_order_expiry;
+    let listed = app.state.db.unpaid_orders_before(cutoff, 50).await.unwrap();
+    assert_eq!(listed.len(), 2, "the sweep's query finds both");
+    app.published_events().await;
+    assert_eq!(orders::sweep(&app.state).await.unwrap(), 0);
+    assert!(
+        app.published_events().await.is_empty(),
+        "no second order.cancelled, and none for a paid order"
+    );
+    for was in before {
+        let now = app
+            .state
+            .db
+            .get_order(&was.order.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            now.version, was.version,
+            "{} was written again",
+            was.order.id
+        );
+        assert_eq!(now.order, was.order);
+    }
 }
 
 #[tokio::test]
