@@ -553,6 +553,22 @@ async fn cancelling_an_unpaid_order_keeps_it_and_announces_it() {
 }
 
 #[tokio::test]
+async fn a_cancel_that_committed_answers_204_even_when_its_announcement_cannot_be_made() {
+    let (app, caller) = app().await;
+    let order = app.unpaid_order(&caller, 1).await;
+    // The table stops answering reads once the cancel is written, so the customer cannot be read
+    // for the SMS.
+    let failing = app.with_reads_failing_after_a_write(orders::router).await;
+    failing
+        .delete(&format!("/orders/{}", order.id), Some(&caller.access_token))
+        .await
+        .assert_status(204);
+    let stored = app.state.db.get_order(&order.id).await.unwrap().unwrap();
+    assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
 async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
     let (app, caller) = app_expiring_unpaid_orders_after(1).await;
     let (jollof, _) = menu(&app).await;
@@ -602,6 +618,24 @@ async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
         .unwrap();
     assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
     assert_eq!(app.get(&path, token).await.json, shown.json);
+}
+
+#[tokio::test]
+async fn the_sweep_cancels_every_expired_order_even_when_announcing_one_fails() {
+    let (app, caller) = app_expiring_unpaid_orders_after(1).await;
+    let expired = [
+        app.unpaid_order(&caller, 1).await,
+        app.unpaid_order(&caller, 2).await,
+    ];
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Reads fail from the first cancel's write on: neither customer read for the SMS works.
+    let failing = app.with_reads_failing_after_a_write(orders::router).await;
+    assert_eq!(orders::sweep(&failing.state).await.unwrap(), 2);
+    for order in &expired {
+        let stored = app.state.db.get_order(&order.id).await.unwrap().unwrap();
+        assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
+    }
+    assert!(app.published_events().await.is_empty());
 }
 
 #[tokio::test]

@@ -1,11 +1,88 @@
 //! Faults of the table that DynamoDB Local does not make by itself, for tests of what the functions
-//! do when they happen: an index that lags behind its table.
+//! do when they happen: an index that lags behind its table, and a table that stops answering reads
+//! once a request has written.
 
 use crate::testing::TestApp;
-use aws_sdk_dynamodb::types::AttributeValue;
-use kitchen::domain::OrderId;
+use aws_sdk_dynamodb::{
+    config::{
+        ConfigBag, Intercept, RuntimeComponents, interceptors::BeforeTransmitInterceptorContextRef,
+    },
+    error::BoxError,
+    types::AttributeValue,
+};
+use axum::Router;
+use kitchen::{AppState, domain::OrderId};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The table operations that write; every other one the functions use reads.
+const WRITES: &[&str] = &[
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
+
+/// Lets every request through until a write has been sent, then fails every read before it leaves,
+/// as a connection that broke would: the SDK reports a dispatch failure, which the table module
+/// counts as the table being unavailable. Writes still go through.
+#[derive(Debug, Default)]
+struct ReadsFailAfterAWrite {
+    written: AtomicBool,
+}
+
+impl Intercept for ReadsFailAfterAWrite {
+    fn name(&self) -> &'static str {
+        "ReadsFailAfterAWrite"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // DynamoDB's JSON protocol names the operation in this header: `DynamoDB_20120810.GetItem`.
+        let target = context.request().headers().get("x-amz-target");
+        let operation = target.and_then(|target| target.rsplit('.').next());
+        if operation.is_some_and(|operation| WRITES.contains(&operation)) {
+            self.written.store(true, Ordering::SeqCst);
+            Ok(())
+        } else if self.written.load(Ordering::SeqCst) {
+            Err(format!("test fault: the table stopped answering reads ({target:?})").into())
+        } else {
+            Ok(())
+        }
+    }
+}
 
 impl TestApp {
+    /// `router` on this app's table, topic and configuration, through a table client of its own whose
+    /// reads fail once it has sent a write (the table went away just after a change committed). This
+    /// app keeps its own client, to look at the table afterwards.
+    pub async fn with_reads_failing_after_a_write(
+        &self,
+        router: fn(AppState) -> Router,
+    ) -> TestApp {
+        let sdk = kitchen::state::aws_sdk_config().await;
+        let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(ReadsFailAfterAWrite::default())
+            .build();
+        let state = AppState::build_with_table_client(
+            self.state.config.clone(),
+            &sdk,
+            aws_sdk_dynamodb::Client::from_conf(config),
+        )
+        .await
+        .expect("test state");
+        TestApp {
+            router: router(state.clone()),
+            state,
+            events: self.events.clone(),
+            paystack: self.paystack.clone(),
+        }
+    }
+
     /// Lists `order` in gsi2's partition of unpaid orders again, as the index may for a while after
     /// the order was paid or cancelled: DynamoDB's global secondary indexes are updated
     /// asynchronously, DynamoDB Local's at once, so the lag is written here by hand (on the item,

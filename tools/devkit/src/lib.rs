@@ -4,8 +4,8 @@
 //!   cloud and the local stand-in share), and creating a table from it.
 //! - [`openapi`]: every response a test receives is checked against the OpenAPI document.
 //! - [`testing`]: a fresh table per test in DynamoDB Local and a function's router driven in-process.
-//! - [`faults`]: faults of the table DynamoDB Local does not make by itself (a lagging index), for
-//!   the test apps.
+//! - [`faults`]: faults of the table DynamoDB Local does not make by itself (a lagging index, reads
+//!   failing after a write), for the test apps.
 
 pub mod faults;
 pub mod openapi;
