@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `make test`: format check, clippy, then every test of the workspace against its own DynamoDB Local
-# and moto on free ports, which are stopped again however the run ends, then a short, reproducible
-# fuzz of the whole local API from its OpenAPI document (scripts/fuzz.sh --quick; KITCHEN_FUZZ=0
-# skips it). Arguments go to the test runner (cargo nextest run, or cargo test where nextest is not
-# installed).
+# `make test`: the tests of template.yaml's inline Python, format check, clippy, then every test of
+# the workspace against its own DynamoDB Local and moto on free ports, which are stopped again
+# however the run ends, then a short, reproducible fuzz of the whole local API from its OpenAPI
+# document (scripts/fuzz.sh --quick; KITCHEN_FUZZ=0 skips it). Arguments go to the test runner
+# (cargo nextest run, or cargo test where nextest is not installed).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +13,11 @@ unset KITCHEN_DATA_DIR
 
 bash scripts/bootstrap.sh
 export PATH="$ROOT/.venv/bin:$PATH"
+
+# The inline Python of template.yaml (the SMS settings custom resource), read from the template and
+# run against moto's SNS in-process: no stand-in needed.
+echo "test: python3 -m unittest discover -s tests/template" >&2
+PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s tests/template
 
 # shellcheck source=scripts/standins.sh
 source scripts/standins.sh
