@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `make test`: format check, clippy, then every test of the workspace against its own DynamoDB Local
-# and moto on free ports, which are stopped again however the run ends, then a short, reproducible
-# fuzz of the whole local API from its OpenAPI document (scripts/fuzz.sh --quick; KITCHEN_FUZZ=0
-# skips it). Arguments go to the test runner (cargo nextest run, or cargo test where nextest is not
-# installed).
+# `make test`: openapi/openapi.json checked against its generator, the tests of template.yaml's
+# inline Python, format check, clippy, then every test of the workspace against its own DynamoDB
+# Local and moto on free ports, which are stopped again however the run ends, then a short,
+# reproducible fuzz of the whole local API from its OpenAPI document (scripts/fuzz.sh --quick;
+# KITCHEN_FUZZ=0 skips it). Arguments go to the test runner (cargo nextest run, or cargo test where
+# nextest is not installed).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +14,25 @@ unset KITCHEN_DATA_DIR
 
 bash scripts/bootstrap.sh
 export PATH="$ROOT/.venv/bin:$PATH"
+
+# openapi/openapi.json is generated: a hand edit of it, or a change to gen.py without a run of it,
+# fails here instead of drifting from its source.
+echo "test: openapi/openapi.json is what openapi/gen.py generates" >&2
+generated="$(mktemp)"
+if ! python3 openapi/gen.py "$generated" >/dev/null \
+    || ! diff -u --label openapi/openapi.json --label "openapi/gen.py's output" \
+        openapi/openapi.json "$generated" >&2; then
+    rm -f "$generated"
+    echo "test: error: openapi/openapi.json is not what openapi/gen.py generates (see above);" \
+        "run python3 openapi/gen.py and commit openapi/openapi.json with gen.py" >&2
+    exit 1
+fi
+rm -f "$generated"
+
+# The inline Python of template.yaml (the SMS settings custom resource), read from the template and
+# run against moto's SNS in-process: no stand-in needed.
+echo "test: python3 -m unittest discover -s tests/template" >&2
+PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s tests/template
 
 # shellcheck source=scripts/standins.sh
 source scripts/standins.sh

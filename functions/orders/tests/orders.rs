@@ -18,6 +18,18 @@ async fn app() -> (TestApp, Caller) {
     (app, caller)
 }
 
+/// An app whose unpaid orders expire 300 s (the least CloudFormation takes) after they were placed,
+/// and a customer. Tests place their orders in the past ([`TestApp::unpaid_order_placed`]).
+async fn app_expiring_unpaid_orders_after_five_minutes() -> (TestApp, Caller) {
+    let app = TestApp::builder()
+        .capture_events()
+        .parameter("UnpaidOrderExpirySeconds", "300")
+        .spawn(orders::FUNCTION)
+        .await;
+    let caller = app.user(Role::Customer).await;
+    (app, caller)
+}
+
 async fn menu(app: &TestApp) -> (Dish, Dish) {
     let jollof = dish("Jollof", app.today());
     let mut suya = dish("Suya", app.today());
@@ -540,13 +552,24 @@ async fn cancelling_an_unpaid_order_keeps_it_and_announces_it() {
 }
 
 #[tokio::test]
+async fn a_cancel_that_committed_answers_204_even_when_its_announcement_cannot_be_made() {
+    let (app, caller) = app().await;
+    let order = app.unpaid_order(&caller, 1).await;
+    // The table stops answering reads once the cancel is written, so the customer cannot be read
+    // for the SMS.
+    let failing = app.with_reads_failing_after_a_write(orders::FUNCTION).await;
+    failing
+        .delete(&format!("/orders/{}", order.id), Some(&caller.access_token))
+        .await
+        .assert_status(204);
+    let stored = app.db().get_order(&order.id).await.unwrap().unwrap();
+    assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
 async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
-    let app = TestApp::builder()
-        .capture_events()
-        .parameter("UnpaidOrderExpirySeconds", "300")
-        .spawn(orders::FUNCTION)
-        .await;
-    let caller = app.user(Role::Customer).await;
+    let (app, caller) = app_expiring_unpaid_orders_after_five_minutes().await;
     let token = Some(caller.access_token.as_str());
     // Placed just over the stack's 300 s ago and never paid.
     let placed = app
@@ -588,6 +611,78 @@ async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
         .unwrap();
     assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
     assert_eq!(app.get(&path, token).await.json, shown.json);
+}
+
+#[tokio::test]
+async fn the_sweep_cancels_every_expired_order_even_when_announcing_one_fails() {
+    let (app, caller) = app_expiring_unpaid_orders_after_five_minutes().await;
+    let placed = kitchen::now() - Duration::from_secs(301);
+    let expired = [
+        app.unpaid_order_placed(&caller, 1, placed).await,
+        app.unpaid_order_placed(&caller, 2, placed).await,
+    ];
+    // Reads fail from the first cancel's write on: neither customer read for the SMS works.
+    let failing = app.with_reads_failing_after_a_write(orders::FUNCTION).await;
+    assert_eq!(orders::sweep(&failing.state).await.unwrap(), 2);
+    for order in &expired {
+        let stored = app.db().get_order(&order.id).await.unwrap().unwrap();
+        assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
+    }
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_sweep_leaves_alone_an_order_cancelled_or_paid_since_the_index_listed_it_as_unpaid() {
+    // Placed past the deadline, then cancelled and paid as if just before it (written straight to
+    // the table: through the API an order past its deadline already reads as cancelled).
+    let (app, caller) = app_expiring_unpaid_orders_after_five_minutes().await;
+    let placed = kitchen::now() - Duration::from_secs(301);
+    let cancelled = app.unpaid_order_placed(&caller, 1, placed).await;
+    let paid = app.unpaid_order_placed(&caller, 2, placed).await;
+    for (order, status, by) in [
+        (
+            &cancelled,
+            kitchen::domain::OrderStatus::Cancelled,
+            kitchen::domain::Actor::Customer,
+        ),
+        (
+            &paid,
+            kitchen::domain::OrderStatus::Paid,
+            kitchen::domain::Actor::System,
+        ),
+    ] {
+        let stored = app.db().get_order(&order.id).await.unwrap().unwrap();
+        let moved = stored
+            .order
+            .moved_to(status, by, placed + Duration::from_secs(60))
+            .unwrap();
+        assert!(app.db().replace_order(&stored, &moved).await.unwrap());
+    }
+    // What a sweep sees when a cancel or a payment lands between its query of the index and its
+    // read of the order: the index lists the order as unpaid, the order says otherwise.
+    let mut before = Vec::new();
+    for order in [&cancelled, &paid] {
+        app.index_lists_as_unpaid(&order.id).await;
+        before.push(app.db().get_order(&order.id).await.unwrap().unwrap());
+    }
+    let cutoff = kitchen::now() - app.state.config.unpaid_order_expiry;
+    let listed = app.db().unpaid_orders_before(cutoff, 50).await.unwrap();
+    assert_eq!(listed.len(), 2, "the sweep's query finds both");
+    app.published_events().await;
+    assert_eq!(orders::sweep(&app.state).await.unwrap(), 0);
+    assert!(
+        app.published_events().await.is_empty(),
+        "no second order.cancelled, and none for a paid order"
+    );
+    for was in before {
+        let now = app.db().get_order(&was.order.id).await.unwrap().unwrap();
+        assert_eq!(
+            now.version, was.version,
+            "{} was written again",
+            was.order.id
+        );
+        assert_eq!(now.order, was.order);
+    }
 }
 
 #[tokio::test]

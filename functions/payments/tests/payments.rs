@@ -342,12 +342,20 @@ async fn money_for_an_expired_order_writes_the_expiry_down_and_is_owed_back() {
     assert_eq!(kept.cancel_reason.as_deref(), Some("payment_timeout"));
     assert!(kept.refund_due);
     assert!(payment(&app, &reference).await.refund_due);
-    // Announced once, here; the sweep finds nothing left to write down.
+    // Announced once, here; the sweep finds nothing left to write down, even while the index
+    // still lists the order as unpaid (as it may for a moment after the payment's write).
     assert_eq!(
         kinds(&app.published_events().await),
         [OrderEventKind::Cancelled]
     );
+    app.index_lists_as_unpaid(&order.id).await;
+    // Past the deadline, to the second the sweep's query counts in.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let cutoff = kitchen::now() - app.state.config.unpaid_order_expiry;
+    let listed = app.db().unpaid_orders_before(cutoff, 50).await.unwrap();
+    assert_eq!(listed.len(), 1, "the sweep's query finds the order");
     assert_eq!(ordering::sweep_unpaid(&app.state).await.unwrap(), 0);
+    assert!(app.published_events().await.is_empty());
 }
 
 #[tokio::test]

@@ -200,6 +200,15 @@ impl Deployment {
     /// `function`'s cold start as in AWS: the configuration from its template environment and
     /// nothing else, SDK clients whose every call its template policy must allow.
     async fn function_state(&self, function: &Function) -> AppState {
+        self.function_state_with(function, |table| table).await
+    }
+
+    /// [`Deployment::function_state`] with its table client's configuration changed by `table`.
+    async fn function_state_with(
+        &self,
+        function: &Function,
+        table: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> AppState {
         let definition = self
             .stack
             .template()
@@ -212,15 +221,12 @@ impl Deployment {
         let config = Config::for_function(function.settings, |name| env.get(name).cloned())
             .unwrap_or_else(|err| panic!("the {} function's cold start: {err}", function.name));
         let sdk = function_sdk_config(&self.gate, function.name).await;
-        let dynamodb = if self.unreachable_table {
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        if self.unreachable_table {
             // On the client's own config: AWS_ENDPOINT_URL_DYNAMODB outranks the shared config's.
-            let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-                .endpoint_url(closed_port_url())
-                .build();
-            aws_sdk_dynamodb::Client::from_conf(config)
-        } else {
-            aws_sdk_dynamodb::Client::new(&sdk)
-        };
+            builder = builder.endpoint_url(closed_port_url());
+        }
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(table(builder).build());
         AppState::build_with_table_client(config, &sdk, dynamodb)
             .await
             .unwrap_or_else(|err| panic!("the {} function's cold start: {err}", function.name))
@@ -391,12 +397,22 @@ impl TestApp {
     /// Another function of the same deployment (the same table, topic and parameters), with its own
     /// environment and IAM policy.
     pub async fn with_function(&self, function: Function) -> TestApp {
-        let state = self.deployment.function_state(&function).await;
+        self.with_function_table(function, |table| table).await
+    }
+
+    /// [`TestApp::with_function`] with the function's table client changed by `table` (a fault
+    /// injected, say).
+    pub async fn with_function_table(
+        &self,
+        function: Function,
+        table: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> TestApp {
+        let state = self.deployment.function_state_with(&function, table).await;
         TestApp {
             router: (function.router)(state.clone()),
             state,
             deployment: self.deployment.clone(),
-            events: None,
+            events: self.events.clone(),
             paystack: self.paystack.clone(),
         }
     }
