@@ -217,7 +217,8 @@ cat <<EOF
                     webhooks to http://127.0.0.1:$API_PORT/webhooks/paystack; transactions: $KITCHEN_PARAM_PaystackBaseUrl/_sim/transactions
    IAM gate         http://127.0.0.1:$GATE_PORT   every AWS call of a function, checked against template.yaml
                     (refusals are printed here as "iam: DENIED" lines)
-   schedules        the unpaid-order sweep every 15 minutes; now: cargo lambda invoke orders --data-file events/orders/sweep-unpaid-orders.json
+   schedules        template.yaml's, as EventBridge fires them (the unpaid-order sweep every 15 minutes);
+                    one at once: make invoke EVENT=events/orders/sweep-unpaid-orders.json
    admin login      $ADMIN_EMAIL / $ADMIN_PASSWORD
    logs             $KITCHEN_LOG_DIR/
  Ctrl-C stops everything.

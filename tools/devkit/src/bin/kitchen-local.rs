@@ -179,11 +179,10 @@ async fn schedules() -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     for schedule in schedules {
         eprintln!(
-            "schedules: {} fires {} every {:?} (now: cargo lambda invoke {} --data-file {})",
+            "schedules: {} fires {} every {:?} (at once: make invoke EVENT={})",
             schedule.name,
             schedule.function.binary,
             schedule.every,
-            schedule.function.binary,
             schedule
                 .sample_path()
                 .strip_prefix(devkit::repo_root())
