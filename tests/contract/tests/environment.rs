@@ -75,3 +75,33 @@ fn a_setting_several_functions_read_comes_from_one_parameter() {
         "orders, payments, admin and the webhook judge expiry"
     );
 }
+
+/// The configuration of a function whose token key is in SSM parameter `name`.
+fn config_with_key_in(name: &str) -> Config {
+    Config::for_function(&[], |variable| match variable {
+        "TABLE_NAME" => Some("kitchen".into()),
+        "JWT_SECRET_PARAMETER" => Some(name.to_string()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_token_key_read_from_ssm_is_held_to_the_same_length_rule_as_one_from_the_environment() {
+    devkit::testing::require_local_stack();
+    let sdk = kitchen::state::aws_sdk_config().await;
+    let name = format!("/test-{}/jwt-secret", ulid::Ulid::new());
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    devkit::testing::put_secure_parameter(&ssm, &name, "too-short-for-a-key").await;
+    let err = match kitchen::AppState::build(config_with_key_in(&name), &sdk).await {
+        Ok(_) => panic!("a 19-character key must not start a function"),
+        Err(err) => err.to_string(),
+    };
+    assert!(err.contains(&name) && err.contains("at least 32"), "{err}");
+    devkit::testing::put_secure_parameter(&ssm, &name, &"k".repeat(32)).await;
+    assert!(
+        kitchen::AppState::build(config_with_key_in(&name), &sdk)
+            .await
+            .is_ok()
+    );
+}
