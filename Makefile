@@ -1,6 +1,6 @@
 # Developer commands. The work is in scripts/; each script installs what it needs on first use.
 .DEFAULT_GOAL := help
-.PHONY: help dev test package fuzz load bench
+.PHONY: help dev test package fuzz load bench invoke
 
 # Extra arguments for the test runner, e.g. make test ARGS="-p kitchen" or ARGS="--no-capture".
 ARGS ?=
@@ -10,6 +10,8 @@ help:
 	@echo "make test   cargo fmt --check, clippy, every test against fresh stand-ins on free ports, then a short"
 	@echo "            fuzz of the local API (scripts/fuzz.sh --quick; KITCHEN_FUZZ=0 skips it)"
 	@echo "            (extra test-runner arguments: make test ARGS=\"...\")"
+	@echo "make invoke EVENT=events/<function>/<event>.json   hands a sample event to that function of a running"
+	@echo "            make dev (e.g. events/orders/sweep-unpaid-orders.json runs the unpaid-order sweep now)"
 	@echo "make package  release zips of the seven functions for arm64 Lambda (target/lambda/<function>/bootstrap.zip)"
 	@echo "              and a table of their sizes; fails if one is over 4 MB"
 	@echo "make fuzz   schemathesis against the whole local stack from openapi/openapi.json, long run with call"
@@ -36,3 +38,9 @@ load:
 
 bench:
 	bash scripts/bench.sh $(ARGS)
+
+# The function is the event's folder: events/orders/sweep-unpaid-orders.json goes to orders.
+invoke:
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/<function>/<event>.json"; exit 2; }
+	.venv/bin/cargo-lambda lambda invoke "$$(basename "$$(dirname "$(EVENT)")")" \
+		-A 127.0.0.1 -P "$${API_PORT:-9000}" --data-file "$(EVENT)"

@@ -2,7 +2,8 @@
 """Writes openapi/openapi.json, the API's OpenAPI 3.1 document.
 
 The document is generated so that shared components and examples stay consistent: change this file,
-then run `python3 openapi/gen.py` and commit both. A test checks the document against the routers.
+then run `python3 openapi/gen.py` and commit both: `make test` fails when the committed document is
+not what this writes. A test checks the document against the routers.
 """
 import copy
 import json

@@ -28,6 +28,7 @@ API_PORT="${API_PORT:-9000}"
 DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 MOTO_PORT="${MOTO_PORT:-4566}"
 PAYSTACK_PORT="${PAYSTACK_PORT:-9100}"
+GATE_PORT="${GATE_PORT:-4599}"
 
 bash scripts/bootstrap.sh
 # cargo-lambda (and moto) come from the project's venv, not from whatever is installed globally.
@@ -41,6 +42,7 @@ require_free_port "$API_PORT" "the API (API_PORT)"
 require_free_port "$DYNAMODB_PORT" "DynamoDB Local (DYNAMODB_PORT)"
 require_free_port "$MOTO_PORT" "moto (MOTO_PORT)"
 require_free_port "$PAYSTACK_PORT" "the Paystack simulator (PAYSTACK_PORT)"
+require_free_port "$GATE_PORT" "the IAM gate (GATE_PORT)"
 
 on_exit() {
     local status=$?
@@ -77,26 +79,40 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# cargo lambda watch passes its own environment on to every function it starts (and adds the
-# Lambda runtime variables), so exporting here is what configures the functions (RUST_LOG aside, see
-# the end). Keep these out of [workspace.metadata.lambda.env]: values there would override these.
+# What the local stack's own tools use (kitchen-local setup, sns-relay, the gate): the stand-ins'
+# endpoints and the operator's throwaway credentials. A developer's own AWS credentials or profile
+# must not leak in.
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$MOTO_PORT"
+export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$MOTO_PORT"
+export AWS_ENDPOINT_URL_SSM="http://127.0.0.1:$MOTO_PORT"
+export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$MOTO_PORT"
 export AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
 export AWS_EC2_METADATA_DISABLED=true
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL
 export TABLE_NAME="${TABLE_NAME:-kitchen}"
-export JWT_SECRET="${JWT_SECRET:-local-dev-jwt-secret-change-me-0123456789}"
 export TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:kitchen-events"
-export PAYSTACK_BASE_URL="http://127.0.0.1:$PAYSTACK_PORT"
+# The stack's secrets; kitchen-local setup stores them in SSM (moto), where the functions read them.
+export JWT_SECRET="${JWT_SECRET:-local-dev-jwt-secret-change-me-0123456789}"
 export PAYSTACK_SECRET_KEY="${PAYSTACK_SECRET_KEY:-sk_test_local_secret}"
-# The kitchen's own phone gets an SMS for every paid order; locally it only lands in moto.
-export KITCHEN_PHONE="${KITCHEN_PHONE:-+2348000000000}"
 export ADMIN_EMAIL="${ADMIN_EMAIL:-admin@kitchen.local}"
 export ADMIN_PASSWORD="${ADMIN_PASSWORD:-kitchen-admin-123}"
 export RUST_LOG="${RUST_LOG:-info}"
+
+# The functions themselves get exactly what template.yaml gives them, as in AWS: `kitchen-local run`
+# (cargo's runner below) resolves each function's Environment with these parameter values and starts
+# it with that alone, plus the gate's endpoint, the region, the function's own local credentials and
+# the Lambda runtime's variables. Every AWS call goes through the gate (kitchen-local gate), which
+# allows it only if the function's policy in template.yaml does. A parameter not set here takes the
+# template's default.
+export KITCHEN_GATE_PORT="$GATE_PORT"
+export KITCHEN_PARAM_PaystackBaseUrl="http://127.0.0.1:$PAYSTACK_PORT"
+export KITCHEN_PARAM_PaystackCallbackUrl="http://127.0.0.1:$API_PORT/docs"
+# The kitchen's own phone gets an SMS for every paid order; locally it only lands in moto.
+export KITCHEN_PARAM_KitchenPhone="${KITCHEN_PHONE:-+2348000000000}"
+export KITCHEN_PARAM_LogLevel="$RUST_LOG"
 
 build=(cargo build --workspace)
 watch=(cargo lambda watch -A 127.0.0.1 -P "$API_PORT")
@@ -116,12 +132,6 @@ bin_dir="${CARGO_TARGET_DIR:-$ROOT/target}/$profile"
 stack_file="${KITCHEN_STACK_FILE:-$ROOT/.kitchen/stack-$API_PORT.env}"
 dynamodb_pid=""
 paystack_pid=""
-
-# RUST_LOG reaches the functions through an env file in single quotes (see the end of this file).
-if [[ "$RUST_LOG" == *"'"* || "$RUST_LOG" == *$'\n'* ]]; then
-    echo "dev: error: RUST_LOG must not contain a single quote or a newline" >&2
-    exit 1
-fi
 
 # Build everything now, so the first request does not wait for a compile.
 if [[ "${KITCHEN_SKIP_BUILD:-0}" != 1 ]]; then
@@ -152,6 +162,7 @@ mkdir -p "$(dirname "$stack_file")"
     echo "DYNAMODB_PORT=$DYNAMODB_PORT"
     echo "MOTO_PORT=$MOTO_PORT"
     echo "PAYSTACK_PORT=$PAYSTACK_PORT"
+    echo "GATE_PORT=$GATE_PORT"
     echo "DYNAMODB_PID=$dynamodb_pid"
     echo "PAYSTACK_PID=$paystack_pid"
     printf "PAYSTACK_SIM=%q\n" "$paystack_sim"
@@ -159,9 +170,28 @@ mkdir -p "$(dirname "$stack_file")"
     printf "KITCHEN_LOG_DIR=%q\n" "$KITCHEN_LOG_DIR"
 } >"$stack_file"
 
-# Table (key schema from template.yaml) and topic if absent, demo menu, admin user; prints a summary.
+# Table (key schema from template.yaml) and topic if absent, the secrets in SSM, demo menu, admin
+# user; prints a summary. It also reads every function's environment and policy from template.yaml,
+# so a template the local stack cannot run stops here, naming the resource and the statement.
 echo "dev: kitchen-local setup" >&2
 "$bin_dir/kitchen-local" setup
+
+# The IAM gate between the functions and the stand-ins.
+standins_start_http iam-gate "http://127.0.0.1:$GATE_PORT/_gate/health" "$bin_dir/kitchen-local" gate
+# Its refusals ("iam: DENIED ...") are printed here, where the developer looks.
+setsid tail -n 0 -F "$KITCHEN_LOG_DIR/iam-gate.log" </dev/null >&2 &
+standins_track "$!" iam-gate-log
+
+# cargo runs each function through `kitchen-local run` (cargo lambda watch starts them with
+# `cargo run`), which gives it its template environment and nothing else.
+host_triple="$(rustc -vV | sed -n 's/^host: //p')"
+runner_var="CARGO_TARGET_$(echo "$host_triple" | tr 'a-z-' 'A-Z_')_RUNNER"
+export "$runner_var=$bin_dir/kitchen-local run"
+
+# Scheduled events of template.yaml (the unpaid-order sweep) fire on their schedules, delivered as
+# EventBridge delivers them, through cargo lambda watch's Invoke API.
+API_PORT="$API_PORT" setsid "$bin_dir/kitchen-local" schedules </dev/null &
+standins_track "$!" schedules
 
 # Order events reach the notifier as SNS delivers them in AWS: sns-relay (tools/devkit, built above)
 # subscribes a queue to the topic and invokes the notifier through cargo lambda watch's Lambda Invoke
@@ -182,11 +212,15 @@ cat <<EOF
  Kitchen API, local stack
    API              http://127.0.0.1:$API_PORT   (same paths as in AWS; functions by cargo lambda watch)
    DynamoDB Local   http://127.0.0.1:$DYNAMODB_PORT   table $TABLE_NAME, data $data
-   moto (SNS)       http://127.0.0.1:$MOTO_PORT   topic $TOPIC_ARN
+   moto (SNS, SSM)  http://127.0.0.1:$MOTO_PORT   topic $TOPIC_ARN
                     sent SMS are printed here as [sms] lines, and kept in
                     http://127.0.0.1:$MOTO_PORT/moto-api/data.json  (under sns.SMS)
-   Paystack (sim)   $PAYSTACK_BASE_URL   secret key $PAYSTACK_SECRET_KEY
-                    webhooks to http://127.0.0.1:$API_PORT/webhooks/paystack; transactions: $PAYSTACK_BASE_URL/_sim/transactions
+   Paystack (sim)   $KITCHEN_PARAM_PaystackBaseUrl   secret key $PAYSTACK_SECRET_KEY
+                    webhooks to http://127.0.0.1:$API_PORT/webhooks/paystack; transactions: $KITCHEN_PARAM_PaystackBaseUrl/_sim/transactions
+   IAM gate         http://127.0.0.1:$GATE_PORT   every AWS call of a function, checked against template.yaml
+                    (refusals are printed here as "iam: DENIED" lines)
+   schedules        template.yaml's, as EventBridge fires them (the unpaid-order sweep every 15 minutes);
+                    one at once: make invoke EVENT=events/orders/sweep-unpaid-orders.json
    admin login      $ADMIN_EMAIL / $ADMIN_PASSWORD
    logs             $KITCHEN_LOG_DIR/
  Ctrl-C stops everything.
@@ -195,19 +229,15 @@ cat <<EOF
 EOF
 
 # cargo-lambda also takes RUST_LOG as its own log filter (at info it logs each spawn with the full
-# environment, secrets included), so the functions get RUST_LOG from an env file and cargo-lambda
-# runs without it, at its default level. Single quotes keep a filter's commas and '=' intact.
-functions_env="$ROOT/.kitchen/functions.env"
-printf "RUST_LOG='%s'\n" "$RUST_LOG" >"$functions_env"
-
+# environment), so it runs without it; the functions get theirs from template.yaml (LogLevel).
 # In the foreground, so Ctrl-C reaches it (and its functions) directly; the EXIT trap then stops the rest.
 # The functions log JSON, as in AWS; scripts/dev-log.py shows it as one short line per request, and
 # passes any other line as it is. Ctrl-C reaches it too: it reads on until cargo lambda watch and
 # the functions have closed the pipe, so their last lines are shown, and the pipeline's status is
 # cargo lambda watch's (pipefail).
 case "${KITCHEN_LOG_FORMAT:-pretty}" in
-json) env -u RUST_LOG "${watch[@]}" --env-file "$functions_env" ;;
-pretty) env -u RUST_LOG "${watch[@]}" --env-file "$functions_env" | python3 scripts/dev-log.py ;;
+json) env -u RUST_LOG "${watch[@]}" ;;
+pretty) env -u RUST_LOG "${watch[@]}" | python3 scripts/dev-log.py ;;
 *)
     echo "dev: error: KITCHEN_LOG_FORMAT must be pretty or json, not '$KITCHEN_LOG_FORMAT'" >&2
     exit 1

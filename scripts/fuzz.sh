@@ -42,7 +42,7 @@ export PATH="$ROOT/.venv/bin:$PATH"
 source scripts/standins.sh
 
 began="$(date +%s)"
-read -r api_port dynamodb_port moto_port paystack_port < <(free_port 4)
+read -r api_port dynamodb_port moto_port paystack_port gate_port < <(free_port 5)
 [[ -n "${paystack_port:-}" ]] || { say "could not find free ports"; exit 1; }
 API="http://127.0.0.1:$api_port"
 mkdir -p "$KITCHEN_LOG_DIR" "$REPORT_DIR"
@@ -93,7 +93,7 @@ export KITCHEN_NO_RELOAD=1
 say "starting the local stack (scripts/dev.sh) with the API on $API; log $stack_log"
 # setsid execs in place (this script is no group leader), so $! is dev.sh and its process group id.
 API_PORT="$api_port" DYNAMODB_PORT="$dynamodb_port" MOTO_PORT="$moto_port" PAYSTACK_PORT="$paystack_port" \
-    setsid bash scripts/dev.sh >"$stack_log" 2>&1 </dev/null &
+    GATE_PORT="$gate_port" setsid bash scripts/dev.sh >"$stack_log" 2>&1 </dev/null &
 stack_pid=$!
 
 start="$(date +%s)"

@@ -105,11 +105,13 @@ bash scripts/bootstrap.sh
 # shellcheck source=scripts/standins.sh
 source scripts/standins.sh
 
-read -r API_PORT DYNAMODB_PORT MOTO_PORT PAYSTACK_PORT < <(free_port 4)
-export API_PORT DYNAMODB_PORT MOTO_PORT PAYSTACK_PORT
+read -r API_PORT DYNAMODB_PORT MOTO_PORT PAYSTACK_PORT GATE_PORT < <(free_port 5)
+export API_PORT DYNAMODB_PORT MOTO_PORT PAYSTACK_PORT GATE_PORT
 export TABLE_NAME="${TABLE_NAME:-kitchen}"
 export PAYSTACK_SECRET_KEY="${PAYSTACK_SECRET_KEY:-sk_test_local_secret}"
 export PAYSTACK_TIMEOUT_MS="${PAYSTACK_TIMEOUT_MS:-5000}"
+# The functions' Paystack timeout is the stack's parameter; kitchen-load judges by the same value.
+export KITCHEN_PARAM_PaystackTimeoutMs="$PAYSTACK_TIMEOUT_MS"
 export ADMIN_EMAIL="${ADMIN_EMAIL:-admin@kitchen.local}"
 export ADMIN_PASSWORD="${ADMIN_PASSWORD:-kitchen-admin-123}"
 # Release functions, not rebuilt mid-run when someone edits a file, the table on disk so that

@@ -237,6 +237,9 @@ standins_start_aws_on_free_ports() {
     standins_start_moto "$moto_port" || return 1
     export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$dynamodb_port"
     export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$moto_port"
+    export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$moto_port"
+    export AWS_ENDPOINT_URL_SSM="http://127.0.0.1:$moto_port"
+    export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$moto_port"
     export AWS_REGION=us-east-1
     export AWS_ACCESS_KEY_ID=local
     export AWS_SECRET_ACCESS_KEY=local

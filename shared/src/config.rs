@@ -80,9 +80,9 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| env::var(name).ok())
+    /// Reads the configuration of a function that reads `settings` from the process environment.
+    pub fn from_env(settings: &[Setting]) -> Result<Self, ConfigError> {
+        Self::for_function(settings, |name| env::var(name).ok())
     }
 
     /// Reads the configuration through `lookup`, so tests can supply their own variables.
@@ -136,7 +136,68 @@ impl Config {
     }
 }
 
+/// A setting some functions read and others do not. A function lists the ones it reads (see
+/// [`crate::state::Function`]) and its cold start refuses to run without them, naming the variable, so
+/// a template that forgets to give a function one fails at once, as it would in AWS, instead of the
+/// function quietly using a default that another function does not share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// `KITCHEN_TIMEZONE`: what "today" is for menus and delivery dates.
+    KitchenTimezone,
+    /// `UNPAID_ORDER_EXPIRY_SECONDS`: when an unpaid order counts as cancelled.
+    UnpaidOrderExpiry,
+    /// `TOPIC_ARN`: where order events are published.
+    Topic,
+    /// `PAYSTACK_SECRET_PARAMETER` (or `PAYSTACK_SECRET_KEY`) and the rest of Paystack's settings.
+    Paystack,
+}
+
+impl Setting {
+    /// The variable that carries it.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Setting::KitchenTimezone => "KITCHEN_TIMEZONE",
+            Setting::UnpaidOrderExpiry => "UNPAID_ORDER_EXPIRY_SECONDS",
+            Setting::Topic => "TOPIC_ARN",
+            Setting::Paystack => "PAYSTACK_SECRET_PARAMETER",
+        }
+    }
+}
+
 impl Config {
+    /// The configuration of a function that reads `settings`: as [`Config::from_lookup`], and every
+    /// one of `settings` must be given.
+    pub fn for_function(
+        settings: &[Setting],
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let given = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let mut problems: Vec<String> = settings
+            .iter()
+            .filter(|setting| match setting {
+                Setting::Paystack => {
+                    given("PAYSTACK_SECRET_PARAMETER").is_none()
+                        && given("PAYSTACK_SECRET_KEY").is_none()
+                }
+                other => given(other.variable()).is_none(),
+            })
+            .map(|setting| match setting {
+                Setting::Paystack => {
+                    "neither PAYSTACK_SECRET_KEY nor PAYSTACK_SECRET_PARAMETER is set".to_string()
+                }
+                other => format!("{} is not set", other.variable()),
+            })
+            .collect();
+        match Self::from_lookup(&lookup) {
+            Ok(config) if problems.is_empty() => Ok(config),
+            Ok(_) => Err(ConfigError { problems }),
+            Err(mut err) => {
+                err.problems.append(&mut problems);
+                Err(err)
+            }
+        }
+    }
+
     /// The Paystack settings, for the functions that cannot work without them (checked at cold start).
     pub fn require_paystack(&self) -> Result<&PaystackConfig, ConfigError> {
         self.paystack.as_ref().ok_or_else(|| ConfigError {
@@ -365,6 +426,55 @@ mod tests {
         .to_string();
         assert!(err.contains("PAYSTACK_BASE_URL"), "{err}");
         assert!(err.contains("somewhere"), "{err}");
+    }
+
+    #[test]
+    fn a_setting_the_function_reads_has_no_default() {
+        let base = [("TABLE_NAME", "t"), ("JWT_SECRET", &*"x".repeat(32))];
+        let lookup = |vars: &[(&str, &str)]| {
+            let map: HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            move |name: &str| map.get(name).cloned()
+        };
+        let needs = [
+            Setting::KitchenTimezone,
+            Setting::UnpaidOrderExpiry,
+            Setting::Topic,
+            Setting::Paystack,
+        ];
+        let err = Config::for_function(&needs, lookup(&base))
+            .unwrap_err()
+            .to_string();
+        for variable in [
+            "KITCHEN_TIMEZONE",
+            "UNPAID_ORDER_EXPIRY_SECONDS",
+            "TOPIC_ARN",
+            "PAYSTACK_SECRET_PARAMETER",
+        ] {
+            assert!(err.contains(variable), "{err}");
+        }
+        // The same variables are optional to a function that does not read them.
+        assert!(Config::for_function(&[], lookup(&base)).is_ok());
+        let all = [
+            base[0],
+            base[1],
+            ("KITCHEN_TIMEZONE", "Africa/Lagos"),
+            ("UNPAID_ORDER_EXPIRY_SECONDS", "600"),
+            ("TOPIC_ARN", "arn:aws:sns:us-east-1:1:t"),
+            ("PAYSTACK_SECRET_PARAMETER", "/p"),
+        ];
+        let config = Config::for_function(&needs, lookup(&all)).unwrap();
+        assert_eq!(config.unpaid_order_expiry, Duration::from_secs(600));
+        // Both kinds of problem are named together.
+        let err = Config::for_function(&[Setting::Topic], lookup(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("TABLE_NAME") && err.contains("TOPIC_ARN"),
+            "{err}"
+        );
     }
 
     #[test]

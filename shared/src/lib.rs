@@ -17,7 +17,7 @@
 //! | [`google`] | Google ID token verification against Google's JWKS |
 //! | [`db`] | the single table: every key and access pattern |
 //! | [`events`] | order events published to the SNS topic |
-//! | [`ordering`] | pricing and placing orders, moving them along, the unpaid-order sweep |
+//! | [`ordering`] | pricing and placing orders, moving them along, the unpaid-order sweep, announcing each change |
 //! | [`paystack`] | the Paystack client, webhook signatures, recording a charge on a payment and its order |
 //! | [`accounts`] | account operations more than one binary needs (register, ensure an admin) |
 //! | [`telemetry`] | JSON logs for Lambda, every line of an invocation with its request and trace ids |

@@ -183,7 +183,7 @@ pub fn replayed(
 }
 
 /// Commits a new order (emptying the cart at `cart_version` if given, recording the idempotency key
-/// if given), then publishes `order.placed` to `customer`'s phone. Answers 201 with the order and a
+/// if given), then announces `order.placed` to `customer`'s phone. Answers 201 with the order and a
 /// `Location` under `location_base`.
 pub async fn place(
     state: &AppState,
@@ -220,10 +220,7 @@ pub async fn place(
         "customer"
     };
     crate::metrics::ORDERS_PLACED.count([placed_by]);
-    state
-        .events
-        .publish(&event(&order, OrderEventKind::Placed, customer))
-        .await;
+    announce(state, &order, OrderEventKind::Placed, Some(customer)).await;
     let mut response = (StatusCode::CREATED, Json(&order)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("{location_base}/{}", order.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -253,6 +250,49 @@ pub fn event(order: &Order, kind: OrderEventKind, customer: &User) -> OrderEvent
     }
 }
 
+/// Tells `order`'s customer about a change to it that has committed: reads what the message needs
+/// (the customer, unless the caller has them already) and publishes the event. The change is made
+/// whatever happens here, so nothing here may turn its answer into an error: a failure is logged
+/// at error level and the caller carries on. Every change that is announced is announced here.
+pub async fn announce(
+    state: &AppState,
+    order: &Order,
+    kind: OrderEventKind,
+    customer: Option<&User>,
+) {
+    let read;
+    // A customer handed in who is not the order's (read along with something else) is read again.
+    let customer = match customer.filter(|customer| customer.id == order.user_id) {
+        Some(customer) => customer,
+        None => match state.db.get_user(&order.user_id).await {
+            Ok(Some(customer)) => {
+                read = customer;
+                &read
+            }
+            Ok(None) => {
+                tracing::error!(
+                    event_type = kind.as_str(),
+                    order_id = %order.id,
+                    user_id = %order.user_id,
+                    "the order's customer is not in the table; event not published"
+                );
+                return;
+            }
+            Err(err) => {
+                tracing::error!(
+                    event_type = kind.as_str(),
+                    order_id = %order.id,
+                    error = %crate::error::cause_chain(&err),
+                    "reading the order's customer failed; event not published"
+                );
+                return;
+            }
+        },
+    };
+    // A failure to publish is logged by the publisher, at error level too.
+    state.events.publish(&event(order, kind, customer)).await;
+}
+
 /// The event kind a move to `status` announces.
 pub fn kind_of_move(status: OrderStatus) -> OrderEventKind {
     match status {
@@ -263,7 +303,7 @@ pub fn kind_of_move(status: OrderStatus) -> OrderEventKind {
 }
 
 /// Moves a stored order to `next` as `actor`; 409 if the move is not allowed from where the order
-/// is now, or if someone else changed it first. Publishes the event after the write commits.
+/// is now, or if someone else changed it first. Announces the move after the write commits.
 pub async fn move_order(
     state: &AppState,
     stored: &StoredOrder,
@@ -292,18 +332,12 @@ pub async fn move_order(
         ));
     }
     tracing::info!(order_id = %moved.id, status = moved.status.as_str(), "order moved");
-    let customer = state.db.get_user(&moved.user_id).await?;
-    if let Some(customer) = customer {
-        state
-            .events
-            .publish(&event(&moved, kind_of_move(next), &customer))
-            .await;
-    }
+    announce(state, &moved, kind_of_move(next), None).await;
     Ok(moved)
 }
 
 /// Cancels unpaid orders past their deadline (writing down what reads already show) and announces
-/// each. Returns how many it cancelled.
+/// each it cancelled itself. Returns how many that was.
 pub async fn sweep_unpaid(state: &AppState) -> Result<usize, ApiError> {
     let now = crate::now();
     let cutoff = now - state.config.unpaid_order_expiry;
@@ -311,7 +345,15 @@ pub async fn sweep_unpaid(state: &AppState) -> Result<usize, ApiError> {
     loop {
         let batch = state.db.unpaid_orders_before(cutoff, 50).await?;
         let found = batch.len();
+        let before = cancelled;
         for stored in batch {
+            // The index may still list an order paid or cancelled since: it lags, and a payment, a
+            // cancel or another sweep may have got there between the query and the read. Only an
+            // order stored as unpaid is this sweep's to cancel (one already cancelled reads as
+            // cancelled too once expired, so the stored status decides, not the status shown).
+            if stored.order.status != OrderStatus::PendingPayment {
+                continue;
+            }
             let expired = stored
                 .order
                 .clone()
@@ -319,17 +361,16 @@ pub async fn sweep_unpaid(state: &AppState) -> Result<usize, ApiError> {
             if expired.status != OrderStatus::Cancelled {
                 continue;
             }
+            // Conditioned on the version read and on the status read, pending_payment: a failed
+            // condition means someone else changed the order first (and announced what they did).
             if state.db.replace_order(&stored, &expired).await? {
                 cancelled += 1;
-                if let Some(customer) = state.db.get_user(&expired.user_id).await? {
-                    state
-                        .events
-                        .publish(&event(&expired, OrderEventKind::Cancelled, &customer))
-                        .await;
-                }
+                announce(state, &expired, OrderEventKind::Cancelled, None).await;
             }
         }
-        if found < 50 {
+        // A full batch with nothing to cancel is all index lag: the same query would find the same
+        // orders again. The next run takes up what is left.
+        if found < 50 || cancelled == before {
             break;
         }
     }

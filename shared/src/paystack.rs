@@ -532,8 +532,6 @@ async fn record_success(
             payment.order_id
         ))
     })?;
-    // The event goes to the order's customer; whoever was read along must be that one.
-    let customer = customer.filter(|customer| customer.id == order.order.user_id);
     let current = order
         .order
         .clone()
@@ -569,7 +567,7 @@ async fn record_success(
                 return Ok(None);
             }
             tracing::info!(%reference, order_id = %paid.id, amount = payment.amount, "order paid");
-            announce(state, &paid, OrderEventKind::Paid, customer).await;
+            ordering::announce(state, &paid, OrderEventKind::Paid, customer.as_ref()).await;
             Ok(Some((Recorded::Paid, done)))
         }
         OrderStatus::Cancelled => {
@@ -588,7 +586,8 @@ async fn record_success(
             tracing::warn!(%reference, order_id = %kept.id, amount = payment.amount, "money arrived for a cancelled order; a refund is due");
             if order.order.status == OrderStatus::PendingPayment {
                 // The expiry was written down here rather than by the sweep: announce it as it would.
-                announce(state, &kept, OrderEventKind::Cancelled, customer).await;
+                ordering::announce(state, &kept, OrderEventKind::Cancelled, customer.as_ref())
+                    .await;
             }
             Ok(Some((Recorded::RefundDue, done)))
         }
@@ -601,36 +600,6 @@ async fn record_success(
             tracing::warn!(%reference, order_id = %payment.order_id, amount = payment.amount, "money arrived for an order another payment already paid; a refund is due");
             Ok(Some((Recorded::RefundDue, done)))
         }
-    }
-}
-
-/// Publishes an event about `order` to its customer (read here unless the caller has them), after the
-/// change has committed.
-async fn announce(
-    state: &AppState,
-    order: &crate::db::Order,
-    kind: OrderEventKind,
-    customer: Option<User>,
-) {
-    let customer = match customer {
-        Some(customer) => Ok(Some(customer)),
-        None => state.db.get_user(&order.user_id).await,
-    };
-    match customer {
-        Ok(Some(customer)) => {
-            state
-                .events
-                .publish(&ordering::event(order, kind, &customer))
-                .await;
-        }
-        Ok(None) => {
-            tracing::warn!(order_id = %order.id, "the order's customer is gone; event not published")
-        }
-        Err(err) => tracing::error!(
-            order_id = %order.id,
-            error = %crate::error::cause_chain(&err),
-            "reading the customer failed; event not published"
-        ),
     }
 }
 

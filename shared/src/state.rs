@@ -1,7 +1,7 @@
 //! `AppState`: everything a handler needs that outlives one request, built once per cold start.
 
 use crate::{
-    config::{Config, SecretSource},
+    config::{Config, SecretSource, Setting},
     cursor::CursorKey,
     db::Db,
     error::BoxError,
@@ -122,11 +122,31 @@ pub fn http_client() -> reqwest::Client {
         .expect("an HTTP client with default TLS settings")
 }
 
+/// One HTTP function as its `main` and the tests see it: its name (its binary's, which template.yaml
+/// names in `BuildProperties.Binary`), the settings it reads, and its router.
+#[derive(Clone, Copy)]
+pub struct Function {
+    pub name: &'static str,
+    pub settings: &'static [Setting],
+    pub router: fn(AppState) -> axum::Router,
+}
+
+impl Function {
+    /// The whole life of the function's instance: logging, configuration and clients once (the cold
+    /// start), then every invocation through lambda_http.
+    pub async fn run(self) -> Result<(), lambda_http::Error> {
+        crate::telemetry::init();
+        let state = AppState::from_env(self.settings).await?;
+        lambda_http::run((self.router)(state)).await
+    }
+}
+
 impl AppState {
-    /// Reads the configuration and builds every client: the whole cold start of a function.
-    pub async fn from_env() -> Result<Self, BoxError> {
+    /// Reads the configuration of a function that reads `settings` and builds every client: the whole
+    /// cold start of a function.
+    pub async fn from_env(settings: &[Setting]) -> Result<Self, BoxError> {
         // As text, so a cold start that fails prints the readable list of what is missing.
-        let config = Config::from_env().map_err(|err| err.to_string())?;
+        let config = Config::from_env(settings).map_err(|err| err.to_string())?;
         let sdk = function_sdk_config().await;
         Self::build(config, &sdk).await
     }
@@ -142,6 +162,16 @@ impl AppState {
         dynamodb: aws_sdk_dynamodb::Client,
     ) -> Result<Self, BoxError> {
         let jwt_secret = resolve_secret(&config.jwt_secret, sdk).await?;
+        // The same rule as for a key given in the environment (Config::from_lookup).
+        if jwt_secret.len() < 32 {
+            return Err(match &config.jwt_secret {
+                SecretSource::SsmParameter(name) => {
+                    format!("the JWT secret in SSM parameter {name} must be at least 32 characters")
+                }
+                SecretSource::Value(_) => "JWT_SECRET must be at least 32 characters".to_string(),
+            }
+            .into());
+        }
         let http = http_client();
         let paystack = match &config.paystack {
             Some(paystack) => Some(Paystack::new(

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 
 async fn app() -> (TestApp, Caller) {
-    let app = TestApp::spawn(admin::router).await;
+    let app = TestApp::spawn(admin::FUNCTION).await;
     let admin = app.user(Role::Admin).await;
     (app, admin)
 }
@@ -21,7 +21,7 @@ fn new_dish(name: &str, from: &str) -> Value {
 
 #[tokio::test]
 async fn every_admin_route_needs_a_token_and_the_admin_role() {
-    let app = TestApp::spawn(admin::router).await;
+    let app = TestApp::spawn(admin::FUNCTION).await;
     let customer = app.user(Role::Customer).await;
     let id = kitchen::domain::DishId::new();
     let uid = kitchen::domain::UserId::new();
@@ -74,7 +74,7 @@ async fn creating_a_dish_returns_it_and_puts_it_on_the_menu() {
     assert_eq!(dish["tags"], json!(["spicy", "rice"]));
     assert_eq!(dish["active"], true);
     assert_eq!(dish["available_until"], Value::Null);
-    let menu = app.with_router(dishes::router);
+    let menu = app.with_function(dishes::FUNCTION).await;
     let listed = menu.get("/dishes", None).await;
     assert_eq!(listed.json["items"][0]["id"], dish["id"]);
     let fetched = app
@@ -272,7 +272,7 @@ async fn delete_deactivates_and_the_dish_leaves_the_menu() {
         .assert_status(204);
     let stored = app.get(&path, token).await;
     assert_eq!(stored.json["active"], false);
-    let menu = app.with_router(dishes::router);
+    let menu = app.with_function(dishes::FUNCTION).await;
     let listed = menu.get("/dishes", None).await;
     let ids: Vec<_> = listed.json["items"]
         .as_array()

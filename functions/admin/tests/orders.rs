@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 async fn app() -> (TestApp, Caller, Dish) {
     let app = TestApp::builder()
         .capture_events()
-        .spawn(admin::router)
+        .spawn(admin::FUNCTION)
         .await;
     let admin = app.user(Role::Admin).await;
     let jollof = dish("Jollof", app.today());
@@ -40,8 +40,7 @@ fn order_for(app: &TestApp, user_id: &str, dish: &Dish) -> Value {
 /// Marks an order paid as a confirmed payment would.
 async fn pay(app: &TestApp, id: &str) {
     let stored = app
-        .state
-        .db
+        .db()
         .get_order(&OrderId::parse(id).unwrap())
         .await
         .unwrap()
@@ -49,6 +48,24 @@ async fn pay(app: &TestApp, id: &str) {
     ordering::move_order(&app.state, &stored, OrderStatus::Paid, Actor::System, None)
         .await
         .unwrap();
+}
+
+/// A paid order, placed by staff for a new phone-only customer; its id.
+async fn paid_order(app: &TestApp, admin: &Caller, dish: &Dish) -> String {
+    let customer = walk_in(app, admin).await;
+    let id = app
+        .post(
+            "/admin/orders",
+            &order_for(app, &customer, dish),
+            Some(&admin.access_token),
+        )
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    pay(app, &id).await;
+    id
 }
 
 #[tokio::test]
@@ -316,18 +333,37 @@ async fn cancelling_a_paid_order_marks_a_refund_due() {
 }
 
 #[tokio::test]
+async fn a_status_change_that_committed_answers_200_even_when_its_announcement_cannot_be_made() {
+    let (app, admin, jollof) = app().await;
+    let id = paid_order(&app, &admin, &jollof).await;
+    app.published_events().await;
+    // The table stops answering reads once the change is written, so the customer cannot be read
+    // for the SMS.
+    let failing = app.with_reads_failing_after_a_write(admin::FUNCTION).await;
+    let response = failing
+        .patch(
+            &format!("/admin/orders/{id}/status"),
+            &json!({"status": "preparing"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    response.assert_status(200);
+    assert_eq!(response.json["status"], "preparing");
+    let stored = app
+        .db()
+        .get_order(&OrderId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.order.status, OrderStatus::Preparing);
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
 async fn two_staff_racing_on_one_order_one_wins() {
     let (app, admin, jollof) = app().await;
     let token = Some(admin.access_token.as_str());
-    let customer = walk_in(&app, &admin).await;
-    let id = app
-        .post("/admin/orders", &order_for(&app, &customer, &jollof), token)
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    pay(&app, &id).await;
+    let id = paid_order(&app, &admin, &jollof).await;
     let path = format!("/admin/orders/{id}/status");
     let body = json!({"status": "preparing"});
     let responses = futures::future::join_all((0..4).map(|_| app.patch(&path, &body, token))).await;

@@ -10,7 +10,7 @@ use serde_json::Value;
 /// A payment attempt for `order`, left in `status`.
 async fn attempt(app: &TestApp, order: &Order, status: PaymentStatus) -> String {
     let payment = Payment::start(order, kitchen::now());
-    app.state.db.create_payment(&payment).await.unwrap();
+    app.db().create_payment(&payment).await.unwrap();
     if status != PaymentStatus::Pending {
         let mut settled = payment.clone();
         settled.status = status;
@@ -22,8 +22,7 @@ async fn attempt(app: &TestApp, order: &Order, status: PaymentStatus) -> String 
             version: 1,
         };
         assert!(
-            app.state
-                .db
+            app.db()
                 .record_payment(&created, &settled, None)
                 .await
                 .unwrap()
@@ -41,7 +40,7 @@ fn references(items: &[Value]) -> Vec<String> {
 
 #[tokio::test]
 async fn staff_list_every_payment_by_status_customer_and_order() {
-    let app = TestApp::spawn(admin::router).await;
+    let app = TestApp::spawn(admin::FUNCTION).await;
     let admin = app.user(Role::Admin).await;
     let (ada, bola) = (
         app.user(Role::Customer).await,

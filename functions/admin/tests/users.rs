@@ -6,13 +6,13 @@ use kitchen::domain::{Role, UserId};
 use serde_json::{Value, json};
 
 async fn app() -> (TestApp, devkit::testing::Caller) {
-    let app = TestApp::spawn(admin::router).await;
+    let app = TestApp::spawn(admin::FUNCTION).await;
     let admin = app.user(Role::Admin).await;
     (app, admin)
 }
 
-fn auth_app(app: &TestApp) -> TestApp {
-    app.with_router(auth::router)
+async fn auth_app(app: &TestApp) -> TestApp {
+    app.with_function(auth::FUNCTION).await
 }
 
 #[tokio::test]
@@ -35,6 +35,7 @@ async fn staff_record_a_phone_only_customer_who_cannot_sign_in() {
         .await
         .assert_status(201);
     let login = auth_app(&app)
+        .await
         .post(
             "/auth/login",
             &json!({"email": "bola@example.com", "password": "anything at all"}),
@@ -154,7 +155,7 @@ async fn deactivating_a_user_ends_their_sessions_at_once() {
     let (app, admin) = app().await;
     let token = Some(admin.access_token.as_str());
     let customer = app.user(Role::Customer).await;
-    let auth = auth_app(&app);
+    let auth = auth_app(&app).await;
     auth.get("/me", Some(&customer.access_token))
         .await
         .assert_status(200);

@@ -23,6 +23,13 @@ use kitchen::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+/// The auth function: it reads no setting beyond the table and the token key.
+pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
+    name: "auth",
+    settings: &[],
+    router,
+};
+
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/auth/register", post(register))

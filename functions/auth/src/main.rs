@@ -2,7 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    kitchen::telemetry::init();
-    let state = kitchen::AppState::from_env().await?;
-    lambda_http::run(auth::router(state)).await
+    auth::FUNCTION.run().await
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 async fn app() -> TestApp {
-    TestApp::spawn(auth::router).await
+    TestApp::spawn(auth::FUNCTION).await
 }
 
 fn registration(email: &str) -> Value {
@@ -212,8 +212,8 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
 #[tokio::test]
 async fn repeated_failures_lock_the_email_out_with_retry_after() {
     let app = TestApp::builder()
-        .env("LOGIN_MAX_FAILURES", "3")
-        .spawn(auth::router)
+        .parameter("LoginMaxFailures", "3")
+        .spawn(auth::FUNCTION)
         .await;
     register(&app, "ada@example.com").await;
     let wrong = json!({"email": "ada@example.com", "password": "not the password"});
@@ -254,10 +254,10 @@ async fn repeated_failures_lock_the_email_out_with_retry_after() {
 #[tokio::test]
 async fn a_lockout_ends_when_its_window_has_passed_even_if_the_item_lingers() {
     let app = TestApp::builder()
-        .env("LOGIN_MAX_FAILURES", "2")
+        .parameter("LoginMaxFailures", "2")
         // Long enough for three Argon2 checks on a busy machine, short enough to wait out.
-        .env("LOGIN_LOCKOUT_SECONDS", "3")
-        .spawn(auth::router)
+        .parameter("LoginLockoutSeconds", "3")
+        .spawn(auth::FUNCTION)
         .await;
     register(&app, "ada@example.com").await;
     let wrong = json!({"email": "ada@example.com", "password": "not the password"});
@@ -280,8 +280,8 @@ async fn a_lockout_ends_when_its_window_has_passed_even_if_the_item_lingers() {
 #[tokio::test]
 async fn a_successful_login_forgets_earlier_failures() {
     let app = TestApp::builder()
-        .env("LOGIN_MAX_FAILURES", "3")
-        .spawn(auth::router)
+        .parameter("LoginMaxFailures", "3")
+        .spawn(auth::FUNCTION)
         .await;
     register(&app, "ada@example.com").await;
     let wrong = json!({"email": "ada@example.com", "password": "not the password"});
@@ -309,8 +309,7 @@ async fn a_deactivated_account_cannot_log_in() {
     let app = app().await;
     let body = register(&app, "ada@example.com").await;
     let id = UserId::parse(body["user"]["id"].as_str().unwrap()).unwrap();
-    app.state
-        .db
+    app.db()
         .set_role(&id, Role::Customer, false, None, kitchen::now())
         .await
         .unwrap();
@@ -419,8 +418,8 @@ async fn concurrent_refreshes_with_one_token_let_at_most_one_through() {
 #[tokio::test]
 async fn refresh_rejects_malformed_unknown_and_expired_tokens() {
     let app = TestApp::builder()
-        .env("REFRESH_TOKEN_TTL_SECONDS", "1")
-        .spawn(auth::router)
+        .parameter("RefreshTokenTtlSeconds", "1")
+        .spawn(auth::FUNCTION)
         .await;
     app.post("/auth/refresh", &json!({"refresh_token": "garbage"}), None)
         .await
@@ -780,9 +779,9 @@ async fn serve_jwks() -> String {
 async fn google_app() -> TestApp {
     let jwks_url = serve_jwks().await;
     TestApp::builder()
-        .env("GOOGLE_CLIENT_IDS", format!("another-client, {CLIENT_ID}"))
-        .env("GOOGLE_JWKS_URL", jwks_url)
-        .spawn(auth::router)
+        .parameter("GoogleClientIds", format!("another-client, {CLIENT_ID}"))
+        .parameter("GoogleJwksUrl", jwks_url)
+        .spawn(auth::FUNCTION)
         .await
 }
 
@@ -914,7 +913,7 @@ async fn google_tokens_that_fail_any_check_are_refused() {
         .assert_problem(400);
     // None of them created an account.
     let email = kitchen::domain::Email::parse("ada@gmail.com").unwrap();
-    assert!(app.state.db.user_by_email(&email).await.unwrap().is_none());
+    assert!(app.db().user_by_email(&email).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -923,9 +922,9 @@ async fn google_sign_in_answers_502_when_googles_keys_cannot_be_fetched() {
     let closed = format!("http://{}/certs", listener.local_addr().unwrap());
     drop(listener);
     let app = TestApp::builder()
-        .env("GOOGLE_CLIENT_IDS", CLIENT_ID)
-        .env("GOOGLE_JWKS_URL", closed)
-        .spawn(auth::router)
+        .parameter("GoogleClientIds", CLIENT_ID)
+        .parameter("GoogleJwksUrl", closed)
+        .spawn(auth::FUNCTION)
         .await;
     let response = app
         .post(

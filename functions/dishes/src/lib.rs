@@ -22,6 +22,13 @@ use serde_json::{Value, json};
 pub const OPENAPI: &str = include_str!("../../../openapi/openapi.json");
 const DOCS_PAGE: &str = include_str!("../../../openapi/docs.html");
 
+/// The dishes function: the menu is for the kitchen's today.
+pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
+    name: "dishes",
+    settings: &[kitchen::config::Setting::KitchenTimezone],
+    router,
+};
+
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/dishes", get(menu))

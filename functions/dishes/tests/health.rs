@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn health_is_ok_when_the_table_answers() {
-    let app = TestApp::spawn(dishes::router).await;
+    let app = TestApp::spawn(dishes::FUNCTION).await;
     let response = app.get("/health", None).await;
     response.assert_status(200);
     assert_eq!(response.json, serde_json::json!({"status": "ok"}));
@@ -13,10 +13,9 @@ async fn health_is_ok_when_the_table_answers() {
 
 #[tokio::test]
 async fn health_is_503_with_retry_after_when_the_table_is_missing() {
-    let app = TestApp::spawn(dishes::router).await;
+    let app = TestApp::spawn(dishes::FUNCTION).await;
     let table = app.state.config.table_name.clone();
-    app.state
-        .db
+    app.db()
         .client()
         .delete_table()
         .table_name(table)
@@ -32,7 +31,7 @@ async fn health_is_503_with_retry_after_when_the_table_is_missing() {
 async fn health_fails_fast_with_503_when_dynamodb_is_down() {
     let app = TestApp::builder()
         .unreachable_table()
-        .spawn(dishes::router)
+        .spawn(dishes::FUNCTION)
         .await;
     let started = Instant::now();
     let response = app.get("/health", None).await;
@@ -52,6 +51,6 @@ async fn health_fails_fast_with_503_when_dynamodb_is_down() {
 
 #[tokio::test]
 async fn unknown_routes_answer_404_problems() {
-    let app = TestApp::spawn(dishes::router).await;
+    let app = TestApp::spawn(dishes::FUNCTION).await;
     app.get("/nothing-here", None).await.assert_problem(404);
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 async fn app() -> TestApp {
-    TestApp::spawn(dishes::router).await
+    TestApp::spawn(dishes::FUNCTION).await
 }
 
 fn days(date: Date, n: i64) -> Date {

@@ -10,14 +10,17 @@ use kitchen::{
 use notifier::{Notifier, NotifierConfig, Outcome, SmsError, sms};
 use serde_json::{Value, json};
 
+/// The notifier as deployed: its template environment (the kitchen's phone a stack parameter) and
+/// an SNS client under its template policy.
 async fn notifier(kitchen_phone: Option<&PhoneNumber>) -> Notifier {
-    devkit::testing::require_local_stack();
-    let sdk = kitchen::state::aws_sdk_config().await;
-    let config = NotifierConfig {
-        kitchen_phone: kitchen_phone.cloned(),
-        sender_id: None,
-    };
-    Notifier::new(aws_sdk_sns::Client::new(&sdk), config)
+    let phone = kitchen_phone
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let function = devkit::testing::deploy_function("notifier", &[("KitchenPhone", &phone)]).await;
+    let config = NotifierConfig::from_lookup(|name| function.env.get(name).cloned())
+        .expect("the notifier's configuration");
+    assert_eq!(config.kitchen_phone.as_ref(), kitchen_phone);
+    Notifier::new(aws_sdk_sns::Client::new(&function.sdk), config)
 }
 
 /// A Nigerian mobile number no other test uses.

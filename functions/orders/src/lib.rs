@@ -12,6 +12,17 @@ use axum::{
 };
 use kitchen::AppState;
 
+/// The orders function.
+pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
+    name: "orders",
+    settings: &[
+        kitchen::config::Setting::KitchenTimezone,
+        kitchen::config::Setting::UnpaidOrderExpiry,
+        kitchen::config::Setting::Topic,
+    ],
+    router,
+};
+
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/cart", get(cart::show))

@@ -12,7 +12,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     kitchen::telemetry::init();
-    let state = kitchen::AppState::from_env().await?;
+    let state = kitchen::AppState::from_env(orders::FUNCTION.settings).await?;
     let http = Adapter::from(orders::router(state.clone()));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let (state, http) = (state.clone(), http.clone());

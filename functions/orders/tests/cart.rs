@@ -5,7 +5,7 @@ use kitchen::domain::{DishId, Price, Role};
 use serde_json::{Value, json};
 
 async fn app() -> (TestApp, Caller) {
-    let app = TestApp::spawn(orders::router).await;
+    let app = TestApp::spawn(orders::FUNCTION).await;
     let caller = app.user(Role::Customer).await;
     (app, caller)
 }
@@ -200,12 +200,12 @@ async fn the_cart_shows_todays_prices() {
     )
     .await
     .assert_status(201);
-    let stored = app.state.db.get_dish(&jollof.id).await.unwrap().unwrap();
+    let stored = app.db().get_dish(&jollof.id).await.unwrap().unwrap();
     let dearer = kitchen::db::Dish {
         price: Price::parse(300_000).unwrap(),
         ..stored.dish.clone()
     };
-    app.state.db.replace_dish(&stored, &dearer).await.unwrap();
+    app.db().replace_dish(&stored, &dearer).await.unwrap();
     let cart = app.get("/cart", token).await;
     assert_eq!(cart.json["items"][0]["unit_price"], 300000);
     assert_eq!(cart.json["total"], Value::from(600000));

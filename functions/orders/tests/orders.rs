@@ -12,7 +12,19 @@ use std::time::Duration;
 async fn app() -> (TestApp, Caller) {
     let app = TestApp::builder()
         .capture_events()
-        .spawn(orders::router)
+        .spawn(orders::FUNCTION)
+        .await;
+    let caller = app.user(Role::Customer).await;
+    (app, caller)
+}
+
+/// An app whose unpaid orders expire 300 s (the least CloudFormation takes) after they were placed,
+/// and a customer. Tests place their orders in the past ([`TestApp::unpaid_order_placed`]).
+async fn app_expiring_unpaid_orders_after_five_minutes() -> (TestApp, Caller) {
+    let app = TestApp::builder()
+        .capture_events()
+        .parameter("UnpaidOrderExpirySeconds", "300")
+        .spawn(orders::FUNCTION)
         .await;
     let caller = app.user(Role::Customer).await;
     (app, caller)
@@ -37,8 +49,7 @@ async fn give_phone(app: &TestApp, caller: &Caller) {
         ),
         ..Default::default()
     };
-    app.state
-        .db
+    app.db()
         .update_profile(&caller.user.id, &changes, kitchen::now())
         .await
         .unwrap();
@@ -358,12 +369,12 @@ async fn an_order_keeps_the_prices_it_was_placed_with() {
         )
         .await
         .json;
-    let stored = app.state.db.get_dish(&jollof.id).await.unwrap().unwrap();
+    let stored = app.db().get_dish(&jollof.id).await.unwrap().unwrap();
     let dearer = Dish {
         price: Price::parse(999_000).unwrap(),
         ..stored.dish.clone()
     };
-    app.state.db.replace_dish(&stored, &dearer).await.unwrap();
+    app.db().replace_dish(&stored, &dearer).await.unwrap();
     let shown = app
         .get(&format!("/orders/{}", order["id"].as_str().unwrap()), token)
         .await;
@@ -462,9 +473,8 @@ async fn an_unpaid_order_can_be_edited_and_is_priced_again() {
         .await
         .json;
     let path = format!("/orders/{}", order["id"].as_str().unwrap());
-    let stored = app.state.db.get_dish(&jollof.id).await.unwrap().unwrap();
-    app.state
-        .db
+    let stored = app.db().get_dish(&jollof.id).await.unwrap().unwrap();
+    app.db()
         .replace_dish(
             &stored,
             &Dish {
@@ -542,25 +552,31 @@ async fn cancelling_an_unpaid_order_keeps_it_and_announces_it() {
 }
 
 #[tokio::test]
-async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
-    let app = TestApp::builder()
-        .capture_events()
-        .env("UNPAID_ORDER_EXPIRY_SECONDS", "1")
-        .spawn(orders::router)
-        .await;
-    let caller = app.user(Role::Customer).await;
-    let (jollof, _) = menu(&app).await;
-    let token = Some(caller.access_token.as_str());
-    let order = app
-        .post(
-            "/orders",
-            &order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}])),
-            token,
-        )
+async fn a_cancel_that_committed_answers_204_even_when_its_announcement_cannot_be_made() {
+    let (app, caller) = app().await;
+    let order = app.unpaid_order(&caller, 1).await;
+    // The table stops answering reads once the cancel is written, so the customer cannot be read
+    // for the SMS.
+    let failing = app.with_reads_failing_after_a_write(orders::FUNCTION).await;
+    failing
+        .delete(&format!("/orders/{}", order.id), Some(&caller.access_token))
         .await
-        .json;
+        .assert_status(204);
+    let stored = app.db().get_order(&order.id).await.unwrap().unwrap();
+    assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
+    let (app, caller) = app_expiring_unpaid_orders_after_five_minutes().await;
+    let token = Some(caller.access_token.as_str());
+    // Placed just over the stack's 300 s ago and never paid.
+    let placed = app
+        .unpaid_order_placed(&caller, 1, kitchen::now() - Duration::from_secs(301))
+        .await;
+    let order = json!({"id": placed.id.to_string()});
     let path = format!("/orders/{}", order["id"].as_str().unwrap());
-    tokio::time::sleep(Duration::from_millis(2100)).await;
     let shown = app.get(&path, token).await;
     assert_eq!(shown.json["status"], "cancelled");
     assert_eq!(shown.json["cancel_reason"], "payment_timeout");
@@ -588,14 +604,85 @@ async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, OrderEventKind::Cancelled);
     let stored = app
-        .state
-        .db
+        .db()
         .get_order(&OrderId::parse(order["id"].as_str().unwrap()).unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
     assert_eq!(app.get(&path, token).await.json, shown.json);
+}
+
+#[tokio::test]
+async fn the_sweep_cancels_every_expired_order_even_when_announcing_one_fails() {
+    let (app, caller) = app_expiring_unpaid_orders_after_five_minutes().await;
+    let placed = kitchen::now() - Duration::from_secs(301);
+    let expired = [
+        app.unpaid_order_placed(&caller, 1, placed).await,
+        app.unpaid_order_placed(&caller, 2, placed).await,
+    ];
+    // Reads fail from the first cancel's write on: neither customer read for the SMS works.
+    let failing = app.with_reads_failing_after_a_write(orders::FUNCTION).await;
+    assert_eq!(orders::sweep(&failing.state).await.unwrap(), 2);
+    for order in &expired {
+        let stored = app.db().get_order(&order.id).await.unwrap().unwrap();
+        assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
+    }
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_sweep_leaves_alone_an_order_cancelled_or_paid_since_the_index_listed_it_as_unpaid() {
+    // Placed past the deadline, then cancelled and paid as if just before it (written straight to
+    // the table: through the API an order past its deadline already reads as cancelled).
+    let (app, caller) = app_expiring_unpaid_orders_after_five_minutes().await;
+    let placed = kitchen::now() - Duration::from_secs(301);
+    let cancelled = app.unpaid_order_placed(&caller, 1, placed).await;
+    let paid = app.unpaid_order_placed(&caller, 2, placed).await;
+    for (order, status, by) in [
+        (
+            &cancelled,
+            kitchen::domain::OrderStatus::Cancelled,
+            kitchen::domain::Actor::Customer,
+        ),
+        (
+            &paid,
+            kitchen::domain::OrderStatus::Paid,
+            kitchen::domain::Actor::System,
+        ),
+    ] {
+        let stored = app.db().get_order(&order.id).await.unwrap().unwrap();
+        let moved = stored
+            .order
+            .moved_to(status, by, placed + Duration::from_secs(60))
+            .unwrap();
+        assert!(app.db().replace_order(&stored, &moved).await.unwrap());
+    }
+    // What a sweep sees when a cancel or a payment lands between its query of the index and its
+    // read of the order: the index lists the order as unpaid, the order says otherwise.
+    let mut before = Vec::new();
+    for order in [&cancelled, &paid] {
+        app.index_lists_as_unpaid(&order.id).await;
+        before.push(app.db().get_order(&order.id).await.unwrap().unwrap());
+    }
+    let cutoff = kitchen::now() - app.state.config.unpaid_order_expiry;
+    let listed = app.db().unpaid_orders_before(cutoff, 50).await.unwrap();
+    assert_eq!(listed.len(), 2, "the sweep's query finds both");
+    app.published_events().await;
+    assert_eq!(orders::sweep(&app.state).await.unwrap(), 0);
+    assert!(
+        app.published_events().await.is_empty(),
+        "no second order.cancelled, and none for a paid order"
+    );
+    for was in before {
+        let now = app.db().get_order(&was.order.id).await.unwrap().unwrap();
+        assert_eq!(
+            now.version, was.version,
+            "{} was written again",
+            was.order.id
+        );
+        assert_eq!(now.order, was.order);
+    }
 }
 
 #[tokio::test]

@@ -15,6 +15,17 @@ use axum::{
 };
 use kitchen::AppState;
 
+/// The payments function: it cannot start without Paystack's settings.
+pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
+    name: "payments",
+    settings: &[
+        kitchen::config::Setting::UnpaidOrderExpiry,
+        kitchen::config::Setting::Topic,
+        kitchen::config::Setting::Paystack,
+    ],
+    router,
+};
+
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route(

@@ -2,7 +2,7 @@
 //! DynamoDB Local, with the simulator's webhooks delivered over HTTP to the real paystack-webhook
 //! router and the events read back from moto.
 
-use devkit::testing::{Caller, TestApp, closed_port_url};
+use devkit::testing::{Caller, TestApp, TestAppBuilder, closed_port_url};
 use http::Method;
 use kitchen::{
     db::{Order, PaymentReference, StoredOrder},
@@ -15,15 +15,12 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 async fn app() -> (TestApp, Caller) {
-    app_with(&[]).await
+    app_with(|builder| builder).await
 }
 
-async fn app_with(env: &[(&str, &str)]) -> (TestApp, Caller) {
-    let mut builder = TestApp::builder().capture_events().paystack_sim();
-    for (name, value) in env {
-        builder = builder.env(name, *value);
-    }
-    let app = builder.spawn(payments::router).await;
+async fn app_with(configure: impl FnOnce(TestAppBuilder) -> TestAppBuilder) -> (TestApp, Caller) {
+    let builder = configure(TestApp::builder().capture_events().paystack_sim());
+    let app = builder.spawn(payments::FUNCTION).await;
     let caller = app.user(Role::Customer).await;
     (app, caller)
 }
@@ -31,14 +28,18 @@ async fn app_with(env: &[(&str, &str)]) -> (TestApp, Caller) {
 /// Has the simulator deliver its webhooks over HTTP to the paystack-webhook function's router,
 /// on the same table and topic.
 async fn deliver_webhooks(app: &TestApp) {
-    let url = app.with_router(paystack_webhook::router).serve().await;
+    let url = app
+        .with_function(paystack_webhook::FUNCTION)
+        .await
+        .serve()
+        .await;
     app.paystack()
         .state()
         .set_webhook_url(format!("{url}/webhooks/paystack"));
 }
 
 async fn stored_order(app: &TestApp, id: &OrderId) -> StoredOrder {
-    app.state.db.get_order(id).await.unwrap().unwrap()
+    app.db().get_order(id).await.unwrap().unwrap()
 }
 
 async fn start(app: &TestApp, caller: &Caller, order: &Order) -> Value {
@@ -72,8 +73,7 @@ async fn verify(app: &TestApp, caller: &Caller, reference: &str) -> Value {
 }
 
 async fn payment(app: &TestApp, reference: &str) -> kitchen::db::Payment {
-    app.state
-        .db
+    app.db()
         .get_payment(&PaymentReference::parse(reference).unwrap())
         .await
         .unwrap()
@@ -316,11 +316,14 @@ async fn a_cancelled_order_cannot_be_paid_and_money_arriving_late_is_owed_back()
 
 #[tokio::test]
 async fn money_for_an_expired_order_writes_the_expiry_down_and_is_owed_back() {
-    let (app, caller) = app_with(&[("UNPAID_ORDER_EXPIRY_SECONDS", "2")]).await;
+    let (app, caller) = app_with(|b| b.parameter("UnpaidOrderExpirySeconds", "300")).await;
     deliver_webhooks(&app).await;
-    let order = app.unpaid_order(&caller, 1).await;
+    // Five seconds before the stack's 300 s expiry.
+    let order = app
+        .unpaid_order_placed(&caller, 1, kitchen::now() - Duration::from_secs(295))
+        .await;
     let reference = reference_of(&start(&app, &caller, &order).await);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(5100)).await;
     app.request(
         Method::POST,
         &format!("/orders/{}/payments", order.id),
@@ -339,12 +342,20 @@ async fn money_for_an_expired_order_writes_the_expiry_down_and_is_owed_back() {
     assert_eq!(kept.cancel_reason.as_deref(), Some("payment_timeout"));
     assert!(kept.refund_due);
     assert!(payment(&app, &reference).await.refund_due);
-    // Announced once, here; the sweep finds nothing left to write down.
+    // Announced once, here; the sweep finds nothing left to write down, even while the index
+    // still lists the order as unpaid (as it may for a moment after the payment's write).
     assert_eq!(
         kinds(&app.published_events().await),
         [OrderEventKind::Cancelled]
     );
+    app.index_lists_as_unpaid(&order.id).await;
+    // Past the deadline, to the second the sweep's query counts in.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let cutoff = kitchen::now() - app.state.config.unpaid_order_expiry;
+    let listed = app.db().unpaid_orders_before(cutoff, 50).await.unwrap();
+    assert_eq!(listed.len(), 1, "the sweep's query finds the order");
     assert_eq!(ordering::sweep_unpaid(&app.state).await.unwrap(), 0);
+    assert!(app.published_events().await.is_empty());
 }
 
 #[tokio::test]
@@ -442,7 +453,7 @@ async fn an_order_changed_after_the_attempt_started_is_not_paid_by_it() {
     let stored = stored_order(&app, &order.id).await;
     let mut bigger = stored.order.clone();
     bigger.total = 750_000;
-    assert!(app.state.db.replace_order(&stored, &bigger).await.unwrap());
+    assert!(app.db().replace_order(&stored, &bigger).await.unwrap());
     app.paystack()
         .state()
         .succeed(&reference, SucceedOverrides::default())
@@ -485,8 +496,8 @@ async fn concurrent_webhooks_and_verifies_pay_the_order_exactly_once() {
 async fn paystack_down_is_503_and_leaves_the_order_as_it_was() {
     let app = TestApp::builder()
         .capture_events()
-        .env("PAYSTACK_BASE_URL", closed_port_url())
-        .spawn(payments::router)
+        .parameter("PaystackBaseUrl", closed_port_url())
+        .spawn(payments::FUNCTION)
         .await;
     let caller = app.user(Role::Customer).await;
     let order = app.unpaid_order(&caller, 1).await;
@@ -517,7 +528,7 @@ async fn paystack_down_is_503_and_leaves_the_order_as_it_was() {
 
 #[tokio::test]
 async fn a_slow_paystack_times_out_with_503_and_changes_nothing() {
-    let (app, caller) = app_with(&[("PAYSTACK_TIMEOUT_MS", "300")]).await;
+    let (app, caller) = app_with(|b| b.parameter("PaystackTimeoutMs", "300")).await;
     let order = app.unpaid_order(&caller, 1).await;
     let pending = reference_of(&start(&app, &caller, &order).await);
     let sim = app.paystack().state();
@@ -560,7 +571,7 @@ async fn a_slow_paystack_times_out_with_503_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_paystack_refusal_is_a_502_and_changes_nothing() {
-    let (app, caller) = app_with(&[("PAYSTACK_SECRET_KEY", "sk_test_not_the_right_one")]).await;
+    let (app, caller) = app_with(|b| b.paystack_secret("sk_test_not_the_right_one")).await;
     let order = app.unpaid_order(&caller, 1).await;
     let response = app
         .request(

@@ -33,6 +33,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 
+/// The paystack-webhook function: without the secret key no signature can be checked.
+pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
+    name: "paystack-webhook",
+    settings: &[
+        kitchen::config::Setting::UnpaidOrderExpiry,
+        kitchen::config::Setting::Topic,
+        kitchen::config::Setting::Paystack,
+    ],
+    router,
+};
+
 pub fn router(state: AppState) -> axum::Router {
     let routes = axum::Router::new()
         .route("/webhooks/paystack", axum::routing::post(receive))

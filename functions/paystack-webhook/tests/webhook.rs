@@ -15,7 +15,7 @@ async fn app() -> TestApp {
 }
 
 async fn spawn(builder: TestAppBuilder) -> TestApp {
-    builder.spawn(paystack_webhook::router).await
+    builder.spawn(paystack_webhook::FUNCTION).await
 }
 
 /// A customer's unpaid ₦2,500.00 order and a pending payment for it, straight in the table.
@@ -23,7 +23,7 @@ async fn pending_payment(app: &TestApp) -> (Order, Payment) {
     let customer = app.user(Role::Customer).await;
     let order = app.unpaid_order(&customer, 1).await;
     let payment = Payment::start(&order, kitchen::now());
-    app.state.db.create_payment(&payment).await.unwrap();
+    app.db().create_payment(&payment).await.unwrap();
     (order, payment)
 }
 
@@ -62,10 +62,9 @@ async fn status_of(
     order: &Order,
     payment: &Payment,
 ) -> (OrderStatus, PaymentStatus) {
-    let order = app.state.db.get_order(&order.id).await.unwrap().unwrap();
+    let order = app.db().get_order(&order.id).await.unwrap().unwrap();
     let payment = app
-        .state
-        .db
+        .db()
         .get_payment(&payment.reference)
         .await
         .unwrap()
@@ -86,8 +85,7 @@ async fn a_signed_charge_success_marks_the_order_paid_once() {
         (OrderStatus::Paid, PaymentStatus::Success)
     );
     let recorded = app
-        .state
-        .db
+        .db()
         .get_payment(&payment.reference)
         .await
         .unwrap()
@@ -153,7 +151,7 @@ async fn eight_concurrent_duplicate_webhooks_make_one_success_and_one_event() {
     let responses = futures::future::join_all((0..8).map(|_| app.send(signed(&body)))).await;
     let statuses: Vec<u16> = responses.iter().map(|r| r.status.as_u16()).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-    let stored = app.state.db.get_order(&order.id).await.unwrap().unwrap();
+    let stored = app.db().get_order(&order.id).await.unwrap().unwrap();
     assert_eq!(stored.order.status, OrderStatus::Paid);
     assert_eq!(stored.version, 2, "exactly one write to the order");
     let paid_moves = stored
@@ -164,8 +162,7 @@ async fn eight_concurrent_duplicate_webhooks_make_one_success_and_one_event() {
         .count();
     assert_eq!(paid_moves, 1);
     let stored_payment = app
-        .state
-        .db
+        .db()
         .get_payment(&payment.reference)
         .await
         .unwrap()
@@ -197,8 +194,7 @@ async fn a_short_amount_or_another_currency_leaves_the_order_unpaid() {
             (OrderStatus::PendingPayment, PaymentStatus::Failed)
         );
         let flagged = app
-            .state
-            .db
+            .db()
             .get_payment(&payment.reference)
             .await
             .unwrap()
@@ -290,23 +286,19 @@ fn sample_event() -> http::Request<Body> {
 #[tokio::test]
 async fn the_sample_event_is_accepted_and_the_allow_list_reads_api_gateways_source_ip() {
     const LOCAL_KEY: &str = "sk_test_local_secret";
-    let open = spawn(TestApp::builder().env("PAYSTACK_SECRET_KEY", LOCAL_KEY)).await;
+    let open = spawn(TestApp::builder().paystack_secret(LOCAL_KEY)).await;
     // Its reference is not one of ours: acknowledged.
     open.send(sample_event()).await.assert_status(200);
-    let listed = spawn(
-        TestApp::builder()
-            .env("PAYSTACK_SECRET_KEY", LOCAL_KEY)
-            .env(
-                "PAYSTACK_WEBHOOK_ALLOWED_IPS",
-                "52.31.139.75,52.49.173.169,52.214.14.220",
-            ),
-    )
+    let listed = spawn(TestApp::builder().paystack_secret(LOCAL_KEY).parameter(
+        "PaystackWebhookAllowedIps",
+        "52.31.139.75,52.49.173.169,52.214.14.220",
+    ))
     .await;
     listed.send(sample_event()).await.assert_status(200);
     let elsewhere = spawn(
         TestApp::builder()
-            .env("PAYSTACK_SECRET_KEY", LOCAL_KEY)
-            .env("PAYSTACK_WEBHOOK_ALLOWED_IPS", "52.49.173.169"),
+            .paystack_secret(LOCAL_KEY)
+            .parameter("PaystackWebhookAllowedIps", "52.49.173.169"),
     )
     .await;
     elsewhere.send(sample_event()).await.assert_problem(403);

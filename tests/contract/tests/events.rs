@@ -1,26 +1,15 @@
 //! The sample events in `events/` (for `cargo lambda invoke --data-file`) are real-shaped: each HTTP
 //! one parses as API Gateway hands it to Lambda and gets a documented answer from its function.
 
+use contract_tests::function_named;
 use devkit::{repo_root, testing::TestApp};
-
-fn router_of(function: &str) -> fn(kitchen::AppState) -> axum::Router {
-    match function {
-        "auth" => auth::router,
-        "dishes" => dishes::router,
-        "orders" => orders::router,
-        "payments" => payments::router,
-        "admin" => admin::router,
-        "paystack-webhook" => paystack_webhook::router,
-        other => panic!("no HTTP router for {other}"),
-    }
-}
 
 #[tokio::test]
 async fn every_http_sample_event_reaches_its_route_and_gets_a_documented_answer() {
     // The webhook sample is signed with the local stack's Paystack secret.
     let base = TestApp::builder()
-        .env("PAYSTACK_SECRET_KEY", "sk_test_local_secret")
-        .spawn(dishes::router)
+        .paystack_secret("sk_test_local_secret")
+        .spawn(dishes::FUNCTION)
         .await;
     let mut seen = 0;
     for folder in std::fs::read_dir(repo_root().join("events")).unwrap() {
@@ -29,10 +18,13 @@ async fn every_http_sample_event_reaches_its_route_and_gets_a_documented_answer(
         if function == "notifier" {
             continue; // an SNS event, covered by the notifier's own tests
         }
-        let app = base.with_router(router_of(&function));
+        let app = base.with_function(function_named(&function)).await;
         for file in std::fs::read_dir(&folder).unwrap() {
             let path = file.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
+            if serde_json::from_str::<serde_json::Value>(&text).unwrap()["source"] == "aws.events" {
+                continue; // a scheduled event, checked below
+            }
             let event: lambda_http::request::LambdaRequest = serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("{}: not an API Gateway event: {e}", path.display()));
             let request: http::Request<lambda_http::Body> = event.into();
@@ -58,4 +50,32 @@ async fn every_http_sample_event_reaches_its_route_and_gets_a_documented_answer(
         }
     }
     assert!(seen >= 9, "only {seen} sample events found");
+}
+
+#[test]
+fn every_schedule_of_the_template_has_the_sample_event_eventbridge_sends() {
+    let schedules = devkit::stack::Template::from_repo()
+        .unwrap()
+        .schedules()
+        .unwrap();
+    assert!(
+        !schedules.is_empty(),
+        "template.yaml has the unpaid-order sweep"
+    );
+    for schedule in schedules {
+        let path = schedule.sample_path();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (the sample for `cargo lambda invoke`)",
+                path.display()
+            )
+        });
+        let sample: serde_json::Value = serde_json::from_str(&text).unwrap();
+        // The local scheduler sends this shape; only the id and the time differ from event to event.
+        let expected = schedule.event(
+            sample["id"].as_str().unwrap_or_default(),
+            sample["time"].as_str().unwrap_or_default(),
+        );
+        assert_eq!(sample, expected, "{}", path.display());
+    }
 }

@@ -1,6 +1,7 @@
 //! One list of routes, four places: the OpenAPI document, template.yaml (AWS), the local router in
 //! Cargo.toml (`cargo lambda watch`), and the functions' own routers. They must agree.
 
+use contract_tests::function_named;
 use devkit::{repo_root, testing::TestApp};
 use http::Method;
 use serde_json::Value;
@@ -123,21 +124,10 @@ async fn serves(app: &TestApp, method: &str, path: &str) -> bool {
 
 #[tokio::test]
 async fn every_documented_route_is_served_by_its_function() {
-    let base = TestApp::spawn(dishes::router).await;
-    let router_of = |function: &str| -> fn(kitchen::AppState) -> axum::Router {
-        match function {
-            "auth" => auth::router,
-            "dishes" => dishes::router,
-            "orders" => orders::router,
-            "payments" => payments::router,
-            "admin" => admin::router,
-            "paystack-webhook" => paystack_webhook::router,
-            other => panic!("no router for {other}"),
-        }
-    };
+    let base = TestApp::spawn(dishes::FUNCTION).await;
     let mut wrong = Vec::new();
     for (method, path, function) in openapi_routes() {
-        let app = base.with_router(router_of(&function));
+        let app = base.with_function(function_named(&function)).await;
         let route = format!("{method} {path}");
         let expected = !NOT_YET_SERVED.contains(&route.as_str());
         if serves(&app, &method, &path).await != expected {

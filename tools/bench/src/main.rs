@@ -12,6 +12,7 @@ mod runtime;
 
 use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
+use devkit::stack::Stack;
 use direct::{Direct, Item, key, s};
 use report::{Report, RouteFigures, Samples};
 use runtime::{Answer, Function};
@@ -50,25 +51,53 @@ struct Args {
     out: PathBuf,
 }
 
-/// The environment every function gets: what the stack's scripts export for them.
-fn function_env(paystack_url: &str) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(name, _)| {
-            name.starts_with("AWS_")
-                || matches!(
-                    name.as_str(),
-                    "TABLE_NAME"
-                        | "JWT_SECRET"
-                        | "TOPIC_ARN"
-                        | "PAYSTACK_SECRET_KEY"
-                        | "KITCHEN_PHONE"
-                        | "PATH"
-                )
-        })
-        .collect();
-    env.push(("PAYSTACK_BASE_URL".into(), paystack_url.into()));
-    env.push(("RUST_LOG".into(), "info".into()));
-    env
+/// Each function's environment: exactly what its template.yaml entry gives it (resolved as the local
+/// stack resolves it), its local credentials, and every AWS call through the IAM gate at `gate`, as
+/// under `make dev`. One difference, on purpose: the secrets are handed in the environment
+/// (`JWT_SECRET`, `PAYSTACK_SECRET_KEY`) instead of the SSM parameter names, so that the cold-start
+/// figures leave out SSM's round trips and stay comparable with earlier runs. hello-lambda gets no
+/// more than a `PATH`.
+fn environments(
+    stack: &Stack,
+    gate: &str,
+    secrets: &[(&str, &str, String)],
+) -> Result<BTreeMap<String, Vec<(String, String)>>> {
+    let mut all = BTreeMap::new();
+    let path = (
+        "PATH".to_string(),
+        std::env::var("PATH").unwrap_or_default(),
+    );
+    all.insert("hello-lambda".to_string(), vec![path.clone()]);
+    for name in FUNCTIONS {
+        let function = stack.template().function(name)?;
+        let mut env = stack.function_environment(&function)?;
+        for (parameter_variable, value_variable, value) in secrets {
+            if env.remove(*parameter_variable).is_some() {
+                env.insert((*value_variable).to_string(), value.clone());
+            }
+        }
+        env.insert("AWS_ENDPOINT_URL".into(), gate.into());
+        env.insert("AWS_REGION".into(), devkit::stack::LOCAL_REGION.into());
+        env.insert("AWS_ACCESS_KEY_ID".into(), devkit::iam::access_key_of(name));
+        env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
+        let mut env: Vec<(String, String)> = env.into_iter().collect();
+        env.push(path.clone());
+        all.insert(name.to_string(), env);
+    }
+    Ok(all)
+}
+
+/// Starts the IAM gate in front of the stand-ins on a free port; returns its URL.
+async fn start_gate(stack: &Stack) -> Result<String> {
+    let gate = devkit::iam::Gate::new(stack)?;
+    let upstreams = devkit::iam_proxy::Upstreams {
+        dynamodb: var("AWS_ENDPOINT_URL_DYNAMODB")?,
+        moto: var("AWS_ENDPOINT_URL_SNS")?,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(devkit::iam_proxy::serve(listener, gate, upstreams));
+    Ok(url)
 }
 
 fn var(name: &str) -> Result<String> {
@@ -92,7 +121,28 @@ async fn main() -> Result<()> {
         "http://127.0.0.1:9/unused",
     ]))
     .await?;
-    let env = function_env(&format!("http://{sim_addr}"));
+    let stack = Stack::new(
+        &devkit::stack::Template::from_repo()?,
+        &devkit::stack::LocalBindings::from_env()
+            .parameter("PaystackBaseUrl", format!("http://{sim_addr}"))
+            .parameter("PaystackCallbackUrl", "http://127.0.0.1/paid")
+            .parameter("KitchenPhone", var("KITCHEN_PHONE")?)
+            .parameter("LogLevel", "info"),
+    )?;
+    let gate = start_gate(&stack).await?;
+    let envs = environments(
+        &stack,
+        &gate,
+        &[
+            ("JWT_SECRET_PARAMETER", "JWT_SECRET", var("JWT_SECRET")?),
+            (
+                "PAYSTACK_SECRET_PARAMETER",
+                "PAYSTACK_SECRET_KEY",
+                secret.clone(),
+            ),
+        ],
+    )?;
+    let env = |name: &str| envs[name].as_slice();
     let binary = |name: &str| args.bin_dir.join(name);
     for name in FUNCTIONS.iter().chain(&["hello-lambda"]) {
         ensure!(
@@ -102,7 +152,13 @@ async fn main() -> Result<()> {
         );
     }
 
-    let sdk = kitchen::state::aws_sdk_config().await;
+    // The direct requests go through the gate too (as the operator), so that both sides of the
+    // warm ratio pay its hop.
+    let sdk = kitchen::state::aws_sdk_config()
+        .await
+        .to_builder()
+        .endpoint_url(&gate)
+        .build();
     let direct = Direct {
         db: aws_sdk_dynamodb::Client::new(&sdk),
         sns: aws_sdk_sns::Client::new(&sdk),
@@ -116,7 +172,7 @@ async fn main() -> Result<()> {
     eprintln!("bench: starting the seven functions");
     let mut warm = BTreeMap::new();
     for name in FUNCTIONS {
-        let function = Function::start(name, &binary(name), &env).await?;
+        let function = Function::start(name, &binary(name), env(name)).await?;
         function.api.first_poll(Duration::from_secs(10)).await?;
         warm.insert(name, function);
     }
@@ -140,7 +196,7 @@ async fn main() -> Result<()> {
                 .get(name)
                 .cloned()
                 .unwrap_or_else(|| json!({"hello": "world"}));
-            let (init, first) = cold_start(name, &binary(name), &env, &event)
+            let (init, first) = cold_start(name, &binary(name), env(name), &event)
                 .await
                 .with_context(|| format!("cold start {round} of {name}"))?;
             let entry = cold.entry(name).or_default();

@@ -4,18 +4,21 @@
 //! `make test` starts DynamoDB Local and moto and exports their endpoints; run outside it, these
 //! helpers stop with a message saying so rather than skipping anything.
 
+use crate::iam::Gate;
+use crate::stack::{LocalBindings, Stack, Template};
 use crate::table::TableDefinition;
 use axum::{Router, body::Body};
 use http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
+use kitchen::state::Function;
 use kitchen::{
     AppState, Config,
-    db::{NewUser, Session, User},
+    db::{Db, NewUser, Session, User},
     domain::{Email, Password, Role, SessionId},
     token::RefreshToken,
 };
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use tower::ServiceExt;
 
 /// The JWT secret every test app signs with.
@@ -27,7 +30,11 @@ pub const TEST_PAYSTACK_SECRET: &str = "sk_test_kitchen_tests_0123456789";
 
 /// Makes sure the stand-ins' endpoints are set, naming the command that sets them if not.
 pub fn require_local_stack() {
-    for var in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SNS"] {
+    for var in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_SNS",
+        "AWS_ENDPOINT_URL_SSM",
+    ] {
         if std::env::var(var).map(|v| v.is_empty()).unwrap_or(true) {
             panic!(
                 "{var} is not set: these tests run against DynamoDB Local and moto, which `make test` \
@@ -37,58 +44,81 @@ pub fn require_local_stack() {
     }
 }
 
-/// Builds a [`TestApp`]: extra configuration first, then the router.
+/// Builds a [`TestApp`]: the stack's parameters first, then the function.
+///
+/// Each app is a deployment of template.yaml of its own: its own table, topic and SSM parameters,
+/// and each function runs with exactly the environment its template entry gives it and with its
+/// template policy checked on every AWS call (see [`crate::iam`]).
 #[derive(Default)]
 pub struct TestAppBuilder {
-    env: HashMap<String, String>,
+    parameters: BTreeMap<String, String>,
+    paystack_secret: Option<String>,
     unreachable_table: bool,
     capture_events: bool,
     paystack_sim: bool,
+    template: Option<Template>,
 }
 
 impl TestAppBuilder {
-    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.env.insert(name.to_string(), value.into());
+    /// Deploys with this value of one of template.yaml's parameters (checked as CloudFormation
+    /// checks it: a value it would refuse fails the test).
+    pub fn parameter(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.parameters.insert(name.to_string(), value.into());
         self
     }
 
-    /// Gives the app a topic of its own in moto, with a queue subscribed to it, so the test can read
-    /// back every event the app published ([`TestApp::published_events`]).
+    /// Deploys `template` instead of the repository's template.yaml (to show what a change to it does).
+    pub fn template(mut self, template: Template) -> Self {
+        self.template = Some(template);
+        self
+    }
+
+    /// The Paystack secret key the stack's SSM parameter holds (default [`TEST_PAYSTACK_SECRET`]). The
+    /// simulator's own key stays [`TEST_PAYSTACK_SECRET`], so another key here is a wrong key.
+    pub fn paystack_secret(mut self, key: &str) -> Self {
+        self.paystack_secret = Some(key.to_string());
+        self
+    }
+
+    /// Subscribes a queue to the app's topic, so the test can read back every event the app
+    /// published ([`TestApp::published_events`]).
     pub fn capture_events(mut self) -> Self {
         self.capture_events = true;
         self
     }
 
     /// Starts the Paystack simulator in-process (port 0, [`TEST_PAYSTACK_SECRET`], no webhook
-    /// retries) and points `PAYSTACK_BASE_URL` at it; [`TestApp::paystack`] is its handle. Without
-    /// it, `PAYSTACK_BASE_URL` names a port where nothing listens, as if Paystack were down.
+    /// retries) and points the `PaystackBaseUrl` parameter at it; [`TestApp::paystack`] is its handle.
+    /// Without it, `PaystackBaseUrl` names a port where nothing listens, as if Paystack were down.
     pub fn paystack_sim(mut self) -> Self {
         self.paystack_sim = true;
         self
     }
 
-    /// Points the app at a DynamoDB endpoint where nothing listens, as if the table were down.
+    /// Points the function's DynamoDB client at an endpoint where nothing listens, as if the table
+    /// were down.
     pub fn unreachable_table(mut self) -> Self {
         self.unreachable_table = true;
         self
     }
 
-    pub async fn spawn(self, router: fn(AppState) -> Router) -> TestApp {
+    pub async fn spawn(self, function: Function) -> TestApp {
         require_local_stack();
+        // The functions' own log lines, when a developer asks for them (with --no-capture).
+        if std::env::var_os("KITCHEN_TEST_LOG").is_some() {
+            kitchen::telemetry::init();
+        }
         let table = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let mut env = self.env;
+        let operator = kitchen::state::aws_sdk_config().await;
         let events = if self.capture_events {
-            let sdk = kitchen::state::aws_sdk_config().await;
-            let (topic, queue) = event_capture(&sdk, &table).await;
-            env.insert("TOPIC_ARN".into(), topic);
-            Some(queue)
+            Some(event_capture(&operator, &table).await)
         } else {
+            create_topic(&operator, &table).await;
             None
         };
-        env.entry("TABLE_NAME".into())
-            .or_insert_with(|| table.clone());
-        env.entry("JWT_SECRET".into())
-            .or_insert_with(|| TEST_JWT_SECRET.into());
+        let paystack_secret = self
+            .paystack_secret
+            .unwrap_or_else(|| TEST_PAYSTACK_SECRET.to_string());
         let paystack = if self.paystack_sim {
             let (_, sim) = paystack_sim::spawn(paystack_sim::SimConfig {
                 port: 0,
@@ -99,43 +129,178 @@ impl TestAppBuilder {
                 ..paystack_sim::SimConfig::default()
             })
             .await;
-            env.insert("PAYSTACK_BASE_URL".into(), sim.base_url());
             Some(std::sync::Arc::new(sim))
         } else {
             None
         };
-        env.entry("PAYSTACK_SECRET_KEY".into())
-            .or_insert_with(|| TEST_PAYSTACK_SECRET.into());
-        env.entry("PAYSTACK_BASE_URL".into())
-            .or_insert_with(closed_port_url);
-        let config =
-            Config::from_lookup(|name| env.get(name).cloned()).expect("test configuration");
-        let sdk = kitchen::state::aws_sdk_config().await;
-        let dynamodb = if self.unreachable_table {
-            // On the client's own config: AWS_ENDPOINT_URL_DYNAMODB outranks the shared config's.
-            let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-                .endpoint_url(closed_port_url())
-                .build();
-            aws_sdk_dynamodb::Client::from_conf(config)
-        } else {
-            let client = aws_sdk_dynamodb::Client::new(&sdk);
-            TableDefinition::from_repo()
-                .expect("template.yaml defines the table")
-                .create(&client, &config.table_name)
-                .await
-                .expect("DynamoDB Local creates the test table");
-            client
+        let mut bindings = LocalBindings::new(&table, &table)
+            .parameter("JwtSecretParameterName", format!("/{table}/jwt-secret"))
+            .parameter(
+                "PaystackSecretParameterName",
+                format!("/{table}/paystack-secret-key"),
+            )
+            .parameter(
+                "PaystackBaseUrl",
+                paystack
+                    .as_ref()
+                    .map(|sim| sim.base_url())
+                    .unwrap_or_else(closed_port_url),
+            )
+            .parameter("PaystackCallbackUrl", "http://127.0.0.1/paid");
+        for (name, value) in self.parameters {
+            bindings = bindings.parameter(&name, value);
+        }
+        let template = match self.template {
+            Some(template) => template,
+            None => Template::from_repo().expect("template.yaml"),
         };
-        let state = AppState::build_with_table_client(config, &sdk, dynamodb)
+        let stack = Stack::new(&template, &bindings)
+            .unwrap_or_else(|err| panic!("template.yaml cannot be deployed so: {err:#}"));
+        let gate = Gate::new(&stack).unwrap_or_else(|err| panic!("template.yaml's IAM: {err:#}"));
+        let ssm = aws_sdk_ssm::Client::new(&operator);
+        for (parameter, value) in [
+            ("JwtSecretParameterName", TEST_JWT_SECRET),
+            ("PaystackSecretParameterName", paystack_secret.as_str()),
+        ] {
+            let name = stack.parameter(parameter).expect("a declared parameter");
+            put_secure_parameter(&ssm, &name, value).await;
+        }
+        TableDefinition::from_repo()
+            .expect("template.yaml defines the table")
+            .create(&aws_sdk_dynamodb::Client::new(&operator), &table)
             .await
-            .expect("test state");
+            .expect("DynamoDB Local creates the test table");
+        let deployment = std::sync::Arc::new(Deployment {
+            stack,
+            gate,
+            operator: Db::new(aws_sdk_dynamodb::Client::new(&operator), table),
+            unreachable_table: self.unreachable_table,
+        });
+        let state = deployment.function_state(&function).await;
         TestApp {
-            router: router(state.clone()),
+            router: (function.router)(state.clone()),
             state,
+            deployment,
             events,
             paystack,
         }
     }
+}
+
+/// What the functions of one test app share: the stack they are deployed in, its IAM check and an
+/// unchecked client for the test's own fixtures.
+struct Deployment {
+    stack: Stack,
+    gate: std::sync::Arc<Gate>,
+    operator: Db,
+    unreachable_table: bool,
+}
+
+impl Deployment {
+    /// `function`'s cold start as in AWS: the configuration from its template environment and
+    /// nothing else, SDK clients whose every call its template policy must allow.
+    async fn function_state(&self, function: &Function) -> AppState {
+        self.function_state_with(function, |table| table).await
+    }
+
+    /// [`Deployment::function_state`] with its table client's configuration changed by `table`.
+    async fn function_state_with(
+        &self,
+        function: &Function,
+        table: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> AppState {
+        let definition = self
+            .stack
+            .template()
+            .function(function.name)
+            .unwrap_or_else(|err| panic!("{err:#}"));
+        let env = self
+            .stack
+            .function_environment(&definition)
+            .unwrap_or_else(|err| panic!("{err:#}"));
+        let config = Config::for_function(function.settings, |name| env.get(name).cloned())
+            .unwrap_or_else(|err| panic!("the {} function's cold start: {err}", function.name));
+        let sdk = function_sdk_config(&self.gate, function.name).await;
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        if self.unreachable_table {
+            // On the client's own config: AWS_ENDPOINT_URL_DYNAMODB outranks the shared config's.
+            builder = builder.endpoint_url(closed_port_url());
+        }
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(table(builder).build());
+        AppState::build_with_table_client(config, &sdk, dynamodb)
+            .await
+            .unwrap_or_else(|err| panic!("the {} function's cold start: {err}", function.name))
+    }
+}
+
+/// A function that is not an HTTP router (the notifier), deployed alone: its template environment
+/// and an SDK configuration whose every call its template policy must allow.
+pub struct DeployedFunction {
+    pub env: BTreeMap<String, String>,
+    pub sdk: aws_config::SdkConfig,
+}
+
+/// Deploys template.yaml with `parameters` (a table and topic named for the test) and returns the
+/// function built as `binary`, as [`TestAppBuilder::spawn`] does for the HTTP functions.
+pub async fn deploy_function(binary: &str, parameters: &[(&str, &str)]) -> DeployedFunction {
+    require_local_stack();
+    let name = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let mut bindings =
+        LocalBindings::new(&name, &name).parameter("PaystackCallbackUrl", "http://127.0.0.1/paid");
+    for (parameter, value) in parameters {
+        bindings = bindings.parameter(parameter, *value);
+    }
+    let stack = Stack::new(&Template::from_repo().expect("template.yaml"), &bindings)
+        .unwrap_or_else(|err| panic!("template.yaml cannot be deployed so: {err:#}"));
+    let gate = Gate::new(&stack).unwrap_or_else(|err| panic!("template.yaml's IAM: {err:#}"));
+    let definition = stack
+        .template()
+        .function(binary)
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    DeployedFunction {
+        env: stack
+            .function_environment(&definition)
+            .unwrap_or_else(|err| panic!("{err:#}")),
+        sdk: function_sdk_config(&gate, binary).await,
+    }
+}
+
+/// The SDK configuration of one function: the stand-ins' endpoints, the function's own local
+/// credentials, and every request checked against its template policy.
+async fn function_sdk_config(gate: &std::sync::Arc<Gate>, binary: &str) -> aws_config::SdkConfig {
+    let operator = kitchen::state::aws_sdk_config().await;
+    let inner = operator
+        .http_client()
+        .expect("the SDK configuration has an HTTP client");
+    operator
+        .to_builder()
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            aws_sdk_dynamodb::config::Credentials::new(
+                crate::iam::access_key_of(binary),
+                "local",
+                None,
+                None,
+                "kitchen-local",
+            ),
+        ))
+        .http_client(crate::iam::GatedHttpClient::new(
+            gate.clone(),
+            binary,
+            inner,
+        ))
+        .build()
+}
+
+/// Stores a SecureString in SSM (moto), as the deployment's operator does in AWS.
+pub async fn put_secure_parameter(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
+    ssm.put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("moto stores SSM parameter {name}: {err:?}"));
 }
 
 /// `http://127.0.0.1:<a port where nothing listens>`.
@@ -146,28 +311,34 @@ pub fn closed_port_url() -> String {
     url
 }
 
-/// One function's router on a fresh table.
+/// One function's router on a fresh deployment.
 pub struct TestApp {
+    /// The function's own state: its configuration, and clients under its IAM policy.
     pub state: AppState,
     pub router: Router,
+    deployment: std::sync::Arc<Deployment>,
     /// The queue subscribed to the app's topic, when it captures events.
     pub events: Option<String>,
     /// The in-process Paystack simulator, with [`TestAppBuilder::paystack_sim`].
     pub paystack: Option<std::sync::Arc<paystack_sim::SimHandle>>,
 }
 
-/// Creates a topic named after the test's table and an SQS queue subscribed to it (raw delivery, so
-/// each message is the event itself). Returns the topic ARN and the queue URL.
-async fn event_capture(sdk: &aws_config::SdkConfig, name: &str) -> (String, String) {
-    let sns = aws_sdk_sns::Client::new(sdk);
-    let sqs = aws_sdk_sqs::Client::new(&sqs_config(sdk));
-    let topic = sns
+async fn create_topic(sdk: &aws_config::SdkConfig, name: &str) -> String {
+    let topic = aws_sdk_sns::Client::new(sdk)
         .create_topic()
         .name(name)
         .send()
         .await
         .expect("moto creates a topic");
-    let topic_arn = topic.topic_arn().expect("a topic ARN").to_string();
+    topic.topic_arn().expect("a topic ARN").to_string()
+}
+
+/// Creates a topic named after the test's table and an SQS queue subscribed to it (raw delivery, so
+/// each message is the event itself). Returns the queue URL.
+async fn event_capture(sdk: &aws_config::SdkConfig, name: &str) -> String {
+    let sns = aws_sdk_sns::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sqs_config(sdk));
+    let topic_arn = create_topic(sdk, name).await;
     let queue = sqs
         .create_queue()
         .queue_name(name)
@@ -195,7 +366,7 @@ async fn event_capture(sdk: &aws_config::SdkConfig, name: &str) -> (String, Stri
         .send()
         .await
         .expect("moto subscribes the queue");
-    (topic_arn, queue_url)
+    queue_url
 }
 
 /// moto serves SQS on the same port as SNS.
@@ -219,18 +390,47 @@ impl TestApp {
         TestAppBuilder::default()
     }
 
-    pub async fn spawn(router: fn(AppState) -> Router) -> TestApp {
-        Self::builder().spawn(router).await
+    pub async fn spawn(function: Function) -> TestApp {
+        Self::builder().spawn(function).await
     }
 
-    /// The same state behind another function's router (the same table and topic).
-    pub fn with_router(&self, router: fn(AppState) -> Router) -> TestApp {
+    /// Another function of the same deployment (the same table, topic and parameters), with its own
+    /// environment and IAM policy.
+    pub async fn with_function(&self, function: Function) -> TestApp {
+        self.with_function_table(function, |table| table).await
+    }
+
+    /// [`TestApp::with_function`] with the function's table client changed by `table` (a fault
+    /// injected, say).
+    pub async fn with_function_table(
+        &self,
+        function: Function,
+        table: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> TestApp {
+        let state = self.deployment.function_state_with(&function, table).await;
         TestApp {
-            router: router(self.state.clone()),
-            state: self.state.clone(),
-            events: None,
+            router: (function.router)(state.clone()),
+            state,
+            deployment: self.deployment.clone(),
+            events: self.events.clone(),
             paystack: self.paystack.clone(),
         }
+    }
+
+    /// The table as the test's operator sees it: no IAM check, for fixtures and for reading back
+    /// what the functions wrote.
+    pub fn db(&self) -> &Db {
+        &self.deployment.operator
+    }
+
+    /// The deployment's stack: its parameters and each function's environment.
+    pub fn stack(&self) -> &Stack {
+        &self.deployment.stack
+    }
+
+    /// The IAM grants this process's functions have used so far.
+    pub fn iam_grants_used(&self) -> std::collections::BTreeSet<crate::iam::Grant> {
+        self.deployment.gate.used()
     }
 
     /// The Paystack simulator's handle. Needs [`TestAppBuilder::paystack_sim`].
@@ -334,7 +534,7 @@ impl TestApp {
         if let Err(mismatch) =
             crate::openapi::check_response(&method, &path, status.as_u16(), content_type, &bytes)
         {
-            panic!("{mismatch}");
+            panic!("{mismatch}; body: {}", String::from_utf8_lossy(&bytes));
         }
         let json = if bytes.is_empty() {
             Value::Null
@@ -424,8 +624,7 @@ impl TestApp {
             config.refresh_token_ttl,
             config.session_max_age,
         );
-        self.state
-            .db
+        self.db()
             .create_user(&user, Some(&session))
             .await
             .expect("creating a test user");
@@ -535,8 +734,7 @@ impl TestApp {
     /// Writes dishes straight to the table.
     pub async fn add_dishes(&self, dishes: &[kitchen::db::Dish]) {
         for dish in dishes {
-            self.state
-                .db
+            self.db()
                 .create_dish(dish)
                 .await
                 .expect("creating a test dish");
@@ -585,7 +783,19 @@ impl TestApp {
     /// An unpaid order of `customer`'s for today: `portions` of a ₦2,500.00 dish, written straight
     /// to the table (no menu needed).
     pub async fn unpaid_order(&self, customer: &Caller, portions: u32) -> kitchen::db::Order {
-        use kitchen::domain::{Actor, Address, Currency, DishId, Quantity};
+        self.unpaid_order_placed(customer, portions, kitchen::now())
+            .await
+    }
+
+    /// [`TestApp::unpaid_order`] as if it had been placed at `placed_at` (its id and every time in
+    /// it are of then): the unpaid-order expiry without waiting for it.
+    pub async fn unpaid_order_placed(
+        &self,
+        customer: &Caller,
+        portions: u32,
+        placed_at: time::OffsetDateTime,
+    ) -> kitchen::db::Order {
+        use kitchen::domain::{Actor, Address, Currency, DishId, OrderId, Quantity};
         let item = kitchen::db::OrderItem {
             dish_id: DishId::new(),
             dish_name: "Jollof".into(),
@@ -594,17 +804,20 @@ impl TestApp {
             line_total: 250_000 * i64::from(portions),
             currency: Currency::Ngn,
         };
-        let order = kitchen::ordering::new_order(
+        let mut order = kitchen::ordering::new_order(
             &customer.user,
             vec![item],
             250_000 * i64::from(portions),
             self.today(),
             Address::parse("12 Marina, Lagos").expect("an address"),
             Actor::Customer,
-            kitchen::now(),
+            placed_at,
         );
-        self.state
-            .db
+        order.id = OrderId::parse(
+            &ulid::Ulid::from_datetime(std::time::SystemTime::from(placed_at)).to_string(),
+        )
+        .expect("a ULID is an order id");
+        self.db()
             .place_order(&order, None, None)
             .await
             .expect("placing a test order");

@@ -1,9 +1,29 @@
-//! `kitchen-local setup`: prepares the local stack that `make dev` started — creates the table from
-//! template.yaml and the SNS topic if they are missing, and seeds the admin and a demo menu — then
-//! prints what is where.
+//! `kitchen-local`: the local stack's own commands, each reading template.yaml as AWS would.
+//!
+//! - `setup`: creates the table from template.yaml and the SNS topic if they are missing, stores
+//!   the stack's secrets in SSM (moto) under the parameter names the template gives the functions,
+//!   seeds the admin and a demo menu, and prints what is where.
+//! - `gate`: the IAM gate every function reaches AWS through ([`devkit::iam_proxy`]).
+//! - `run BINARY [ARGS...]`: starts a function as Lambda would, with exactly its template
+//!   environment (parameters and resources resolved to local values) plus the gate's endpoint, the
+//!   region, the function's own local credentials and the runtime's `AWS_LAMBDA_*` variables.
+//!   `make dev` makes it cargo's runner, so `cargo lambda watch` starts every function through it.
+//! - `schedules`: fires every `Schedule` event of template.yaml on its rate, delivering the event
+//!   EventBridge would send through `cargo lambda watch`'s Invoke API.
+//! - `iam-report DIR`: least privilege, the other way round: lists per function every action its
+//!   policy grants that no call recorded in DIR used (the tests and the gate record each grant they
+//!   use there when `KITCHEN_IAM_USAGE_DIR` names it), and fails if there is any.
+//!
+//! The stack's bindings come from the environment `scripts/dev.sh` sets: `TABLE_NAME`, `TOPIC_ARN`,
+//! `KITCHEN_PARAM_<Name>` for each parameter it sets, `KITCHEN_GATE_PORT`, and the stand-ins'
+//! endpoints and operator credentials for `setup` and `gate`.
 
 use anyhow::{Context, Result, bail};
-use devkit::table::TableDefinition;
+use devkit::{
+    iam::{Gate, access_key_of},
+    stack::{LOCAL_REGION, LocalBindings, Stack, Template},
+    table::TableDefinition,
+};
 use kitchen::{
     accounts::{AdminOutcome, ensure_admin},
     db::Db,
@@ -17,14 +37,201 @@ fn var(name: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
+/// The local deployment of template.yaml. Bad input (a template it cannot read, a parameter value
+/// CloudFormation would refuse, a policy it does not understand) stops here, naming what and where.
+fn local_stack() -> Result<Stack> {
+    Stack::new(&Template::from_repo()?, &LocalBindings::from_env())
+        .context("template.yaml cannot be deployed locally")
+}
+
+const USAGE: &str =
+    "usage: kitchen-local setup | gate | run BINARY [ARGS...] | schedules | iam-report DIR";
+
 #[tokio::main]
 async fn main() -> Result<()> {
-    let command = std::env::args().nth(1).unwrap_or_default();
-    if command != "setup" {
-        bail!(
-            "usage: kitchen-local setup   (reads TABLE_NAME, TOPIC_ARN, ADMIN_EMAIL, ADMIN_PASSWORD)"
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("setup") => setup().await,
+        Some("gate") => gate().await,
+        Some("run") => {
+            let binary = args.next().context(USAGE)?;
+            run(&binary, args.collect())
+        }
+        Some("schedules") => schedules().await,
+        Some("iam-report") => iam_report(&args.next().context(USAGE)?),
+        _ => bail!(USAGE),
+    }
+}
+
+async fn gate() -> Result<()> {
+    let stack = local_stack()?;
+    let gate = Gate::new(&stack).context("template.yaml's IAM policies")?;
+    let port = var("KITCHEN_GATE_PORT", "4599");
+    let upstreams = devkit::iam_proxy::Upstreams {
+        dynamodb: std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+            .context("AWS_ENDPOINT_URL_DYNAMODB")?,
+        moto: std::env::var("AWS_ENDPOINT_URL_SNS").context("AWS_ENDPOINT_URL_SNS")?,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>()?))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port}"))?;
+    eprintln!(
+        "gate: checking every AWS call of {} functions against template.yaml on 127.0.0.1:{port}",
+        stack.template().functions().len()
+    );
+    devkit::iam_proxy::serve(listener, gate, upstreams).await
+}
+
+/// Replaces this process with the function `binary`, in its template environment.
+fn run(binary: &str, args: Vec<String>) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let name = std::path::Path::new(binary)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("a binary path")?;
+    let stack = local_stack()?;
+    let function = stack.template().function(name)?;
+    let mut env = stack.function_environment(&function)?;
+    let gate = format!("http://127.0.0.1:{}", var("KITCHEN_GATE_PORT", "4599"));
+    env.insert("AWS_ENDPOINT_URL".into(), gate);
+    env.insert("AWS_REGION".into(), LOCAL_REGION.into());
+    env.insert("AWS_ACCESS_KEY_ID".into(), access_key_of(name));
+    env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
+    // What Lambda's runtime adds (cargo lambda watch sets the AWS_LAMBDA_* ones), and a backtrace
+    // setting for the developer.
+    for (key, value) in std::env::vars() {
+        if key.starts_with("AWS_LAMBDA_")
+            || matches!(
+                key.as_str(),
+                "PATH" | "TZ" | "LANG" | "RUST_BACKTRACE" | "_X_AMZN_TRACE_ID"
+            )
+        {
+            env.insert(key, value);
+        }
+    }
+    let error = std::process::Command::new(binary)
+        .args(args)
+        .env_clear()
+        .envs(env)
+        .exec();
+    Err(error).with_context(|| format!("starting {binary}"))
+}
+
+fn iam_report(dir: &str) -> Result<()> {
+    use devkit::iam::Grant;
+    use std::collections::BTreeSet;
+    let mut used = BTreeSet::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {dir}"))? {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
+            continue;
+        }
+        files += 1;
+        for line in std::fs::read_to_string(&path)?.lines() {
+            let grant: Grant = serde_json::from_str(line)
+                .with_context(|| format!("{}: not a grant: {line}", path.display()))?;
+            used.insert(grant);
+        }
+    }
+    let stack = local_stack()?;
+    let gate = Gate::new(&stack)?;
+    let mut unused = Vec::new();
+    let mut granted = 0;
+    for function in stack.template().functions() {
+        let policy = gate
+            .policy(&function.binary)
+            .context("every function has a policy")?;
+        for grant in policy.grants() {
+            granted += 1;
+            if !used.contains(&grant) {
+                unused.push(grant);
+            }
+        }
+    }
+    println!(
+        "iam-report: {granted} grants in template.yaml, {} used by the calls recorded in {files} files",
+        granted - unused.len()
+    );
+    if unused.is_empty() {
+        return Ok(());
+    }
+    for grant in &unused {
+        println!(
+            "iam-report: unused: {} may {} ({}), but no call needed it",
+            grant.function, grant.action, grant.statement
         );
     }
+    bail!(
+        "{} grants of template.yaml were never used: remove them, or test the code that needs them",
+        unused.len()
+    )
+}
+
+async fn schedules() -> Result<()> {
+    let schedules: Vec<_> = Template::from_repo()?
+        .schedules()?
+        .into_iter()
+        .filter(|s| s.enabled)
+        .collect();
+    let api = format!("http://127.0.0.1:{}", var("API_PORT", "9000"));
+    let http = reqwest::Client::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for schedule in schedules {
+        eprintln!(
+            "schedules: {} fires {} every {:?} (at once: make invoke EVENT={})",
+            schedule.name,
+            schedule.function.binary,
+            schedule.every,
+            schedule
+                .sample_path()
+                .strip_prefix(devkit::repo_root())
+                .unwrap_or(&schedule.sample_path())
+                .display()
+        );
+        let (http, api) = (http.clone(), api.clone());
+        tasks.spawn(async move {
+            // EventBridge's first rate event comes one period after the rule exists.
+            let mut ticks = tokio::time::interval_at(
+                tokio::time::Instant::now() + schedule.every,
+                schedule.every,
+            );
+            loop {
+                ticks.tick().await;
+                let time = time::OffsetDateTime::now_utc()
+                    .replace_nanosecond(0)
+                    .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                let event = schedule.event(&ulid::Ulid::new().to_string(), &time);
+                let url = format!(
+                    "{api}/2015-03-31/functions/{}/invocations",
+                    schedule.function.binary
+                );
+                match http.post(&url).json(&event).send().await {
+                    Ok(answer) => {
+                        let status = answer.status();
+                        let body = answer.text().await.unwrap_or_default();
+                        eprintln!(
+                            "schedules: {} -> {} {status} {body}",
+                            schedule.name, schedule.function.binary
+                        );
+                    }
+                    Err(err) => {
+                        eprintln!("schedules: {} could not be delivered: {err}", schedule.name)
+                    }
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+async fn setup() -> Result<()> {
+    let stack = local_stack()?;
+    // The policies are checked now too, so a template the gate cannot read stops the stack at once.
+    Gate::new(&stack).context("template.yaml's IAM policies")?;
     let sdk = kitchen::state::aws_sdk_config().await;
     let table = var("TABLE_NAME", "kitchen");
     let client = aws_sdk_dynamodb::Client::new(&sdk);
@@ -52,6 +259,20 @@ async fn main() -> Result<()> {
         .await
         .context("creating the SNS topic")?;
     println!("topic      {}", topic.topic_arn().unwrap_or(topic_name));
+
+    // The functions read their secrets from SSM at cold start, as in AWS.
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    for (parameter, variable) in [
+        ("JwtSecretParameterName", "JWT_SECRET"),
+        ("PaystackSecretParameterName", "PAYSTACK_SECRET_KEY"),
+    ] {
+        let name = stack
+            .parameter(parameter)
+            .with_context(|| format!("template.yaml has no parameter {parameter}"))?;
+        let value = std::env::var(variable).with_context(|| format!("{variable} is not set"))?;
+        devkit::testing::put_secure_parameter(&ssm, &name, &value).await;
+        println!("secret     {variable} in SSM parameter {name}");
+    }
 
     let email =
         Email::parse(&var("ADMIN_EMAIL", "admin@kitchen.local")).map_err(anyhow::Error::msg)?;

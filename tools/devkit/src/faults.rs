@@ -1,0 +1,90 @@
+//! Faults of the table that DynamoDB Local does not make by itself, for tests of what the functions
+//! do when they happen: an index that lags behind its table, and a table that stops answering reads
+//! once a request has written.
+
+use crate::testing::TestApp;
+use aws_sdk_dynamodb::{
+    config::{
+        ConfigBag, Intercept, RuntimeComponents, interceptors::BeforeTransmitInterceptorContextRef,
+    },
+    error::BoxError,
+    types::AttributeValue,
+};
+use kitchen::{domain::OrderId, state::Function};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The table operations that write; every other one the functions use reads.
+const WRITES: &[&str] = &[
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
+
+/// Lets every request through until a write has been sent, then fails every read before it leaves,
+/// as a connection that broke would: the SDK reports a dispatch failure, which the table module
+/// counts as the table being unavailable. Writes still go through.
+#[derive(Debug, Default)]
+struct ReadsFailAfterAWrite {
+    written: AtomicBool,
+}
+
+impl Intercept for ReadsFailAfterAWrite {
+    fn name(&self) -> &'static str {
+        "ReadsFailAfterAWrite"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // DynamoDB's JSON protocol names the operation in this header: `DynamoDB_20120810.GetItem`.
+        let target = context.request().headers().get("x-amz-target");
+        let operation = target.and_then(|target| target.rsplit('.').next());
+        if operation.is_some_and(|operation| WRITES.contains(&operation)) {
+            self.written.store(true, Ordering::SeqCst);
+            Ok(())
+        } else if self.written.load(Ordering::SeqCst) {
+            Err(format!("test fault: the table stopped answering reads ({target:?})").into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl TestApp {
+    /// `function` of this app's deployment, through a table client of its own whose reads fail once
+    /// it has sent a write (the table went away just after a change committed). This app keeps its
+    /// own client, to look at the table afterwards.
+    pub async fn with_reads_failing_after_a_write(&self, function: Function) -> TestApp {
+        self.with_function_table(function, |table| {
+            table.interceptor(ReadsFailAfterAWrite::default())
+        })
+        .await
+    }
+
+    /// Lists `order` in gsi2's partition of unpaid orders again, as the index may for a while after
+    /// the order was paid or cancelled: DynamoDB's global secondary indexes are updated
+    /// asynchronously, DynamoDB Local's at once, so the lag is written here by hand (on the item,
+    /// whose copy the index is). The item itself still says what the order is.
+    pub async fn index_lists_as_unpaid(&self, order: &OrderId) {
+        let db = self.db();
+        db.client()
+            .update_item()
+            .table_name(db.table_name())
+            .key("pk", AttributeValue::S(format!("ORDER#{order}")))
+            .key("sk", AttributeValue::S("ORDER".into()))
+            .update_expression("SET gsi2pk = :unpaid")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(
+                ":unpaid",
+                AttributeValue::S("ORDERS#pending_payment".into()),
+            )
+            .send()
+            .await
+            .expect("DynamoDB Local updates the order's index attributes");
+    }
+}
