@@ -33,6 +33,8 @@ export TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:kitchen-bench-events"
 export JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789"
 export PAYSTACK_SECRET_KEY=sk_test_bench_secret
 export KITCHEN_PHONE=+2348000000000
+# The stack's parameters without a default (the bench sets the Paystack simulator's URL itself).
+export KITCHEN_PARAM_PaystackCallbackUrl=http://127.0.0.1/paid
 export ADMIN_EMAIL=admin@bench.local
 export ADMIN_PASSWORD=bench-admin-123
 
