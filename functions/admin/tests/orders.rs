@@ -333,6 +333,31 @@ async fn cancelling_a_paid_order_marks_a_refund_due() {
 }
 
 #[tokio::test]
+async fn a_status_change_whose_write_the_sdk_sent_again_after_it_committed_answers_200() {
+    let (app, admin, jollof) = app().await;
+    let id = paid_order(&app, &admin, &jollof).await;
+    let order_id = OrderId::parse(&id).unwrap();
+    let before = app.db().get_order(&order_id).await.unwrap().unwrap();
+    app.published_events().await;
+    let lossy = app.with_first_write_answer_lost(admin::FUNCTION).await;
+    let response = lossy
+        .patch(
+            &format!("/admin/orders/{id}/status"),
+            &json!({"status": "preparing"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    // The retry's condition failed on the first attempt's own write: that is a success.
+    response.assert_status(200);
+    assert_eq!(response.json["status"], "preparing");
+    let after = app.db().get_order(&order_id).await.unwrap().unwrap();
+    assert_eq!(after.version, before.version + 1, "written once");
+    assert_eq!(after.order.status, OrderStatus::Preparing);
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1, "announced once: {events:?}");
+}
+
+#[tokio::test]
 async fn a_status_change_that_committed_answers_200_even_when_its_announcement_cannot_be_made() {
     let (app, admin, jollof) = app().await;
     let id = paid_order(&app, &admin, &jollof).await;

@@ -45,6 +45,9 @@ pub struct OrderItem {
     pub currency: Currency,
 }
 
+/// The attribute naming the last write of an order item (see [`Db::replace_order`]).
+const WRITE_ID: &str = "write_id";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub status: OrderStatus,
@@ -270,12 +273,20 @@ impl Db {
     }
 
     /// Replaces an order read at `old.version`; `false` if it changed since (someone else won).
+    ///
+    /// The SDK retries a write whose answer it did not get (a timeout, a 5xx), and the first attempt
+    /// may have committed: then the retry's condition fails on our own write. So each write carries
+    /// an id of its own (`write_id`), and a failed condition reads the order again: when it holds
+    /// this write's id at the next version, the write was ours and this answers `true`.
     pub async fn replace_order(&self, old: &StoredOrder, new: &Order) -> Result<bool, DbError> {
+        let write_id = ulid::Ulid::new().to_string();
+        let mut item = new.to_item(old.version + 1)?;
+        item.insert(WRITE_ID.into(), s(&write_id));
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(new.to_item(old.version + 1)?))
+            .set_item(Some(item))
             .condition_expression("version = :version AND #status = :status")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":version", n(old.version))
@@ -284,7 +295,13 @@ impl Db {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if super::condition_failed(&err) => Ok(false),
+            Err(err) if super::condition_failed(&err) => Ok(self
+                .get_consistent(order_key(&new.id))
+                .await?
+                .is_some_and(|now| {
+                    super::version_of(&now) == old.version + 1
+                        && now.get(WRITE_ID).and_then(|v| v.as_s().ok()) == Some(&write_id)
+                })),
             Err(err) => Err(err.into()),
         }
     }

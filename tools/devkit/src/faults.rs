@@ -5,7 +5,10 @@
 use crate::testing::TestApp;
 use aws_sdk_dynamodb::{
     config::{
-        ConfigBag, Intercept, RuntimeComponents, interceptors::BeforeTransmitInterceptorContextRef,
+        ConfigBag, Intercept, RuntimeComponents,
+        interceptors::{
+            BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+        },
     },
     error::BoxError,
     types::AttributeValue,
@@ -55,7 +58,69 @@ impl Intercept for ReadsFailAfterAWrite {
     }
 }
 
+/// Lets the first write reach the table, then hands the SDK a 500 in place of its answer, as if
+/// the answer were lost on the way back: the SDK tries the write again, though it had committed.
+#[derive(Debug, Default)]
+struct FirstWriteAnswerLost {
+    /// The attempt under way is the first write.
+    first_write_in_flight: AtomicBool,
+    lost_one: AtomicBool,
+}
+
+impl Intercept for FirstWriteAnswerLost {
+    fn name(&self) -> &'static str {
+        "FirstWriteAnswerLost"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context.request().headers().get("x-amz-target");
+        let write = target
+            .and_then(|target| target.rsplit('.').next())
+            .is_some_and(|operation| WRITES.contains(&operation));
+        self.first_write_in_flight.store(
+            write && !self.lost_one.load(Ordering::SeqCst),
+            Ordering::SeqCst,
+        );
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if self.first_write_in_flight.swap(false, Ordering::SeqCst) {
+            self.lost_one.store(true, Ordering::SeqCst);
+            let mut lost = aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500u16)?,
+                aws_smithy_types::body::SdkBody::from(
+                    r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"test fault: the answer was lost"}"#,
+                ),
+            );
+            lost.headers_mut()
+                .insert("content-type", "application/x-amz-json-1.0");
+            *context.response_mut() = lost;
+        }
+        Ok(())
+    }
+}
+
 impl TestApp {
+    /// `function` of this app's deployment, through a table client whose first write commits but
+    /// whose answer is lost, so that the SDK sends it again.
+    pub async fn with_first_write_answer_lost(&self, function: Function) -> TestApp {
+        self.with_function_table(function, |table| {
+            table.interceptor(FirstWriteAnswerLost::default())
+        })
+        .await
+    }
+
     /// `function` of this app's deployment, through a table client of its own whose reads fail once
     /// it has sent a write (the table went away just after a change committed). This app keeps its
     /// own client, to look at the table afterwards.
