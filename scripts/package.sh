@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make package`: release zips of the seven Lambda functions, target/lambda/<function>/bootstrap.zip, built
 # with `cargo lambda build --release --arm64` for the template's `provided.al2023` arm64 functions, then a
-# table of their sizes. Fails if a zip is over the 4 MB budget (../shared/DESIGN.md, "Budgets").
+# table of their sizes. Fails if a zip is over the 4 MB budget (README.md, "Measured").
 #
 # Linking for Linux on another architecture needs zig, which comes from the pinned PyPI package `ziglang`
 # in .venv (a dependency of cargo-lambda in tools/requirements-dev.txt). The aarch64 Rust standard library

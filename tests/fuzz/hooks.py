@@ -43,14 +43,14 @@ def _problem(response):
 
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
-    # A cursor is a token the API signs (API.md: a tampered or foreign cursor answers 400); the
+    # A cursor is a token the API signs (the OpenAPI document: a tampered or foreign cursor answers 400); the
     # document can only say it is a string, so a made-up one is "valid" to the fuzzer. Only a 400
     # that blames the cursor alone is forgiven.
     if isinstance(failure, RejectedPositiveData) and response.status_code == 400:
         problem = _problem(response)
         if isinstance(problem, dict) and [e.get("field") for e in problem.get("errors", [])] == ["cursor"]:
             return False
-    # Two DELETEs keep their resource, as API.md says: DELETE /admin/dishes/{id} deactivates the
+    # Two DELETEs keep their resource, as the OpenAPI document says: DELETE /admin/dishes/{id} deactivates the
     # dish (the back office still reads and changes it), DELETE /orders/{id} cancels the order
     # (nothing is ever hard-deleted). A cart line's DELETE does delete, and stays checked.
     if isinstance(failure, UseAfterFree) and failure.free.startswith(

@@ -1,4 +1,4 @@
-//! The figures, the budgets they are held to (DESIGN.md), the printed table and report.json.
+//! The figures, the budgets they are held to (README.md, "Measured"), the printed table and report.json.
 
 use crate::direct::Calls;
 use crate::runtime::{Answer, Function};

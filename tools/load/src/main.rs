@@ -136,7 +136,7 @@ struct Args {
     #[arg(long, env = "KITCHEN_CONCURRENCY", default_value_t = 1)]
     warm_instances: usize,
 
-    /// Peak RSS allowed per function, in MiB (DESIGN.md).
+    /// Peak RSS allowed per function, in MiB (README.md, "Measured").
     #[arg(long, default_value_t = 32)]
     memory_budget_mib: u64,
 

@@ -1,6 +1,6 @@
 //! Peak memory of each function process. Under `cargo lambda watch` every function runs as a process
 //! of its own, named after its binary; `VmHWM` in `/proc/<pid>/status` is its peak resident set since
-//! it started (DESIGN.md's budget: 32 MB per function).
+//! it started (the budget in README.md: 32 MB per function).
 
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};

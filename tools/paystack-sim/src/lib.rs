@@ -3,7 +3,7 @@
 //! It speaks Paystack's documented shapes for the two calls the payments code makes —
 //! `POST /transaction/initialize` and `GET /transaction/verify/{reference}` — serves the checkout
 //! page `authorization_url` points at, and on "Pay" sends a `charge.success` webhook signed exactly
-//! as Paystack signs it. See `PAYSTACK.md` in the design folder for the contract it follows.
+//! as Paystack signs it. Its request and answer shapes follow Paystack's published API reference and webhook samples.
 //!
 //! | route | purpose |
 //! | --- | --- |
