@@ -70,16 +70,12 @@ fn environments(
     all.insert("hello-lambda".to_string(), vec![path.clone()]);
     for name in FUNCTIONS {
         let function = stack.template().function(name)?;
-        let mut env = stack.function_environment(&function)?;
+        let mut env = stack.process_environment(&function, gate)?;
         for (parameter_variable, value_variable, value) in secrets {
             if env.remove(*parameter_variable).is_some() {
                 env.insert((*value_variable).to_string(), value.clone());
             }
         }
-        env.insert("AWS_ENDPOINT_URL".into(), gate.into());
-        env.insert("AWS_REGION".into(), devkit::stack::LOCAL_REGION.into());
-        env.insert("AWS_ACCESS_KEY_ID".into(), devkit::iam::access_key_of(name));
-        env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
         let mut env: Vec<(String, String)> = env.into_iter().collect();
         env.push(path.clone());
         all.insert(name.to_string(), env);

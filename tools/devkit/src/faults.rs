@@ -25,6 +25,17 @@ const WRITES: &[&str] = &[
     "TransactWriteItems",
 ];
 
+/// Whether the request is a write: DynamoDB's JSON protocol names the operation in a header
+/// (`DynamoDB_20120810.PutItem`).
+fn is_write(context: &BeforeTransmitInterceptorContextRef<'_>) -> bool {
+    context
+        .request()
+        .headers()
+        .get("x-amz-target")
+        .and_then(|target| target.rsplit('.').next())
+        .is_some_and(|operation| WRITES.contains(&operation))
+}
+
 /// Lets every request through until a write has been sent, then fails every read before it leaves,
 /// as a connection that broke would: the SDK reports a dispatch failure, which the table module
 /// counts as the table being unavailable. Writes still go through.
@@ -44,13 +55,11 @@ impl Intercept for ReadsFailAfterAWrite {
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        // DynamoDB's JSON protocol names the operation in this header: `DynamoDB_20120810.GetItem`.
-        let target = context.request().headers().get("x-amz-target");
-        let operation = target.and_then(|target| target.rsplit('.').next());
-        if operation.is_some_and(|operation| WRITES.contains(&operation)) {
+        if is_write(context) {
             self.written.store(true, Ordering::SeqCst);
             Ok(())
         } else if self.written.load(Ordering::SeqCst) {
+            let target = context.request().headers().get("x-amz-target");
             Err(format!("test fault: the table stopped answering reads ({target:?})").into())
         } else {
             Ok(())
@@ -78,12 +87,8 @@ impl Intercept for FirstWriteAnswerLost {
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let target = context.request().headers().get("x-amz-target");
-        let write = target
-            .and_then(|target| target.rsplit('.').next())
-            .is_some_and(|operation| WRITES.contains(&operation));
         self.first_write_in_flight.store(
-            write && !self.lost_one.load(Ordering::SeqCst),
+            is_write(context) && !self.lost_one.load(Ordering::SeqCst),
             Ordering::SeqCst,
         );
         Ok(())

@@ -404,6 +404,24 @@ impl Stack {
         Ok(env)
     }
 
+    /// What a function process gets locally (`make dev`, `make bench`): its template environment,
+    /// plus the IAM gate at `gate` as its one AWS endpoint, the region and its own local credentials.
+    pub fn process_environment(
+        &self,
+        function: &FunctionDef,
+        gate: &str,
+    ) -> Result<BTreeMap<String, String>> {
+        let mut env = self.function_environment(function)?;
+        env.insert("AWS_ENDPOINT_URL".into(), gate.into());
+        env.insert("AWS_REGION".into(), LOCAL_REGION.into());
+        env.insert(
+            "AWS_ACCESS_KEY_ID".into(),
+            crate::iam::access_key_of(&function.binary),
+        );
+        env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
+        Ok(env)
+    }
+
     /// The policy documents attached to `function` (its `Policies`), resolved. Each comes with where it
     /// was written, for messages. SAM's policy templates and AWS managed policies are not understood
     /// here, so a function that uses one is refused.

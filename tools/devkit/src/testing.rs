@@ -150,13 +150,7 @@ impl TestAppBuilder {
         for (name, value) in self.parameters {
             bindings = bindings.parameter(&name, value);
         }
-        let template = match self.template {
-            Some(template) => template,
-            None => Template::from_repo().expect("template.yaml"),
-        };
-        let stack = Stack::new(&template, &bindings)
-            .unwrap_or_else(|err| panic!("template.yaml cannot be deployed so: {err:#}"));
-        let gate = Gate::new(&stack).unwrap_or_else(|err| panic!("template.yaml's IAM: {err:#}"));
+        let (stack, gate) = deploy(self.template, &bindings);
         let ssm = aws_sdk_ssm::Client::new(&operator);
         for (parameter, value) in [
             ("JwtSecretParameterName", TEST_JWT_SECRET),
@@ -233,6 +227,16 @@ impl Deployment {
     }
 }
 
+/// `template` (the repository's when `None`) deployed with `bindings`, and its IAM check; a template
+/// that cannot be deployed so fails the test, saying why.
+fn deploy(template: Option<Template>, bindings: &LocalBindings) -> (Stack, std::sync::Arc<Gate>) {
+    let template = template.unwrap_or_else(|| Template::from_repo().expect("template.yaml"));
+    let stack = Stack::new(&template, bindings)
+        .unwrap_or_else(|err| panic!("template.yaml cannot be deployed so: {err:#}"));
+    let gate = Gate::new(&stack).unwrap_or_else(|err| panic!("template.yaml's IAM: {err:#}"));
+    (stack, gate)
+}
+
 /// A function that is not an HTTP router (the notifier), deployed alone: its template environment
 /// and an SDK configuration whose every call its template policy must allow.
 pub struct DeployedFunction {
@@ -250,9 +254,7 @@ pub async fn deploy_function(binary: &str, parameters: &[(&str, &str)]) -> Deplo
     for (parameter, value) in parameters {
         bindings = bindings.parameter(parameter, *value);
     }
-    let stack = Stack::new(&Template::from_repo().expect("template.yaml"), &bindings)
-        .unwrap_or_else(|err| panic!("template.yaml cannot be deployed so: {err:#}"));
-    let gate = Gate::new(&stack).unwrap_or_else(|err| panic!("template.yaml's IAM: {err:#}"));
+    let (stack, gate) = deploy(None, &bindings);
     let definition = stack
         .template()
         .function(binary)

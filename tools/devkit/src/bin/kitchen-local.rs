@@ -20,8 +20,8 @@
 
 use anyhow::{Context, Result, bail};
 use devkit::{
-    iam::{Gate, access_key_of},
-    stack::{LOCAL_REGION, LocalBindings, Stack, Template},
+    iam::Gate,
+    stack::{LocalBindings, Stack, Template},
     table::TableDefinition,
 };
 use kitchen::{
@@ -91,12 +91,8 @@ fn run(binary: &str, args: Vec<String>) -> Result<()> {
         .context("a binary path")?;
     let stack = local_stack()?;
     let function = stack.template().function(name)?;
-    let mut env = stack.function_environment(&function)?;
     let gate = format!("http://127.0.0.1:{}", var("KITCHEN_GATE_PORT", "4599"));
-    env.insert("AWS_ENDPOINT_URL".into(), gate);
-    env.insert("AWS_REGION".into(), LOCAL_REGION.into());
-    env.insert("AWS_ACCESS_KEY_ID".into(), access_key_of(name));
-    env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
+    let mut env = stack.process_environment(&function, &gate)?;
     // What Lambda's runtime adds (cargo lambda watch sets the AWS_LAMBDA_* ones), and a backtrace
     // setting for the developer.
     for (key, value) in std::env::vars() {
