@@ -765,7 +765,7 @@ const CLIENT_ID: &str = "kitchen-test.apps.googleusercontent.com";
 
 /// Serves the test JWKS on a free loopback port, like Google's certs endpoint.
 async fn serve_jwks() -> String {
-    let jwks: Value = serde_json::from_str(include_str!("fixtures/google-test-jwks.json")).unwrap();
+    let jwks: Value = serde_json::from_str(include_str!("../fixtures/google-test-jwks.json")).unwrap();
     let router = axum::Router::new().route(
         "/certs",
         axum::routing::get(move || async move { axum::Json(jwks) }),
@@ -794,7 +794,7 @@ fn google_claims(email: &str, sub: &str) -> Value {
 }
 
 fn id_token(claims: &Value) -> String {
-    sign_google(claims, include_bytes!("fixtures/google-test-key.pem"))
+    sign_google(claims, include_bytes!("../fixtures/google-test-key.pem"))
 }
 
 fn sign_google(claims: &Value, pem: &[u8]) -> String {
@@ -885,7 +885,7 @@ async fn google_tokens_that_fail_any_check_are_refused() {
         ),
         (
             "bad signature",
-            sign_google(&good, include_bytes!("fixtures/google-other-key.pem")),
+            sign_google(&good, include_bytes!("../fixtures/google-other-key.pem")),
         ),
         (
             "HS256 with the public key's id",

@@ -1,0 +1,8 @@
+//! The admin function's tests, against the local stand-ins.
+//!
+//! One test binary for the crate (one link of the AWS SDK), a module per feature.
+
+mod dishes;
+mod orders;
+mod payments;
+mod users;
