@@ -24,17 +24,17 @@
 //! | [`metrics`] | every metric the code emits, declared once, as CloudWatch embedded-metric-format lines |
 
 pub mod accounts;
+pub mod app;
+pub mod caller;
 pub mod config;
 pub mod cursor;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
-pub mod extract;
 pub mod google;
 pub mod http;
 pub mod metrics;
-pub mod ordering;
 pub mod password;
 pub mod paystack;
 pub mod state;

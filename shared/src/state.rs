@@ -27,6 +27,8 @@ pub struct Inner {
     pub google: GoogleVerifier,
     /// The Paystack client, when Paystack is configured (the payments and webhook functions).
     pub paystack: Option<Paystack>,
+    /// The kitchen's rules for orders, from `config`.
+    pub rules: crate::app::OrderRules,
 }
 
 impl Deref for AppState {
@@ -193,9 +195,35 @@ impl AppState {
             ),
             paystack,
             http,
+            rules: crate::app::OrderRules {
+                kitchen_zone: config.kitchen_zone.clone(),
+                unpaid_order_expiry: config.unpaid_order_expiry,
+            },
             config,
         };
         Ok(Self(Arc::new(state)))
+    }
+
+    /// The cart workflows.
+    pub fn carts(&self) -> crate::app::cart::Carts<'_> {
+        crate::app::cart::Carts { db: &self.db }
+    }
+
+    /// The order workflows.
+    pub fn orders(&self) -> crate::app::Orders<'_> {
+        crate::app::Orders {
+            db: &self.db,
+            events: &self.events,
+            rules: &self.rules,
+        }
+    }
+
+    /// The payment workflows; a 500 if this function was deployed without Paystack's settings.
+    pub fn payments(&self) -> Result<crate::app::Payments<'_>, crate::ApiError> {
+        Ok(crate::app::Payments {
+            orders: self.orders(),
+            paystack: self.paystack()?,
+        })
     }
 
     /// The Paystack client; a 500 if this function was deployed without Paystack's settings

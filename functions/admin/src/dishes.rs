@@ -13,7 +13,7 @@ use kitchen::{
         Currency, Date, Description, DishId, DishName, DishType, PageLimit, Patch, Price,
         SearchText, Tag,
     },
-    extract::{AdminUser, JsonBody, Query},
+    http::extract::{AdminUser, JsonBody, Query},
 };
 use serde::Deserialize;
 

@@ -6,7 +6,7 @@ use kitchen::{
     cursor::PageBody,
     db::{Page, Payment, PaymentFilter, PaymentStatus},
     domain::{Email, OrderId, PageLimit},
-    extract::{AdminUser, Query},
+    http::extract::{AdminUser, Query},
 };
 use serde::Deserialize;
 

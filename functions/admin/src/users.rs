@@ -10,7 +10,7 @@ use kitchen::{
     cursor::PageBody,
     db::{CreateUserError, NewUser, ProfileChanges, User, UserProfile},
     domain::{Address, Email, PageLimit, Patch, PersonName, PhoneNumber, Role, SearchText, UserId},
-    extract::{AdminUser, JsonBody, Query},
+    http::extract::{AdminUser, JsonBody, Query},
 };
 use serde::Deserialize;
 

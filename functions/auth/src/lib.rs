@@ -15,8 +15,8 @@ use kitchen::{
     ApiError, AppState,
     db::{CreateUserError, NewUser, ProfileChanges, Session, User, UserProfile},
     domain::{Address, Email, Gender, Password, Patch, PersonName, PhoneNumber, SessionId},
-    extract::{AuthUser, JsonBody, OptionalJsonBody},
     google::GoogleError,
+    http::extract::{AuthUser, JsonBody, OptionalJsonBody},
     password,
     token::RefreshToken,
 };
@@ -223,14 +223,11 @@ async fn refresh(
     let invalid = || ApiError::Unauthorized("refresh token invalid or expired".into());
     let presented = RefreshToken::parse(&body.refresh_token).ok_or_else(invalid)?;
     let now = kitchen::now();
-    let check = state
+    let (session, user) = state
         .db
-        .session_and_user(&presented.user_id, &presented.session_id)
+        .session_for_refresh(&presented.user_id, &presented.session_id)
         .await?;
-    let session = check
-        .session
-        .filter(|s| s.is_live(now))
-        .ok_or_else(invalid)?;
+    let session = session.filter(|s| s.is_live(now)).ok_or_else(invalid)?;
     let reused =
         || ApiError::Unauthorized("refresh token was already used; the session is revoked".into());
     if session.refresh_hash != presented.hash() {
@@ -242,7 +239,7 @@ async fn refresh(
         tracing::warn!(user_id = %session.user_id, session_id = %session.session_id, "refresh token reuse; session revoked");
         return Err(reused());
     }
-    let Some(user) = check.user.filter(|u| u.active) else {
+    let Some(user) = user.filter(|u| u.active) else {
         state
             .db
             .delete_session(&session.user_id, &session.session_id)

@@ -13,7 +13,7 @@ use kitchen::{
     cursor::PageBody,
     db::{Dish, MenuFilter},
     domain::{Date, DishId, DishType, PageLimit, SearchText, Tag},
-    extract::Query,
+    http::extract::Query,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};

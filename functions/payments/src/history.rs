@@ -8,8 +8,8 @@ use kitchen::{
     ApiError, AppState,
     cursor::PageBody,
     db::Payment,
-    domain::{OrderId, PageLimit},
-    extract::{AuthUser, Credentials, Query},
+    domain::PageLimit,
+    http::extract::{AuthUser, Credentials, Query},
 };
 use serde::Deserialize;
 
@@ -30,35 +30,29 @@ pub async fn mine(
     let scope = format!("payments|{}", caller.id());
     let start = state.cursors.start(&scope, query.cursor.as_deref())?;
     let page = state
-        .db
-        .payments_of(caller.id(), query.limit.get(), start)
+        .orders()
+        .payments_of(&caller, query.limit.get(), start)
         .await?;
     Ok(Json(state.cursors.page(&scope, page, |payment| payment)))
 }
 
-/// `GET /orders/{id}/payments`: the attempts for one of the caller's orders, newest first. Another
-/// user's order is a 404, exactly like one that does not exist.
+/// `GET /orders/{id}/payments`: the attempts for one of the caller's orders, newest first.
 pub async fn of_order(
     State(state): State<AppState>,
     credentials: Credentials,
     Path(id): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
-    let not_found = || ApiError::NotFound("no such order".into());
-    let order_id = OrderId::parse(&id).map_err(|_| not_found())?;
-    let (check, order) = state
-        .db
-        .session_and_order(&credentials.user_id, &credentials.session_id, &order_id)
+    // The cursor's scope names the caller, known once the session check has read them.
+    let scope =
+        |caller: &kitchen::http::extract::AuthUser| format!("order-payments|{}|{id}", caller.id());
+    let (caller, page) = state
+        .orders()
+        .payments_of_order(credentials, &id, query.limit.get(), |caller| {
+            state.cursors.start(&scope(caller), query.cursor.as_deref())
+        })
         .await?;
-    let caller = AuthUser::from_check(check, credentials.claims)?;
-    order
-        .filter(|o| &o.order.user_id == caller.id())
-        .ok_or_else(not_found)?;
-    let scope = format!("order-payments|{}|{order_id}", caller.id());
-    let start = state.cursors.start(&scope, query.cursor.as_deref())?;
-    let page = state
-        .db
-        .payments_of_order(&order_id, query.limit.get(), start)
-        .await?;
-    Ok(Json(state.cursors.page(&scope, page, |payment| payment)))
+    Ok(Json(
+        state.cursors.page(&scope(&caller), page, |payment| payment),
+    ))
 }

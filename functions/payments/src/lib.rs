@@ -2,7 +2,7 @@
 //! and the customer's payment history.
 //!
 //! The amount always comes from the order as stored; a client only says which order. Success is
-//! recorded by `kitchen::paystack::record`, the same path the webhook takes, so the order becomes
+//! recorded by `kitchen::app::record_charge`, the same path the webhook takes, so the order becomes
 //! `paid` exactly once whichever of the two arrives first.
 
 mod history;

@@ -2,7 +2,7 @@
 //!
 //! Order of checks: the source address (only if an allow-list is configured), the body size (64 KiB),
 //! then `x-paystack-signature` over the raw bytes, and only then is the body parsed. `charge.success`
-//! is recorded through `kitchen::paystack::record`, the same path verify takes, so the order becomes
+//! is recorded through `kitchen::app::record_charge`, the same path verify takes, so the order becomes
 //! `paid` exactly once however many times or however concurrently the event arrives.
 //!
 //! Answers: 200 `{"received": true}` once an event is applied, was applied before, or is one we do not
@@ -22,14 +22,10 @@ use axum::{
     http::Extensions,
 };
 use kitchen::{
-    ApiError, AppState,
-    db::{PaymentReference, StoredPayment},
-    domain::{OrderId, UserId},
-    http::MAX_BODY_BYTES,
-    paystack::{self, Charge, ChargeStatus, ReadAlong, SIGNATURE_HEADER},
+    ApiError, AppState, app::paystack_event::PaystackEvent, http::MAX_BODY_BYTES,
+    paystack::SIGNATURE_HEADER,
 };
 use lambda_http::request::RequestContext;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 
@@ -51,13 +47,7 @@ pub fn router(state: AppState) -> axum::Router {
     kitchen::http::with_defaults(routes)
 }
 
-/// `{"event": "...", "data": {...}}`; `data` is read according to `event`.
-#[derive(Debug, Deserialize)]
-struct Event {
-    event: String,
-    data: Value,
-}
-
+/// Checks the source and the signature, then applies the event (`kitchen::app::paystack_event`).
 pub async fn receive(
     State(state): State<AppState>,
     request: Request,
@@ -93,68 +83,12 @@ pub async fn receive(
             "webhook signature missing or invalid".into(),
         ));
     }
-    let event: Event = serde_json::from_slice(&body)
-        .map_err(|_| ApiError::bad_request("request body is not a Paystack event"))?;
-    match event.event.as_str() {
-        "charge.success" => charge_success(&state, event.data).await?,
-        other => tracing::info!(event = other, "webhook event not handled; acknowledged"),
-    }
+    let event = PaystackEvent::parse(&body)?;
+    state.orders().apply_paystack_event(event).await?;
     Ok(Json(json!({ "received": true })))
 }
 
-async fn charge_success(state: &AppState, data: Value) -> Result<(), ApiError> {
-    let charge: Charge = Charge::deserialize(&data)
-        .map_err(|_| ApiError::bad_request("request body is not a Paystack event"))?;
-    if charge.status != ChargeStatus::Success {
-        tracing::warn!(reference = %charge.reference, status = ?charge.status, "charge.success whose charge is not a success; ignored");
-        return Ok(());
-    }
-    let Ok(reference) = PaymentReference::parse(&charge.reference) else {
-        tracing::info!(reference = %charge.reference, "charge.success for a reference that is not ours; acknowledged");
-        return Ok(());
-    };
-    let (payment, along) = read_payment(state, &reference, &data).await?;
-    let Some(payment) = payment else {
-        tracing::info!(%reference, "charge.success for an unknown payment; acknowledged");
-        return Ok(());
-    };
-    let (recorded, _) = paystack::record(state, payment, along, &charge).await?;
-    tracing::info!(%reference, ?recorded, paystack_id = ?charge.id, "charge.success recorded");
-    Ok(())
-}
-
 /// The raw body, up to the API's body limit.
-/// The order and customer our initialize put in the transaction's `metadata`, which the signature
-/// covers. Absent or malformed (`metadata` may be `""`) means none.
-#[derive(Debug, Deserialize)]
-struct Metadata {
-    order_id: String,
-    user_id: String,
-}
-
-/// The payment, and, when the metadata names them, its order and customer read in the same round
-/// trip; `record` checks that they belong to the payment before using them.
-async fn read_payment(
-    state: &AppState,
-    reference: &PaymentReference,
-    data: &Value,
-) -> Result<(Option<StoredPayment>, ReadAlong), ApiError> {
-    let named = Metadata::deserialize(&data["metadata"]).ok().and_then(|m| {
-        Some((
-            OrderId::parse(&m.order_id).ok()?,
-            UserId::parse(&m.user_id).ok()?,
-        ))
-    });
-    let Some((order, customer)) = named else {
-        return Ok((state.db.get_payment(reference).await?, ReadAlong::default()));
-    };
-    let (payment, order, customer) = state
-        .db
-        .payment_order_and_customer(reference, &order, &customer)
-        .await?;
-    Ok((payment, ReadAlong { order, customer }))
-}
-
 async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await

@@ -3,13 +3,14 @@
 //! condition that it is still the cart that was priced: two concurrent checkouts make one order.
 
 use super::{
-    Db, DbError, Dish, Item, SessionCheck,
+    Db, DbError, Dish, Item, SessionRead,
     dishes::dish_key_of,
     from_item,
     idempotency::{IdempotencyRecord, IdempotentRequest, record_key},
     is_live, key, key_of, n, s, users,
 };
-use crate::domain::{CartLineId, DishId, Quantity, SessionId, UserId};
+use crate::caller::Credentials;
+use crate::domain::{CartLineId, DishId, Quantity, UserId};
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -44,10 +45,9 @@ impl Cart {
     }
 }
 
-/// What checking out reads before pricing, all in one round trip.
+/// What checking out reads before pricing, all in one round trip (with the session check).
 #[derive(Debug, Default)]
 pub struct CheckoutReads {
-    pub check: SessionCheck,
     pub cart: Cart,
     /// The live record of the request's Idempotency-Key, if it has one and it was used before.
     pub idempotency: Option<IdempotencyRecord>,
@@ -61,13 +61,12 @@ impl Db {
     /// other read, and one from the cart only the read of the cart's dishes.
     pub async fn checkout_reads(
         &self,
-        user: &UserId,
-        session: &SessionId,
+        credentials: &Credentials,
         request: Option<&IdempotentRequest>,
         dishes: &[DishId],
         now: OffsetDateTime,
-    ) -> Result<CheckoutReads, DbError> {
-        let cart_key = cart_key(user);
+    ) -> Result<SessionRead<CheckoutReads>, DbError> {
+        let cart_key = cart_key(&credentials.user_id);
         let record_key = request.map(|r| record_key(&r.user, r.scope, &r.key));
         let mut keys = vec![cart_key.clone()];
         keys.extend(record_key.clone());
@@ -75,11 +74,8 @@ impl Db {
         unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         unique.dedup();
         keys.extend(unique.into_iter().map(dish_key_of));
-        let (check, items) = self.session_user_and(user, session, keys).await?;
-        let mut reads = CheckoutReads {
-            check,
-            ..CheckoutReads::default()
-        };
+        let (check, items) = self.session_user_and(credentials, keys).await?;
+        let mut reads = CheckoutReads::default();
         for item in items {
             if key_of(&item) == key_of(&cart_key) {
                 reads.cart = from_item(item)?;
@@ -94,17 +90,16 @@ impl Db {
                 reads.dishes.push(from_item(item)?);
             }
         }
-        Ok(reads)
+        Ok(SessionRead::new(check, reads))
     }
 
     /// The session check and the caller's cart, in one round trip.
     pub async fn session_and_cart(
         &self,
-        user: &UserId,
-        session: &SessionId,
-    ) -> Result<(SessionCheck, Cart), DbError> {
+        credentials: &Credentials,
+    ) -> Result<SessionRead<Cart>, DbError> {
         let (check, items) = self
-            .session_user_and(user, session, vec![cart_key(user)])
+            .session_user_and(credentials, vec![cart_key(&credentials.user_id)])
             .await?;
         let cart = items
             .into_iter()
@@ -112,19 +107,18 @@ impl Db {
             .map(from_item)
             .transpose()?
             .unwrap_or_default();
-        Ok((check, cart))
+        Ok(SessionRead::new(check, cart))
     }
 
     /// The session check, the caller's cart and one dish, in one round trip.
     pub async fn session_cart_and_dish(
         &self,
-        user: &UserId,
-        session: &SessionId,
+        credentials: &Credentials,
         dish: &DishId,
-    ) -> Result<(SessionCheck, Cart, Option<super::Dish>), DbError> {
-        let cart_key = cart_key(user);
+    ) -> Result<SessionRead<(Cart, Option<super::Dish>)>, DbError> {
+        let cart_key = cart_key(&credentials.user_id);
         let (check, items) = self
-            .session_user_and(user, session, vec![cart_key.clone(), dish_key_of(dish)])
+            .session_user_and(credentials, vec![cart_key.clone(), dish_key_of(dish)])
             .await?;
         let (mut cart, mut found) = (Cart::default(), None);
         for item in items {
@@ -134,7 +128,7 @@ impl Db {
                 found = Some(from_item(item)?);
             }
         }
-        Ok((check, cart, found))
+        Ok(SessionRead::new(check, (cart, found)))
     }
 
     /// Writes the cart if it is still at `cart.version`; `false` if another request changed it first.

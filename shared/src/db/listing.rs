@@ -20,6 +20,16 @@ pub struct Page<T> {
     pub next: Option<Item>,
 }
 
+impl<T> Page<T> {
+    /// The same page, each item as `view` shows it.
+    pub fn map<U>(self, view: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(view).collect(),
+            next: self.next,
+        }
+    }
+}
+
 /// A query on the table or one of its indexes.
 pub(crate) struct Listing {
     pub index: Option<&'static str>,

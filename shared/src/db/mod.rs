@@ -55,7 +55,7 @@ pub use payments::{
     Payment, PaymentFilter, PaymentNote, PaymentReference, PaymentStatus, StartPaymentError,
     StoredPayment,
 };
-pub use sessions::{Session, SessionCheck};
+pub use sessions::{Session, SessionRead};
 pub use throttle::LoginThrottle;
 pub use users::{CreateUserError, NewUser, ProfileChanges, User, UserProfile};
 

@@ -2,15 +2,15 @@
 //! with a version condition so that racing changes never both apply.
 
 use super::{
-    Db, DbError, Item, SessionCheck, attr, from_item,
+    Db, DbError, Item, SessionRead, attr, from_item,
     idempotency::IdempotentRequest,
     key, key_of,
     listing::{Index, Listing, Page},
     n, s,
 };
+use crate::caller::Credentials;
 use crate::domain::{
-    Actor, Address, Currency, Date, DishId, OrderId, OrderStatus, PlacedBy, Quantity, SessionId,
-    UserId,
+    Actor, Address, Currency, Date, DishId, OrderId, OrderStatus, PlacedBy, Quantity, UserId,
 };
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -261,15 +261,14 @@ impl Db {
     /// The session check and one order, in one round trip.
     pub async fn session_and_order(
         &self,
-        user: &UserId,
-        session: &SessionId,
+        credentials: &Credentials,
         order: &OrderId,
-    ) -> Result<(SessionCheck, Option<StoredOrder>), DbError> {
+    ) -> Result<SessionRead<Option<StoredOrder>>, DbError> {
         let (check, items) = self
-            .session_user_and(user, session, vec![order_key(order)])
+            .session_user_and(credentials, vec![order_key(order)])
             .await?;
         let order = items.into_iter().next().map(stored).transpose()?;
-        Ok((check, order))
+        Ok(SessionRead::new(check, order))
     }
 
     /// Replaces an order read at `old.version`; `false` if it changed since (someone else won).

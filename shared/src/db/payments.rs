@@ -8,7 +8,7 @@
 //! exactly one of them commits and the others find the payment already recorded.
 
 use super::{
-    Db, DbError, Item, SessionCheck, attr, from_item,
+    Db, DbError, Item, SessionRead, attr, from_item,
     idempotency::IdempotentRequest,
     key,
     listing::{Index, Listing, Page},
@@ -16,7 +16,8 @@ use super::{
     orders::{Order, StoredOrder},
     s,
 };
-use crate::domain::{Currency, OrderId, SessionId, UserId};
+use crate::caller::Credentials;
+use crate::domain::{Currency, OrderId, UserId};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -343,15 +344,14 @@ impl Db {
     /// The session check and one payment, in one round trip.
     pub async fn session_and_payment(
         &self,
-        user: &UserId,
-        session: &SessionId,
+        credentials: &Credentials,
         reference: &PaymentReference,
-    ) -> Result<(SessionCheck, Option<StoredPayment>), DbError> {
+    ) -> Result<SessionRead<Option<StoredPayment>>, DbError> {
         let (check, items) = self
-            .session_user_and(user, session, vec![payment_key(reference)])
+            .session_user_and(credentials, vec![payment_key(reference)])
             .await?;
         let payment = items.into_iter().next().map(stored).transpose()?;
-        Ok((check, payment))
+        Ok(SessionRead::new(check, payment))
     }
 
     /// Replaces a payment read at `old.version` with `new` and, with `order`, replaces that order

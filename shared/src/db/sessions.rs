@@ -2,7 +2,11 @@
 //! revokes its access and refresh tokens at once, because every request checks it.
 
 use super::{Db, DbError, Item, attr, from_item, is_live, key, key_of, n, s, users};
-use crate::domain::{SessionId, UserId};
+use crate::{
+    caller::{AuthUser, Credentials},
+    domain::{SessionId, UserId},
+    error::ApiError,
+};
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -68,9 +72,30 @@ impl Session {
 
 /// What one round trip tells about an authenticated request: its session and its user.
 #[derive(Debug, Default)]
-pub struct SessionCheck {
-    pub session: Option<Session>,
-    pub user: Option<users::User>,
+pub(crate) struct SessionCheck {
+    session: Option<Session>,
+    user: Option<users::User>,
+}
+
+/// `T`, read in the same round trip as the session check of the request that asked for it. The data
+/// comes out only through [`SessionRead::authorise`], together with the authenticated caller, so no
+/// code can use it without the check.
+#[must_use = "the data is only had through authorise"]
+pub struct SessionRead<T> {
+    check: SessionCheck,
+    data: T,
+}
+
+impl<T> SessionRead<T> {
+    pub(crate) fn new(check: SessionCheck, data: T) -> Self {
+        Self { check, data }
+    }
+
+    /// The caller and the data, or a 401 if the session is gone or the user deactivated.
+    pub fn authorise(self, credentials: Credentials) -> Result<(AuthUser, T), ApiError> {
+        let caller = AuthUser::checked(self.check.session, self.check.user, credentials)?;
+        Ok((caller, self.data))
+    }
 }
 
 impl Db {
@@ -87,15 +112,35 @@ impl Db {
     /// Reads a session and its user in one strongly consistent round trip.
     pub async fn session_and_user(
         &self,
+        credentials: &Credentials,
+    ) -> Result<SessionRead<()>, DbError> {
+        let (check, _) = self.session_user_and(credentials, Vec::new()).await?;
+        Ok(SessionRead::new(check, ()))
+    }
+
+    /// A session and its user, by the ids a refresh token names (it carries no access token to
+    /// authorise with: the refresh workflow checks the token's hash against the session itself).
+    pub async fn session_for_refresh(
+        &self,
         user: &UserId,
         session: &SessionId,
-    ) -> Result<SessionCheck, DbError> {
-        Ok(self.session_user_and(user, session, Vec::new()).await?.0)
+    ) -> Result<(Option<Session>, Option<users::User>), DbError> {
+        let (check, _) = self.read_session(user, session, Vec::new()).await?;
+        Ok((check.session, check.user))
     }
 
     /// Reads a session, its user and the items at `extra` in one strongly consistent round trip, so
     /// that a request's authentication costs no round trip of its own.
     pub(crate) async fn session_user_and(
+        &self,
+        credentials: &Credentials,
+        extra: Vec<Item>,
+    ) -> Result<(SessionCheck, Vec<Item>), DbError> {
+        self.read_session(&credentials.user_id, &credentials.session_id, extra)
+            .await
+    }
+
+    async fn read_session(
         &self,
         user: &UserId,
         session: &SessionId,

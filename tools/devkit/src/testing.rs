@@ -806,7 +806,7 @@ impl TestApp {
             line_total: 250_000 * i64::from(portions),
             currency: Currency::Ngn,
         };
-        let mut order = kitchen::ordering::new_order(
+        let mut order = kitchen::app::pricing::new_order(
             &customer.user,
             vec![item],
             250_000 * i64::from(portions),

@@ -5,7 +5,6 @@ use kitchen::{
     db::Dish,
     domain::{Actor, OrderId, OrderStatus, Role, UserId},
     events::OrderEventKind,
-    ordering,
 };
 use serde_json::{Value, json};
 
@@ -45,7 +44,9 @@ async fn pay(app: &TestApp, id: &str) {
         .await
         .unwrap()
         .unwrap();
-    ordering::move_order(&app.state, &stored, OrderStatus::Paid, Actor::System, None)
+    app.state
+        .orders()
+        .move_order(&stored, OrderStatus::Paid, Actor::System, None)
         .await
         .unwrap();
 }

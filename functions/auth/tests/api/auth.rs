@@ -765,7 +765,8 @@ const CLIENT_ID: &str = "kitchen-test.apps.googleusercontent.com";
 
 /// Serves the test JWKS on a free loopback port, like Google's certs endpoint.
 async fn serve_jwks() -> String {
-    let jwks: Value = serde_json::from_str(include_str!("../fixtures/google-test-jwks.json")).unwrap();
+    let jwks: Value =
+        serde_json::from_str(include_str!("../fixtures/google-test-jwks.json")).unwrap();
     let router = axum::Router::new().route(
         "/certs",
         axum::routing::get(move || async move { axum::Json(jwks) }),

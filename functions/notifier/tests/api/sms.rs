@@ -323,8 +323,10 @@ async fn an_sms_that_sns_refuses_is_not_worth_a_retry() {
 
 #[tokio::test]
 async fn the_sample_event_file_is_handled() {
-    let event: SnsEvent =
-        serde_json::from_str(include_str!("../../../../events/notifier/order-placed.json")).unwrap();
+    let event: SnsEvent = serde_json::from_str(include_str!(
+        "../../../../events/notifier/order-placed.json"
+    ))
+    .unwrap();
     let order: OrderEvent = serde_json::from_str(&event.records[0].sns.message).unwrap();
     let phone = order.phone.clone().expect("the sample has a phone");
 

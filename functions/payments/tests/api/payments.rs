@@ -8,7 +8,6 @@ use kitchen::{
     db::{Order, PaymentReference, StoredOrder},
     domain::{Actor, OrderId, OrderStatus, Role},
     events::OrderEventKind,
-    ordering,
 };
 use paystack_sim::SucceedOverrides;
 use serde_json::{Value, json};
@@ -275,15 +274,11 @@ async fn a_cancelled_order_cannot_be_paid_and_money_arriving_late_is_owed_back()
     let order = app.unpaid_order(&caller, 1).await;
     let reference = reference_of(&start(&app, &caller, &order).await);
     let stored = stored_order(&app, &order.id).await;
-    ordering::move_order(
-        &app.state,
-        &stored,
-        OrderStatus::Cancelled,
-        Actor::Customer,
-        None,
-    )
-    .await
-    .unwrap();
+    app.state
+        .orders()
+        .move_order(&stored, OrderStatus::Cancelled, Actor::Customer, None)
+        .await
+        .unwrap();
     let again = app
         .request(
             Method::POST,
@@ -354,7 +349,7 @@ async fn money_for_an_expired_order_writes_the_expiry_down_and_is_owed_back() {
     let cutoff = kitchen::now() - app.state.config.unpaid_order_expiry;
     let listed = app.db().unpaid_orders_before(cutoff, 50).await.unwrap();
     assert_eq!(listed.len(), 1, "the sweep's query finds the order");
-    assert_eq!(ordering::sweep_unpaid(&app.state).await.unwrap(), 0);
+    assert_eq!(app.state.orders().sweep_unpaid().await.unwrap(), 0);
     assert!(app.published_events().await.is_empty());
 }
 
@@ -369,15 +364,11 @@ async fn a_replay_after_the_order_moved_on_leaves_its_status_alone() {
         .await
         .unwrap();
     let paid = stored_order(&app, &order.id).await;
-    ordering::move_order(
-        &app.state,
-        &paid,
-        OrderStatus::Preparing,
-        Actor::Admin,
-        None,
-    )
-    .await
-    .unwrap();
+    app.state
+        .orders()
+        .move_order(&paid, OrderStatus::Preparing, Actor::Admin, None)
+        .await
+        .unwrap();
     assert_eq!(sim.resend_webhook(&reference).await.unwrap(), Some(200));
     assert_eq!(verify(&app, &caller, &reference).await["status"], "success");
     let now = stored_order(&app, &order.id).await;

@@ -1,6 +1,10 @@
 //! What every function's router gets: problem+json for unknown routes and methods, the body limit,
 //! one log line per request, and a `ServerErrors` count for every 5xx it answers.
 
+pub mod extract;
+pub mod problem;
+pub mod respond;
+
 use crate::db::meter::{Usage, metered};
 use crate::error::ApiError;
 use crate::metrics::SERVER_ERRORS;

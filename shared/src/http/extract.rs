@@ -1,15 +1,15 @@
-//! Extractors: the strict JSON body, query strings, and the authenticated caller.
+//! Extractors: the strict JSON body, query strings, the `Idempotency-Key`, and the caller.
 //!
 //! Every rejection is an [`ApiError`], so a malformed request gets the same problem+json as any
 //! other error.
 
+pub use crate::caller::{AdminUser, AuthUser, Credentials};
 use crate::{
     AppState,
-    db::{Session, SessionCheck, User},
-    domain::{Role, SessionId, UserId},
+    domain::{SessionId, UserId},
     error::{ApiError, FieldError},
     http::MAX_BODY_BYTES,
-    token::{AccessClaims, TokenError},
+    token::TokenError,
 };
 use axum::{
     body::Bytes,
@@ -173,60 +173,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// The caller, authenticated: a valid access token whose session is live and whose user is active.
-/// The session and the user are read in one round trip, so logout, password changes and
-/// deactivation take effect on the very next request.
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    pub user: User,
-    pub session: Session,
-    pub claims: AccessClaims,
-}
-
-impl AuthUser {
-    pub fn id(&self) -> &UserId {
-        &self.user.id
-    }
-}
-
-impl AuthUser {
-    /// Turns what the table said about a request's session into the caller, or a 401.
-    pub fn from_check(check: SessionCheck, claims: AccessClaims) -> Result<Self, ApiError> {
-        let revoked = || ApiError::Unauthorized("session is no longer valid".into());
-        let session = check
-            .session
-            .filter(|s| s.is_live(crate::now()))
-            .ok_or_else(revoked)?;
-        let user = check.user.filter(|u| u.active).ok_or_else(revoked)?;
-        Ok(AuthUser {
-            user,
-            session,
-            claims,
-        })
-    }
-}
-
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let credentials = Credentials::from_request_parts(parts, state).await?;
-        let check = state
+        let (caller, ()) = state
             .db
-            .session_and_user(&credentials.user_id, &credentials.session_id)
-            .await?;
-        AuthUser::from_check(check, credentials.claims)
+            .session_and_user(&credentials)
+            .await?
+            .authorise(credentials)?;
+        Ok(caller)
     }
 }
 
-/// A verified access token, before its session is checked. Handlers that read their own data take
-/// this and check the session in the same round trip as that data (see `Db::session_user_and`).
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub user_id: UserId,
-    pub session_id: SessionId,
-    pub claims: AccessClaims,
-}
+/// Handlers that read their own data take the bare credentials and have the workflow check the
+/// session in the same round trip as that data (`db::SessionRead`).
 
 impl FromRequestParts<AppState> for Credentials {
     type Rejection = ApiError;
@@ -251,22 +213,13 @@ impl FromRequestParts<AppState> for Credentials {
     }
 }
 
-/// An authenticated caller whose role, as stored now (not as the token remembers it), is admin.
-#[derive(Debug, Clone)]
-pub struct AdminUser(pub AuthUser);
-
 impl FromRequestParts<AppState> for AdminUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = AuthUser::from_request_parts(parts, state).await?;
-        if caller.user.role == Role::Admin {
-            Ok(AdminUser(caller))
-        } else {
-            Err(ApiError::Forbidden(
-                "this route is for the kitchen's staff".into(),
-            ))
-        }
+        AuthUser::from_request_parts(parts, state)
+            .await?
+            .into_admin()
     }
 }
 
@@ -292,7 +245,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Email, Password};
+    use crate::domain::{Email, Password, Role};
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]

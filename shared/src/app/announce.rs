@@ -1,0 +1,87 @@
+//! The one way a committed change to an order is told: read what the message needs (the customer,
+//! unless the caller has them already), publish the event, and never fail the caller — the change is
+//! made whatever happens here. A failure is logged at error level and counted as
+//! `EventPublishFailed` (by the publisher, or here when the customer cannot be read).
+
+use crate::{
+    db::{Db, Order, User},
+    domain::OrderStatus,
+    events::{OrderEvent, OrderEventKind, Publisher},
+    metrics::EVENT_PUBLISH_FAILED,
+};
+
+/// What announcing needs: the table (to read the customer) and the topic.
+#[derive(Clone, Copy)]
+pub struct Announcer<'a> {
+    pub db: &'a Db,
+    pub events: &'a Publisher,
+}
+
+impl Announcer<'_> {
+    /// Tells `order`'s customer about `kind`, a change that has committed. A customer handed in who
+    /// is not the order's (read along with something else) is read again.
+    pub async fn announce(&self, order: &Order, kind: OrderEventKind, customer: Option<&User>) {
+        let read;
+        let customer = match customer.filter(|customer| customer.id == order.user_id) {
+            Some(customer) => customer,
+            None => match self.db.get_user(&order.user_id).await {
+                Ok(Some(customer)) => {
+                    read = customer;
+                    &read
+                }
+                Ok(None) => {
+                    tracing::error!(
+                        event_type = kind.as_str(),
+                        order_id = %order.id,
+                        user_id = %order.user_id,
+                        "the order's customer is not in the table; event not published"
+                    );
+                    EVENT_PUBLISH_FAILED.count([kind.as_str()]);
+                    return;
+                }
+                Err(err) => {
+                    tracing::error!(
+                        event_type = kind.as_str(),
+                        order_id = %order.id,
+                        error = %crate::error::cause_chain(&err),
+                        "reading the order's customer failed; event not published"
+                    );
+                    EVENT_PUBLISH_FAILED.count([kind.as_str()]);
+                    return;
+                }
+            },
+        };
+        self.events.publish(&event(order, kind, customer)).await;
+    }
+}
+
+/// The event for a change to `order`, addressed to `customer`.
+pub fn event(order: &Order, kind: OrderEventKind, customer: &User) -> OrderEvent {
+    let name = match (&customer.first_name, &customer.last_name) {
+        (Some(first), Some(last)) => Some(format!("{first} {last}")),
+        (Some(first), None) => Some(first.to_string()),
+        (None, Some(last)) => Some(last.to_string()),
+        (None, None) => None,
+    };
+    OrderEvent {
+        kind,
+        order_id: order.id.clone(),
+        user_id: order.user_id.clone(),
+        status: order.status,
+        total: order.total,
+        currency: order.currency,
+        delivery_date: order.delivery_date,
+        phone: customer.phone.clone(),
+        customer_name: name,
+        occurred_at: order.updated_at,
+    }
+}
+
+/// The event kind a move to `status` announces.
+pub fn kind_of_move(status: OrderStatus) -> OrderEventKind {
+    match status {
+        OrderStatus::Cancelled => OrderEventKind::Cancelled,
+        OrderStatus::Paid => OrderEventKind::Paid,
+        _ => OrderEventKind::StatusChanged,
+    }
+}

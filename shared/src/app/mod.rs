@@ -1,0 +1,80 @@
+//! The application layer: one module per use case, each the business rule it is, in the order a
+//! person would tell it. Handlers extract, call one workflow, and answer; workflows take only what
+//! they use (the table, the publisher, the Paystack client, their own rules) and return domain
+//! outcomes or [`ApiError`](crate::ApiError)s — never HTTP types. Data flows one way: handler →
+//! workflow → `db` and the clients.
+//!
+//! | module | use case |
+//! | --- | --- |
+//! | [`cart`] | the customer's cart |
+//! | [`pricing`] | the rules of every new or edited order: lines, dates, prices from the table |
+//! | [`place_order`] | a customer's order, from items or the cart |
+//! | [`edit_order`] | changing an unpaid order |
+//! | [`move_order`] | cancelling, and every move along an order's life |
+//! | [`order_history`] | a customer's orders, one or all |
+//! | [`staff_orders`] | staff: orders for customers, the dispatch list, status changes |
+//! | [`sweep`] | the scheduled cancel of unpaid orders past their deadline |
+//! | [`start_payment`] | a Paystack transaction for an order |
+//! | [`verify_payment`] | asking Paystack how a payment went |
+//! | [`record_charge`] | the one path that applies a charge to a payment and its order |
+//! | [`paystack_event`] | a signed webhook event, parsed by name and applied |
+//! | [`payment_history`] | a customer's payments |
+//! | [`idempotency`] | the one runner for `Idempotency-Key`s |
+//! | [`announce`] | the one way a committed change is told to the customer |
+
+pub mod announce;
+pub mod cart;
+pub mod edit_order;
+pub mod idempotency;
+pub mod move_order;
+pub mod order_history;
+pub mod payment_history;
+pub mod paystack_event;
+pub mod place_order;
+pub mod pricing;
+pub mod record_charge;
+pub mod staff_orders;
+pub mod start_payment;
+pub mod sweep;
+pub mod verify_payment;
+
+use crate::{db::Db, domain::Date, events::Publisher, paystack::Paystack};
+use std::time::Duration;
+
+/// The kitchen's rules for orders, from the function's configuration.
+#[derive(Debug, Clone)]
+pub struct OrderRules {
+    /// What "today" is for delivery dates.
+    pub kitchen_zone: jiff::tz::TimeZone,
+    /// How long an order may stay unpaid before it counts as cancelled.
+    pub unpaid_order_expiry: Duration,
+}
+
+/// What the order workflows use: the table, the topic, and the kitchen's rules.
+#[derive(Clone, Copy)]
+pub struct Orders<'a> {
+    pub db: &'a Db,
+    pub events: &'a Publisher,
+    pub rules: &'a OrderRules,
+}
+
+impl<'a> Orders<'a> {
+    fn announcer(&self) -> announce::Announcer<'a> {
+        announce::Announcer {
+            db: self.db,
+            events: self.events,
+        }
+    }
+
+    /// The kitchen's today.
+    fn today(&self) -> Date {
+        Date::today_in(&self.rules.kitchen_zone)
+    }
+}
+
+/// What the payment workflows use: the order workflows' dependencies and the Paystack client.
+#[derive(Clone, Copy)]
+pub struct Payments<'a> {
+    pub orders: Orders<'a>,
+    pub paystack: &'a Paystack,
+}

@@ -1,0 +1,133 @@
+//! Placing an order as a customer: from explicit items, or by checking out the cart (emptied in the
+//! same transaction). Staff orders (`staff_orders`) commit through the same [`Orders::commit`].
+
+use super::{
+    Orders,
+    idempotency::{Idempotency, Outcome},
+    pricing::{self, LineRequest},
+};
+use crate::{
+    caller::Credentials,
+    db::{IdempotentRequest, Order, PlaceOrderError, User},
+    domain::{Actor, Address, Date, IdempotencyKey},
+    error::ApiError,
+    events::OrderEventKind,
+};
+use serde::{Deserialize, Serialize};
+
+/// The idempotency scope of a customer's order: one key on two routes means two things.
+const SCOPE: &str = "POST /orders";
+
+/// What a customer asks for.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrder {
+    pub delivery_date: Date,
+    pub delivery_address: Address,
+    /// Without items, the cart is checked out.
+    #[serde(default, deserialize_with = "crate::domain::non_null")]
+    pub items: Option<Vec<LineRequest>>,
+}
+
+impl Orders<'_> {
+    /// Places `request` for the caller. One read for the session, the cart, the key's record and the
+    /// dishes of explicit items; a cart checkout reads its dishes once the cart says which.
+    pub async fn place(
+        &self,
+        credentials: Credentials,
+        key: Option<IdempotencyKey>,
+        request: PlaceOrder,
+    ) -> Result<Outcome<Order>, ApiError> {
+        if let Some(items) = &request.items {
+            pricing::check_lines(items)?;
+        }
+        let idempotent = key
+            .map(|key| IdempotentRequest::new(credentials.user_id.clone(), SCOPE, key, &request));
+        let named: Vec<_> = request
+            .items
+            .iter()
+            .flatten()
+            .map(|line| line.dish_id.clone())
+            .collect();
+        let (caller, reads) = self
+            .db
+            .checkout_reads(&credentials, idempotent.as_ref(), &named, crate::now())
+            .await?
+            .authorise(credentials)?;
+        let run = Idempotency::new(self.db, idempotent);
+        if let Some(first) = run.replay(reads.idempotency)? {
+            return Ok(Outcome::Replayed(first));
+        }
+        pricing::check_delivery_date(request.delivery_date, self.today())?;
+        let cart = reads.cart;
+        let (lines, field, cart_version, dishes) = match request.items {
+            Some(items) => (items, "items", None, reads.dishes),
+            None => {
+                if cart.lines.is_empty() {
+                    return Err(ApiError::Unprocessable {
+                        detail: "the cart is empty".into(),
+                        errors: Vec::new(),
+                    });
+                }
+                let dishes = self.db.get_dishes(&cart.dish_ids()).await?;
+                let lines = cart
+                    .lines
+                    .iter()
+                    .map(|line| LineRequest {
+                        dish_id: line.dish_id.clone(),
+                        quantity: line.quantity,
+                    })
+                    .collect();
+                (lines, "cart.items", Some(cart.version), dishes)
+            }
+        };
+        let (items, total) = pricing::price(&dishes, &lines, request.delivery_date, field)?;
+        let order = pricing::new_order(
+            &caller.user,
+            items,
+            total,
+            request.delivery_date,
+            request.delivery_address,
+            Actor::Customer,
+            crate::now(),
+        );
+        self.commit(order, &caller.user, cart_version, &run).await
+    }
+
+    /// Commits a new order (emptying the cart at `cart_version` if given, recording the key's
+    /// answer if there is a key), then announces `order.placed` to `customer`'s phone.
+    pub(crate) async fn commit(
+        &self,
+        order: Order,
+        customer: &User,
+        cart_version: Option<u64>,
+        run: &Idempotency<'_>,
+    ) -> Result<Outcome<Order>, ApiError> {
+        let body = serde_json::to_string(&order).map_err(ApiError::internal)?;
+        match self
+            .db
+            .place_order(&order, cart_version, run.record(&body))
+            .await
+        {
+            Ok(()) => {}
+            Err(PlaceOrderError::KeyUsed) => return Ok(Outcome::Replayed(run.taken().await?)),
+            Err(PlaceOrderError::CartChanged) => {
+                return Err(ApiError::Conflict(
+                    "the cart changed while checking out; review it and try again".into(),
+                ));
+            }
+            Err(PlaceOrderError::Db(err)) => return Err(err.into()),
+        }
+        tracing::info!(order_id = %order.id, total = order.total, "order placed");
+        let placed_by = if order.placed_by == crate::domain::PlacedBy::Admin {
+            "admin"
+        } else {
+            "customer"
+        };
+        crate::metrics::ORDERS_PLACED.count([placed_by]);
+        self.announcer()
+            .announce(&order, OrderEventKind::Placed, Some(customer))
+            .await;
+        Ok(Outcome::Done(order))
+    }
+}

@@ -1,0 +1,70 @@
+//! Who is asking: a verified access token ([`Credentials`]), and the caller it proves once the table
+//! has confirmed its session ([`AuthUser`], [`AdminUser`]).
+//!
+//! An `AuthUser` can only be made from a session check (`db::SessionRead::authorise`), and data read
+//! in the same round trip as that check comes out only together with it, so no code can use a
+//! caller's data without the check. The HTTP extractors that build these live in `crate::http`.
+
+use crate::{
+    db::{Session, User},
+    domain::{Role, SessionId, UserId},
+    error::ApiError,
+    token::AccessClaims,
+};
+
+/// A verified access token, before its session is checked.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub claims: AccessClaims,
+}
+
+/// The caller, authenticated: a valid access token whose session is live and whose user is active.
+/// The session and the user are read in the same round trip as the request's data, so logout,
+/// password changes and deactivation take effect on the very next request.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: User,
+    pub session: Session,
+    pub claims: AccessClaims,
+}
+
+impl AuthUser {
+    pub fn id(&self) -> &UserId {
+        &self.user.id
+    }
+
+    /// Only `db::SessionRead` makes one, from what the table said.
+    pub(crate) fn checked(
+        session: Option<Session>,
+        user: Option<User>,
+        credentials: Credentials,
+    ) -> Result<Self, ApiError> {
+        let revoked = || ApiError::Unauthorized("session is no longer valid".into());
+        let session = session
+            .filter(|s| s.is_live(crate::now()))
+            .ok_or_else(revoked)?;
+        let user = user.filter(|u| u.active).ok_or_else(revoked)?;
+        Ok(AuthUser {
+            user,
+            session,
+            claims: credentials.claims,
+        })
+    }
+
+    /// The caller as staff, whose role as stored now (not as the token remembers it) is admin.
+    pub fn into_admin(self) -> Result<AdminUser, ApiError> {
+        if self.user.role == Role::Admin {
+            Ok(AdminUser(self))
+        } else {
+            Err(ApiError::Forbidden(
+                "this route is for the kitchen's staff".into(),
+            ))
+        }
+    }
+}
+
+/// An authenticated caller whose role, as stored now, is admin.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
