@@ -10,6 +10,8 @@ help:
 	@echo "make test   cargo fmt --check, clippy, every test against fresh stand-ins on free ports, then a short"
 	@echo "            fuzz of the local API (scripts/fuzz.sh --quick; KITCHEN_FUZZ=0 skips it)"
 	@echo "            (extra test-runner arguments: make test ARGS=\"...\")"
+	@echo "            the first run of make dev or make test installs DynamoDB Local and the .venv tools,"
+	@echo "            printing each step (about a minute); what the machine needs: README.md, Prerequisites"
 	@echo "make invoke EVENT=events/<function>/<event>.json   hands a sample event to that function of a running"
 	@echo "            make dev (e.g. events/orders/sweep-unpaid-orders.json runs the unpaid-order sweep now)"
 	@echo "make package  release zips of the seven functions for arm64 Lambda (target/lambda/<function>/bootstrap.zip)"

@@ -22,7 +22,7 @@ cargo build --release --locked \
     -p auth -p dishes -p orders -p payments -p admin -p paystack-webhook -p notifier \
     -p hello-lambda -p kitchen-bench
 echo "bench: cargo build -p devkit --bin kitchen-local" >&2
-cargo build --locked -q -p devkit --bin kitchen-local
+cargo build --locked -p devkit --bin kitchen-local
 
 # shellcheck source=scripts/standins.sh
 source scripts/standins.sh

@@ -46,11 +46,15 @@ has_std() {
 arch=arm64
 target=aarch64-unknown-linux-gnu
 if ! has_std "$target"; then
-    say "adding the Rust standard library for $target (rustup target add $target)"
+    # rust-toolchain.toml lists the target, so rustup installs it with the toolchain; a toolchain
+    # installed before that (or by hand) may still lack it.
+    say "adding the Rust standard library for $target (rustup target add $target; first run only, rustup shows its download)..."
     if ! command -v rustup >/dev/null 2>&1; then
         say "rustup is not on PATH"
     elif ! rustup target add "$target" >&2; then
         say "rustup target add $target failed"
+    else
+        say "added the Rust standard library for $target"
     fi
 fi
 if ! has_std "$target"; then

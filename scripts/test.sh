@@ -78,7 +78,7 @@ fi
 # Least privilege the other way round: only a run of every test (no filter) has seen every call.
 if [[ $# -eq 0 ]]; then
     echo "test: kitchen-local iam-report (grants of template.yaml that no call used)" >&2
-    cargo build --quiet -p devkit --bin kitchen-local
+    cargo build -p devkit --bin kitchen-local
     KITCHEN_PARAM_PaystackCallbackUrl=http://127.0.0.1/paid \
         "${CARGO_TARGET_DIR:-$ROOT/target}/debug/kitchen-local" iam-report "$KITCHEN_IAM_USAGE_DIR"
 fi
