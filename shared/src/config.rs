@@ -32,25 +32,55 @@ pub enum SecretSource {
     SsmParameter(String),
 }
 
+/// The configuration of one function: the variables of the [`Setting`]s it reads, and the defaults
+/// every function shares. What a function does not read stays `None` (or empty), and its cold start
+/// builds nothing from it.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `TABLE_NAME` ([`Setting::Table`]); empty for a function that reads no table (the notifier).
     pub table_name: String,
-    pub jwt_secret: SecretSource,
+    /// The key that signs and checks access tokens and cursors ([`Setting::TokenKey`]).
+    pub jwt_secret: Option<SecretSource>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub session_max_age: Duration,
     pub login_max_failures: u32,
     pub login_lockout: Duration,
-    pub google_client_ids: Vec<String>,
-    pub google_jwks_url: String,
+    /// Google sign-in ([`Setting::Google`]): the client ids it accepts and where Google's keys are.
+    pub google: Option<GoogleConfig>,
     /// The kitchen's time zone: "today" for the menu and delivery dates is the kitchen's today.
     pub kitchen_zone: jiff::tz::TimeZone,
     pub topic_arn: Option<String>,
     /// How long an order may stay unpaid before it is cancelled for payment timeout.
     pub unpaid_order_expiry: Duration,
-    /// Paystack, for the payments and webhook functions; `None` when no secret key is configured
-    /// (the other functions never talk to Paystack). See [`Config::require_paystack`].
+    /// Paystack's API ([`Setting::Paystack`]): the payments function, the only one that calls it.
     pub paystack: Option<PaystackConfig>,
+    /// Paystack's webhook ([`Setting::PaystackWebhook`]): the key its signatures are checked with.
+    pub paystack_webhook: Option<WebhookConfig>,
+    /// `KITCHEN_PHONE` ([`Setting::Sms`]): where staff get a text for every paid order.
+    pub kitchen_phone: Option<crate::domain::PhoneNumber>,
+    /// `SMS_SENDER_ID` ([`Setting::Sms`]): the alphanumeric sender shown on the customer's phone
+    /// where the country supports one (1–11 letters and digits, at least one letter).
+    pub sms_sender_id: Option<String>,
+}
+
+/// Google sign-in's settings.
+#[derive(Debug, Clone)]
+pub struct GoogleConfig {
+    /// `GOOGLE_CLIENT_IDS`: comma-separated; empty turns Google sign-in off.
+    pub client_ids: Vec<String>,
+    /// `GOOGLE_JWKS_URL`: Google's keys (a local JWKS in tests and `make dev`).
+    pub jwks_url: String,
+}
+
+/// Paystack's webhook: our secret key (the signatures' key) and the source addresses it accepts.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// `PAYSTACK_SECRET_KEY` (locally) or `PAYSTACK_SECRET_PARAMETER` (an SSM SecureString in AWS).
+    pub secret_key: SecretSource,
+    /// `PAYSTACK_WEBHOOK_ALLOWED_IPS`: comma-separated source addresses the webhook accepts (behind
+    /// API Gateway, `requestContext.http.sourceIp`); empty accepts any, the signature being the gate.
+    pub allowed_ips: Vec<std::net::IpAddr>,
 }
 
 /// Paystack's address, our secret key, and how the client and the webhook behave.
@@ -64,9 +94,6 @@ pub struct PaystackConfig {
     pub callback_url: Option<String>,
     /// `PAYSTACK_TIMEOUT_MS`: one call to Paystack, well under the function's own timeout.
     pub timeout: Duration,
-    /// `PAYSTACK_WEBHOOK_ALLOWED_IPS`: comma-separated source addresses the webhook accepts (behind
-    /// API Gateway, `requestContext.http.sourceIp`); empty accepts any, the signature being the gate.
-    pub webhook_allowed_ips: Vec<std::net::IpAddr>,
 }
 
 pub const PAYSTACK_BASE_URL: &str = "https://api.paystack.co";
@@ -85,42 +112,70 @@ impl Config {
         Self::for_function(settings, |name| env::var(name).ok())
     }
 
-    /// Reads the configuration through `lookup`, so tests can supply their own variables.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// The configuration of a function that reads `settings`, through `lookup` (tests supply their
+    /// own variables). Only those settings' variables are read; each one a setting requires must be
+    /// given, and every problem is named at once.
+    pub fn for_function(
+        settings: &[Setting],
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let reads = |setting: Setting| settings.contains(&setting);
         let mut vars = Vars {
             lookup: &lookup,
             problems: Vec::new(),
         };
-        let table_name = vars.required("TABLE_NAME");
-        let jwt_secret = vars.secret("JWT_SECRET", "JWT_SECRET_PARAMETER");
+        for setting in [
+            Setting::KitchenTimezone,
+            Setting::UnpaidOrderExpiry,
+            Setting::Topic,
+        ] {
+            if let Some(variable) = setting.required_variable()
+                && reads(setting)
+            {
+                vars.required(variable);
+            }
+        }
+        let table_name = if reads(Setting::Table) {
+            vars.required("TABLE_NAME").unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let jwt_secret = if reads(Setting::TokenKey) {
+            vars.secret("JWT_SECRET", "JWT_SECRET_PARAMETER")
+        } else {
+            None
+        };
+        let (kitchen_phone, sms_sender_id) = if reads(Setting::Sms) {
+            vars.sms()
+        } else {
+            (None, None)
+        };
         let config = Config {
-            table_name: table_name.unwrap_or_default(),
-            jwt_secret: jwt_secret.unwrap_or(SecretSource::Value(Secret::new(""))),
+            table_name,
+            jwt_secret,
             access_token_ttl: vars.seconds("ACCESS_TOKEN_TTL_SECONDS", 30 * 60),
             refresh_token_ttl: vars.seconds("REFRESH_TOKEN_TTL_SECONDS", 90 * 60),
             session_max_age: vars.seconds("SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600),
             login_max_failures: vars.number("LOGIN_MAX_FAILURES", 5),
             login_lockout: vars.seconds("LOGIN_LOCKOUT_SECONDS", 15 * 60),
-            google_client_ids: vars
-                .optional("GOOGLE_CLIENT_IDS")
-                .map(|ids| {
-                    ids.split(',')
-                        .map(str::trim)
-                        .filter(|id| !id.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            google_jwks_url: vars
-                .optional("GOOGLE_JWKS_URL")
-                .unwrap_or_else(|| GOOGLE_JWKS_URL.to_string()),
+            google: reads(Setting::Google).then(|| vars.google()),
             kitchen_zone: vars.time_zone("KITCHEN_TIMEZONE", "Africa/Lagos"),
             topic_arn: vars.optional("TOPIC_ARN"),
             unpaid_order_expiry: vars.seconds("UNPAID_ORDER_EXPIRY_SECONDS", 24 * 3600),
-            paystack: vars.paystack(),
+            paystack: if reads(Setting::Paystack) {
+                vars.paystack()
+            } else {
+                None
+            },
+            paystack_webhook: if reads(Setting::PaystackWebhook) {
+                vars.webhook()
+            } else {
+                None
+            },
+            kitchen_phone,
+            sms_sender_id,
         };
-        if let SecretSource::Value(secret) = &config.jwt_secret
-            && vars.problems.is_empty()
+        if let Some(SecretSource::Value(secret)) = &config.jwt_secret
             && secret.expose().len() < 32
         {
             vars.problems
@@ -137,74 +192,46 @@ impl Config {
 }
 
 /// A setting some functions read and others do not. A function lists the ones it reads (see
-/// [`crate::state::Function`]) and its cold start refuses to run without them, naming the variable, so
-/// a template that forgets to give a function one fails at once, as it would in AWS, instead of the
-/// function quietly using a default that another function does not share.
+/// [`crate::state::Function`]); its cold start reads only those, builds only what they configure,
+/// and refuses to run without a variable one of them requires, naming it, so a template that
+/// forgets to give a function one fails at once, as it would in AWS, instead of the function
+/// quietly using a default that another function does not share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
+    /// `TABLE_NAME`: the table.
+    Table,
+    /// `JWT_SECRET_PARAMETER` (or `JWT_SECRET`): the key of access tokens and page cursors.
+    TokenKey,
+    /// `GOOGLE_CLIENT_IDS`, `GOOGLE_JWKS_URL`: Google sign-in (optional; none turns it off).
+    Google,
     /// `KITCHEN_TIMEZONE`: what "today" is for menus and delivery dates.
     KitchenTimezone,
     /// `UNPAID_ORDER_EXPIRY_SECONDS`: when an unpaid order counts as cancelled.
     UnpaidOrderExpiry,
     /// `TOPIC_ARN`: where order events are published.
     Topic,
-    /// `PAYSTACK_SECRET_PARAMETER` (or `PAYSTACK_SECRET_KEY`) and the rest of Paystack's settings.
+    /// `PAYSTACK_SECRET_PARAMETER` (or `PAYSTACK_SECRET_KEY`) and the API's address, callback and
+    /// timeout: the function that calls Paystack.
     Paystack,
+    /// `PAYSTACK_SECRET_PARAMETER` (or `PAYSTACK_SECRET_KEY`) and `PAYSTACK_WEBHOOK_ALLOWED_IPS`:
+    /// the function that checks Paystack's signatures.
+    PaystackWebhook,
+    /// `KITCHEN_PHONE`, `SMS_SENDER_ID` (both optional): the notifier's texts.
+    Sms,
 }
 
 impl Setting {
-    /// The variable that carries it.
-    pub fn variable(self) -> &'static str {
+    /// The variable it cannot do without, if any.
+    pub fn required_variable(self) -> Option<&'static str> {
         match self {
-            Setting::KitchenTimezone => "KITCHEN_TIMEZONE",
-            Setting::UnpaidOrderExpiry => "UNPAID_ORDER_EXPIRY_SECONDS",
-            Setting::Topic => "TOPIC_ARN",
-            Setting::Paystack => "PAYSTACK_SECRET_PARAMETER",
+            Setting::Table => Some("TABLE_NAME"),
+            Setting::TokenKey => Some("JWT_SECRET_PARAMETER"),
+            Setting::KitchenTimezone => Some("KITCHEN_TIMEZONE"),
+            Setting::UnpaidOrderExpiry => Some("UNPAID_ORDER_EXPIRY_SECONDS"),
+            Setting::Topic => Some("TOPIC_ARN"),
+            Setting::Paystack | Setting::PaystackWebhook => Some("PAYSTACK_SECRET_PARAMETER"),
+            Setting::Google | Setting::Sms => None,
         }
-    }
-}
-
-impl Config {
-    /// The configuration of a function that reads `settings`: as [`Config::from_lookup`], and every
-    /// one of `settings` must be given.
-    pub fn for_function(
-        settings: &[Setting],
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        let given = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let mut problems: Vec<String> = settings
-            .iter()
-            .filter(|setting| match setting {
-                Setting::Paystack => {
-                    given("PAYSTACK_SECRET_PARAMETER").is_none()
-                        && given("PAYSTACK_SECRET_KEY").is_none()
-                }
-                other => given(other.variable()).is_none(),
-            })
-            .map(|setting| match setting {
-                Setting::Paystack => {
-                    "neither PAYSTACK_SECRET_KEY nor PAYSTACK_SECRET_PARAMETER is set".to_string()
-                }
-                other => format!("{} is not set", other.variable()),
-            })
-            .collect();
-        match Self::from_lookup(&lookup) {
-            Ok(config) if problems.is_empty() => Ok(config),
-            Ok(_) => Err(ConfigError { problems }),
-            Err(mut err) => {
-                err.problems.append(&mut problems);
-                Err(err)
-            }
-        }
-    }
-
-    /// The Paystack settings, for the functions that cannot work without them (checked at cold start).
-    pub fn require_paystack(&self) -> Result<&PaystackConfig, ConfigError> {
-        self.paystack.as_ref().ok_or_else(|| ConfigError {
-            problems: vec![
-                "neither PAYSTACK_SECRET_KEY nor PAYSTACK_SECRET_PARAMETER is set".to_string(),
-            ],
-        })
     }
 }
 
@@ -262,16 +289,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         })
     }
 
-    /// Paystack's settings if a secret key is configured; their other variables are checked only then.
+    /// Paystack's API settings; the secret key is required.
     fn paystack(&mut self) -> Option<PaystackConfig> {
-        let secret_key = match (
-            self.optional("PAYSTACK_SECRET_KEY"),
-            self.optional("PAYSTACK_SECRET_PARAMETER"),
-        ) {
-            (Some(value), _) => SecretSource::Value(Secret::new(value)),
-            (None, Some(parameter)) => SecretSource::SsmParameter(parameter),
-            (None, None) => return None,
-        };
+        let secret_key = self.secret("PAYSTACK_SECRET_KEY", "PAYSTACK_SECRET_PARAMETER")?;
         let mut url = |name: &str| {
             let value = self.optional(name)?;
             let trimmed = value.trim().trim_end_matches('/').to_string();
@@ -285,6 +305,17 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         };
         let base_url = url("PAYSTACK_BASE_URL").unwrap_or_else(|| PAYSTACK_BASE_URL.to_string());
         let callback_url = url("PAYSTACK_CALLBACK_URL");
+        Some(PaystackConfig {
+            base_url,
+            secret_key,
+            callback_url,
+            timeout: Duration::from_millis(u64::from(self.number("PAYSTACK_TIMEOUT_MS", 5000))),
+        })
+    }
+
+    /// Paystack's webhook settings; the secret key is required.
+    fn webhook(&mut self) -> Option<WebhookConfig> {
+        let secret_key = self.secret("PAYSTACK_SECRET_KEY", "PAYSTACK_SECRET_PARAMETER")?;
         let mut webhook_allowed_ips = Vec::new();
         for address in self
             .optional("PAYSTACK_WEBHOOK_ALLOWED_IPS")
@@ -300,13 +331,53 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
                 )),
             }
         }
-        Some(PaystackConfig {
-            base_url,
+        Some(WebhookConfig {
             secret_key,
-            callback_url,
-            timeout: Duration::from_millis(u64::from(self.number("PAYSTACK_TIMEOUT_MS", 5000))),
-            webhook_allowed_ips,
+            allowed_ips: webhook_allowed_ips,
         })
+    }
+
+    fn google(&mut self) -> GoogleConfig {
+        GoogleConfig {
+            client_ids: self
+                .optional("GOOGLE_CLIENT_IDS")
+                .map(|ids| {
+                    ids.split(',')
+                        .map(str::trim)
+                        .filter(|id| !id.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            jwks_url: self
+                .optional("GOOGLE_JWKS_URL")
+                .unwrap_or_else(|| GOOGLE_JWKS_URL.to_string()),
+        }
+    }
+
+    /// `KITCHEN_PHONE` and `SMS_SENDER_ID`, both optional; a malformed one is a problem.
+    fn sms(&mut self) -> (Option<crate::domain::PhoneNumber>, Option<String>) {
+        let kitchen_phone = self.optional("KITCHEN_PHONE").and_then(|raw| {
+            crate::domain::PhoneNumber::parse(&raw)
+                .map_err(|why| self.problems.push(format!("KITCHEN_PHONE {why}")))
+                .ok()
+        });
+        let sender_id = self.optional("SMS_SENDER_ID").and_then(|raw| {
+            let raw = raw.trim().to_string();
+            let valid = (1..=11).contains(&raw.len())
+                && raw.chars().all(|c| c.is_ascii_alphanumeric())
+                && raw.chars().any(|c| c.is_ascii_alphabetic());
+            if valid {
+                Some(raw)
+            } else {
+                self.problems.push(
+                    "SMS_SENDER_ID must be 1 to 11 letters and digits, at least one a letter"
+                        .to_string(),
+                );
+                None
+            }
+        });
+        (kitchen_phone, sender_id)
     }
 
     fn seconds(&mut self, name: &str, default: u64) -> Duration {
@@ -326,7 +397,26 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
+        Config::for_function(&EVERY, |name| map.get(name).cloned())
+    }
+
+    /// Every setting but Paystack's, which [`paystack`] loads.
+    const EVERY: [Setting; 4] = [
+        Setting::Table,
+        Setting::TokenKey,
+        Setting::Google,
+        Setting::Sms,
+    ];
+
+    /// As [`load`], for a function that reads `paystack` too.
+    fn paystack(setting: Setting, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut settings = EVERY.to_vec();
+        settings.push(setting);
+        Config::for_function(&settings, |name| map.get(name).cloned())
     }
 
     #[test]
@@ -343,7 +433,7 @@ mod tests {
         assert_eq!(config.access_token_ttl, Duration::from_secs(1800));
         assert_eq!(config.refresh_token_ttl, Duration::from_secs(5400));
         assert_eq!(config.kitchen_zone.iana_name(), Some("Africa/Lagos"));
-        assert!(config.google_client_ids.is_empty());
+        assert!(config.google.unwrap().client_ids.is_empty());
     }
 
     #[test]
@@ -375,25 +465,28 @@ mod tests {
     }
 
     #[test]
-    fn paystack_is_configured_only_with_a_secret_key() {
+    fn paystack_needs_its_secret_key_and_is_read_only_by_a_function_that_calls_it() {
         let base = [("TABLE_NAME", "t"), ("JWT_SECRET", &*"x".repeat(32))];
-        let config = load(&base).unwrap();
-        assert!(config.paystack.is_none());
-        assert!(
-            config
-                .require_paystack()
-                .unwrap_err()
-                .to_string()
-                .contains("PAYSTACK_SECRET_KEY")
-        );
-        let config = load(&[base[0], base[1], ("PAYSTACK_SECRET_KEY", "sk_test_abc")]).unwrap();
-        let paystack = config.require_paystack().unwrap();
-        assert_eq!(paystack.base_url, PAYSTACK_BASE_URL);
-        assert_eq!(paystack.timeout, Duration::from_secs(5));
-        assert!(paystack.callback_url.is_none());
-        assert!(paystack.webhook_allowed_ips.is_empty());
+        let with_key = [base[0], base[1], ("PAYSTACK_SECRET_KEY", "sk_test_abc")];
+        let config = load(&with_key).unwrap();
+        assert!(config.paystack.is_none() && config.paystack_webhook.is_none());
+        for setting in [Setting::Paystack, Setting::PaystackWebhook] {
+            let err = paystack(setting, &base).unwrap_err().to_string();
+            assert!(err.contains("PAYSTACK_SECRET_KEY"), "{err}");
+        }
+        let config = paystack(Setting::Paystack, &with_key).unwrap();
+        assert!(config.paystack_webhook.is_none());
+        let paystack_api = config.paystack.as_ref().unwrap();
+        assert_eq!(paystack_api.base_url, PAYSTACK_BASE_URL);
+        assert_eq!(paystack_api.timeout, Duration::from_secs(5));
+        assert!(paystack_api.callback_url.is_none());
         assert!(!format!("{config:?}").contains("sk_test_abc"));
-        let config = load(&[
+        let webhook = paystack(Setting::PaystackWebhook, &with_key)
+            .unwrap()
+            .paystack_webhook
+            .unwrap();
+        assert!(webhook.allowed_ips.is_empty());
+        let vars = [
             base[0],
             base[1],
             ("PAYSTACK_SECRET_PARAMETER", "/kitchen/paystack"),
@@ -404,28 +497,93 @@ mod tests {
                 "PAYSTACK_WEBHOOK_ALLOWED_IPS",
                 "52.31.139.75, 52.49.173.169",
             ),
-        ])
+        ];
+        let webhook = paystack(Setting::PaystackWebhook, &vars)
+            .unwrap()
+            .paystack_webhook
+            .unwrap();
+        assert_eq!(webhook.allowed_ips.len(), 2);
+        let config = paystack(
+            Setting::Paystack,
+            &[
+                base[0],
+                base[1],
+                ("PAYSTACK_SECRET_PARAMETER", "/kitchen/paystack"),
+                ("PAYSTACK_BASE_URL", "http://127.0.0.1:9100/"),
+                ("PAYSTACK_CALLBACK_URL", "https://app.example/paid"),
+                ("PAYSTACK_TIMEOUT_MS", "750"),
+                (
+                    "PAYSTACK_WEBHOOK_ALLOWED_IPS",
+                    "52.31.139.75, 52.49.173.169",
+                ),
+            ],
+        )
         .unwrap();
         let paystack = config.paystack.unwrap();
         assert_eq!(paystack.base_url, "http://127.0.0.1:9100");
         assert!(matches!(paystack.secret_key, SecretSource::SsmParameter(_)));
         assert_eq!(paystack.timeout, Duration::from_millis(750));
-        assert_eq!(paystack.webhook_allowed_ips.len(), 2);
     }
 
     #[test]
     fn malformed_paystack_settings_are_named() {
-        let err = load(&[
+        let vars = [
             ("TABLE_NAME", "t"),
-            ("JWT_SECRET", &"x".repeat(32)),
+            ("JWT_SECRET", &*"x".repeat(32)),
             ("PAYSTACK_SECRET_KEY", "sk_test_abc"),
             ("PAYSTACK_BASE_URL", "api.paystack.co"),
             ("PAYSTACK_WEBHOOK_ALLOWED_IPS", "52.31.139.75,somewhere"),
-        ])
-        .unwrap_err()
-        .to_string();
+        ];
+        let err = paystack(Setting::Paystack, &vars).unwrap_err().to_string();
         assert!(err.contains("PAYSTACK_BASE_URL"), "{err}");
+        let err = paystack(Setting::PaystackWebhook, &vars)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("somewhere"), "{err}");
+    }
+
+    #[test]
+    fn a_function_without_the_token_key_reads_no_key() {
+        let config = Config::for_function(&[Setting::Table], |name| {
+            (name == "TABLE_NAME").then(|| "t".to_string())
+        })
+        .unwrap();
+        assert!(config.jwt_secret.is_none() && config.google.is_none());
+        // Nor does a key it does not read stop it, however short.
+        assert!(
+            Config::for_function(&[Setting::Sms], |name| {
+                (name == "JWT_SECRET").then(|| "short".to_string())
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_sms_settings_are_optional_and_checked() {
+        let none = Config::for_function(&[Setting::Sms], |_| None).unwrap();
+        assert!(none.kitchen_phone.is_none() && none.sms_sender_id.is_none());
+        let sms = |vars: &[(&str, &str)]| {
+            let map: HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Config::for_function(&[Setting::Sms], move |name| map.get(name).cloned())
+        };
+        let config = sms(&[
+            ("KITCHEN_PHONE", "+2348099990000"),
+            ("SMS_SENDER_ID", "Kitchen"),
+        ])
+        .unwrap();
+        assert_eq!(config.kitchen_phone.unwrap().as_str(), "+2348099990000");
+        assert_eq!(config.sms_sender_id.as_deref(), Some("Kitchen"));
+        for (variable, value) in [
+            ("KITCHEN_PHONE", "08099990000"),
+            ("SMS_SENDER_ID", "Kitchen API!"),
+            ("SMS_SENDER_ID", "123456"),
+        ] {
+            let err = sms(&[(variable, value)]).unwrap_err().to_string();
+            assert!(err.contains(variable), "{err}");
+        }
     }
 
     #[test]
@@ -485,7 +643,7 @@ mod tests {
         ])
         .unwrap();
         assert!(
-            matches!(config.jwt_secret, SecretSource::SsmParameter(ref p) if p == "/kitchen/jwt")
+            matches!(config.jwt_secret, Some(SecretSource::SsmParameter(ref p)) if p == "/kitchen/jwt")
         );
         assert!(!format!("{config:?}").contains("xxxx"));
     }

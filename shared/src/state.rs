@@ -7,7 +7,7 @@ use crate::{
     error::BoxError,
     events::Publisher,
     google::GoogleVerifier,
-    paystack::Paystack,
+    paystack::{Paystack, WebhookKey},
     token::TokenKeys,
 };
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
@@ -17,16 +17,18 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
+/// What one function holds. Each part is built only if the function's settings configure it (see
+/// [`crate::config::Setting`]): the webhook holds no token key, and only the functions that call
+/// Paystack or Google have an HTTP client.
 pub struct Inner {
     pub config: Config,
     pub db: Db,
     pub events: Publisher,
-    pub http: reqwest::Client,
-    pub tokens: TokenKeys,
-    pub cursors: CursorKey,
-    pub google: GoogleVerifier,
-    /// The Paystack client, when Paystack is configured (the payments and webhook functions).
-    pub paystack: Option<Paystack>,
+    tokens: Option<TokenKeys>,
+    cursors: Option<CursorKey>,
+    google: Option<GoogleVerifier>,
+    paystack: Option<Paystack>,
+    webhook_key: Option<WebhookKey>,
     /// The kitchen's rules for orders, from `config`.
     pub rules: crate::app::OrderRules,
 }
@@ -163,38 +165,46 @@ impl AppState {
         sdk: &SdkConfig,
         dynamodb: aws_sdk_dynamodb::Client,
     ) -> Result<Self, BoxError> {
-        let jwt_secret = resolve_secret(&config.jwt_secret, sdk).await?;
-        // The same rule as for a key given in the environment (Config::from_lookup).
-        if jwt_secret.len() < 32 {
-            return Err(match &config.jwt_secret {
-                SecretSource::SsmParameter(name) => {
-                    format!("the JWT secret in SSM parameter {name} must be at least 32 characters")
-                }
-                SecretSource::Value(_) => "JWT_SECRET must be at least 32 characters".to_string(),
-            }
-            .into());
-        }
-        let http = http_client();
-        let paystack = match &config.paystack {
-            Some(paystack) => Some(Paystack::new(
+        let jwt_secret = match &config.jwt_secret {
+            Some(source) => Some(token_key(source, sdk).await?),
+            None => None,
+        };
+        // One HTTP client, and only for a function that calls out: Paystack's API or Google's keys.
+        let http = (config.paystack.is_some() || config.google.is_some()).then(http_client);
+        let paystack = match (&config.paystack, &http) {
+            (Some(paystack), Some(http)) => Some(Paystack::new(
                 http.clone(),
                 paystack,
                 crate::config::Secret::new(resolve_secret(&paystack.secret_key, sdk).await?),
             )),
+            _ => None,
+        };
+        let webhook_key = match &config.paystack_webhook {
+            Some(webhook) => Some(WebhookKey::new(crate::config::Secret::new(
+                resolve_secret(&webhook.secret_key, sdk).await?,
+            ))),
             None => None,
+        };
+        let google = match (&config.google, &http) {
+            (Some(google), Some(http)) => Some(GoogleVerifier::new(
+                http.clone(),
+                google.jwks_url.clone(),
+                google.client_ids.clone(),
+            )),
+            _ => None,
         };
         let state = Inner {
             db: Db::new(dynamodb, config.table_name.clone()),
             events: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone()),
-            tokens: TokenKeys::new(jwt_secret.as_bytes(), config.access_token_ttl),
-            cursors: CursorKey::derive(jwt_secret.as_bytes()),
-            google: GoogleVerifier::new(
-                http.clone(),
-                config.google_jwks_url.clone(),
-                config.google_client_ids.clone(),
-            ),
+            tokens: jwt_secret
+                .as_ref()
+                .map(|key| TokenKeys::new(key.as_bytes(), config.access_token_ttl)),
+            cursors: jwt_secret
+                .as_ref()
+                .map(|key| CursorKey::derive(key.as_bytes())),
+            google,
             paystack,
-            http,
+            webhook_key,
             rules: crate::app::OrderRules {
                 kitchen_zone: config.kitchen_zone.clone(),
                 unpaid_order_expiry: config.unpaid_order_expiry,
@@ -226,15 +236,56 @@ impl AppState {
         })
     }
 
-    /// The Paystack client; a 500 if this function was deployed without Paystack's settings
-    /// (its `main` refuses to start so, see `Config::require_paystack`).
+    /// The Paystack client (a function with [`Setting::Paystack`]).
     pub fn paystack(&self) -> Result<&Paystack, crate::ApiError> {
-        self.0
-            .paystack
-            .as_ref()
-            .ok_or_else(|| crate::ApiError::internal("Paystack is not configured"))
+        configured(&self.paystack, "Paystack")
+    }
+
+    /// The key of Paystack's webhook signatures (a function with [`Setting::PaystackWebhook`]).
+    pub fn webhook_key(&self) -> Result<&WebhookKey, crate::ApiError> {
+        configured(&self.webhook_key, "Paystack's webhook key")
+    }
+
+    /// The token key (a function with [`Setting::TokenKey`]).
+    pub fn tokens(&self) -> Result<&TokenKeys, crate::ApiError> {
+        configured(&self.tokens, "the token key")
+    }
+
+    /// The page cursors' key (a function with [`Setting::TokenKey`]).
+    pub fn cursors(&self) -> Result<&CursorKey, crate::ApiError> {
+        configured(&self.cursors, "the cursor key")
+    }
+
+    /// The Google ID token verifier (a function with [`Setting::Google`]).
+    pub fn google(&self) -> Result<&GoogleVerifier, crate::ApiError> {
+        configured(&self.google, "Google sign-in")
     }
 }
+
+/// A part the function's settings build; a 500 if a route of a function without the setting asks
+/// for it (a wiring fault: the route belongs to another function).
+fn configured<'a, T>(part: &'a Option<T>, what: &str) -> Result<&'a T, crate::ApiError> {
+    part.as_ref().ok_or_else(|| {
+        crate::ApiError::internal(format!("{what} is not configured in this function"))
+    })
+}
+
+/// The token key, from the environment or SSM, held to one rule wherever it comes from.
+async fn token_key(source: &SecretSource, sdk: &SdkConfig) -> Result<String, BoxError> {
+    let key = resolve_secret(source, sdk).await?;
+    if key.len() < 32 {
+        return Err(match source {
+            SecretSource::SsmParameter(name) => {
+                format!("the JWT secret in SSM parameter {name} must be at least 32 characters")
+            }
+            SecretSource::Value(_) => "JWT_SECRET must be at least 32 characters".to_string(),
+        }
+        .into());
+    }
+    Ok(key)
+}
+
+impl AppState {}
 
 /// A secret's value: from the environment as given, or from an SSM SecureString.
 async fn resolve_secret(source: &SecretSource, sdk: &SdkConfig) -> Result<String, BoxError> {

@@ -4,25 +4,18 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use hmac::{Hmac, Mac};
 use kitchen::{
-    config::{PaystackConfig, Secret, SecretSource},
+    config::Secret,
     cursor::CursorKey,
     db::Item,
     domain::{Email, PhoneNumber, Price, Quantity, Role, SessionId, UserId},
-    paystack::Paystack,
+    paystack::WebhookKey,
     token::{RefreshToken, TokenKeys},
 };
 use proptest::prelude::*;
 use std::time::Duration;
 
-fn paystack(secret: &str) -> Paystack {
-    let config = PaystackConfig {
-        base_url: "http://127.0.0.1:9".into(),
-        secret_key: SecretSource::Value(Secret::new(secret)),
-        callback_url: None,
-        timeout: Duration::from_secs(1),
-        webhook_allowed_ips: Vec::new(),
-    };
-    Paystack::new(kitchen::state::http_client(), &config, Secret::new(secret))
+fn paystack(secret: &str) -> WebhookKey {
+    WebhookKey::new(Secret::new(secret))
 }
 
 fn sign(secret: &str, body: &[u8]) -> String {

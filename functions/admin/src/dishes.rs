@@ -39,12 +39,14 @@ pub async fn list(
 ) -> Result<Json<PageBody<Dish>>, ApiError> {
     let q = query.q.as_ref().map(|q| q.as_str());
     let scope = format!("admin-dishes|{:?}|{}", query.active, q.unwrap_or_default());
-    let start = state.cursors.start(&scope, query.cursor.as_deref())?;
+    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
     let page = state
         .db
         .all_dishes(query.active, q, query.limit.get(), start)
         .await?;
-    Ok(Json(state.cursors.page(&scope, page, |stored| stored.dish)))
+    Ok(Json(
+        state.cursors()?.page(&scope, page, |stored| stored.dish),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

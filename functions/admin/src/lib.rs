@@ -16,6 +16,8 @@ use kitchen::AppState;
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "admin",
     settings: &[
+        kitchen::config::Setting::Table,
+        kitchen::config::Setting::TokenKey,
         kitchen::config::Setting::KitchenTimezone,
         kitchen::config::Setting::UnpaidOrderExpiry,
         kitchen::config::Setting::Topic,

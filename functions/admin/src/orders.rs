@@ -58,12 +58,12 @@ pub async fn list(
         "admin-orders|{:?}|{:?}|{:?}",
         filter.status, filter.delivery_date, filter.user_id
     );
-    let start = state.cursors.start(&scope, query.cursor.as_deref())?;
+    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
     let page = state
         .orders()
         .list_all(&admin, &filter, query.limit.get(), start)
         .await?;
-    Ok(Json(state.cursors.page(&scope, page, |order| order)))
+    Ok(Json(state.cursors()?.page(&scope, page, |order| order)))
 }
 
 pub async fn get(

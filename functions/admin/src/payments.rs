@@ -32,7 +32,7 @@ pub async fn list(
         "admin-payments|{:?}|{:?}|{:?}",
         query.status, query.email, query.order_id
     );
-    let start = state.cursors.start(&scope, query.cursor.as_deref())?;
+    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
     let user_id = match &query.email {
         Some(email) => match state.db.user_id_by_email(email).await? {
             Some(id) => Some(id),
@@ -41,7 +41,7 @@ pub async fn list(
                     items: Vec::new(),
                     next: None,
                 };
-                return Ok(Json(state.cursors.page(&scope, nobody, |p| p)));
+                return Ok(Json(state.cursors()?.page(&scope, nobody, |p| p)));
             }
         },
         None => None,
@@ -55,5 +55,5 @@ pub async fn list(
         .db
         .all_payments(&filter, query.limit.get(), start)
         .await?;
-    Ok(Json(state.cursors.page(&scope, page, |payment| payment)))
+    Ok(Json(state.cursors()?.page(&scope, page, |payment| payment)))
 }

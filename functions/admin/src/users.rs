@@ -31,10 +31,10 @@ pub async fn list(
 ) -> Result<Json<PageBody<UserProfile>>, ApiError> {
     let q = query.q.as_ref().map(|q| q.as_str());
     let scope = format!("admin-users|{}", q.unwrap_or_default());
-    let start = state.cursors.start(&scope, query.cursor.as_deref())?;
+    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
     let page = state.db.list_users(q, query.limit.get(), start).await?;
     Ok(Json(
-        state.cursors.page(&scope, page, |user| user.profile()),
+        state.cursors()?.page(&scope, page, |user| user.profile()),
     ))
 }
 

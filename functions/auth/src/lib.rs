@@ -26,7 +26,11 @@ use time::OffsetDateTime;
 /// The auth function: it reads no setting beyond the table and the token key.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "auth",
-    settings: &[],
+    settings: &[
+        kitchen::config::Setting::Table,
+        kitchen::config::Setting::TokenKey,
+        kitchen::config::Setting::Google,
+    ],
     router,
 };
 
@@ -90,14 +94,14 @@ fn tokens_for(
     now: OffsetDateTime,
 ) -> Result<TokenPair, ApiError> {
     let access_token = state
-        .tokens
+        .tokens()?
         .issue_access(&user.id, session, user.role, now)
         .map_err(ApiError::internal)?;
     Ok(TokenPair {
         access_token,
         refresh_token: refresh.expose(),
         token_type: "Bearer",
-        expires_in: state.tokens.access_ttl().as_secs(),
+        expires_in: state.tokens()?.access_ttl().as_secs(),
     })
 }
 
@@ -317,7 +321,7 @@ async fn google(
     JsonBody(body): JsonBody<GoogleRequest>,
 ) -> Result<Json<SignedIn>, ApiError> {
     let identity = state
-        .google
+        .google()?
         .verify(&body.id_token)
         .await
         .map_err(|err| match err {

@@ -25,7 +25,11 @@ const DOCS_PAGE: &str = include_str!("../../../openapi/docs.html");
 /// The dishes function: the menu is for the kitchen's today.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "dishes",
-    settings: &[kitchen::config::Setting::KitchenTimezone],
+    settings: &[
+        kitchen::config::Setting::Table,
+        kitchen::config::Setting::TokenKey,
+        kitchen::config::Setting::KitchenTimezone,
+    ],
     router,
 };
 
@@ -73,12 +77,12 @@ async fn menu(
         filter.tag.as_ref().map(|t| t.as_str()).unwrap_or_default(),
         filter.name_contains.as_deref().unwrap_or_default(),
     );
-    let start = state.cursors.start(&scope, query.cursor.as_deref())?;
+    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
     let page = state
         .db
         .menu(date, &filter, query.limit.get(), start)
         .await?;
-    Ok(Json(state.cursors.page(&scope, page, |dish| dish)))
+    Ok(Json(state.cursors()?.page(&scope, page, |dish| dish)))
 }
 
 /// One active dish; an inactive or unknown one is 404 alike.

@@ -8,10 +8,10 @@
 //! Each SMS sent or refused is logged with its text and a masked phone number (how a developer sees
 //! the SMS under `make dev`), and counted in one CloudWatch embedded-metric line.
 
-pub mod config;
 pub mod sms;
 
-pub use config::NotifierConfig;
+/// What the notifier reads: its texts' settings, nothing of the table's or the tokens'.
+pub const SETTINGS: &[kitchen::config::Setting] = &[kitchen::config::Setting::Sms];
 
 use aws_lambda_events::sns::{SnsEvent, SnsRecord};
 use aws_sdk_sns::{
@@ -117,11 +117,12 @@ impl Recipient {
 #[derive(Debug, Clone)]
 pub struct Notifier {
     sns: aws_sdk_sns::Client,
-    config: NotifierConfig,
+    config: kitchen::Config,
 }
 
 impl Notifier {
-    pub fn new(sns: aws_sdk_sns::Client, config: NotifierConfig) -> Self {
+    /// `config` is the notifier's ([`SETTINGS`]).
+    pub fn new(sns: aws_sdk_sns::Client, config: kitchen::Config) -> Self {
         Self { sns, config }
     }
 
@@ -273,7 +274,7 @@ impl Notifier {
             .phone_number(phone.as_str())
             .message(text)
             .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional"));
-        if let Some(sender) = &self.config.sender_id {
+        if let Some(sender) = &self.config.sms_sender_id {
             request = request.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender));
         }
         let output = request

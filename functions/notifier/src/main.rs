@@ -2,12 +2,12 @@
 
 use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use notifier::{Notifier, NotifierConfig};
+use notifier::Notifier;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     kitchen::telemetry::init();
-    let config = NotifierConfig::from_env()?;
+    let config = kitchen::Config::from_env(notifier::SETTINGS)?;
     let sdk = kitchen::state::function_sdk_config().await;
     let notifier = Notifier::new(aws_sdk_sns::Client::new(&sdk), config);
     let notifier = &notifier;

@@ -48,12 +48,12 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PageBody<Order>>, ApiError> {
     let scope = format!("orders|{}|{:?}", caller.id(), query.status);
-    let start = state.cursors.start(&scope, query.cursor.as_deref())?;
+    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
     let page = state
         .orders()
         .list_own(&caller, query.status, query.limit.get(), start)
         .await?;
-    Ok(Json(state.cursors.page(&scope, page, |order| order)))
+    Ok(Json(state.cursors()?.page(&scope, page, |order| order)))
 }
 
 /// One order with its status history: the customer's tracking view.

@@ -28,12 +28,12 @@ pub async fn mine(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
     let scope = format!("payments|{}", caller.id());
-    let start = state.cursors.start(&scope, query.cursor.as_deref())?;
+    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
     let page = state
         .orders()
         .payments_of(&caller, query.limit.get(), start)
         .await?;
-    Ok(Json(state.cursors.page(&scope, page, |payment| payment)))
+    Ok(Json(state.cursors()?.page(&scope, page, |payment| payment)))
 }
 
 /// `GET /orders/{id}/payments`: the attempts for one of the caller's orders, newest first.
@@ -49,10 +49,14 @@ pub async fn of_order(
     let (caller, page) = state
         .orders()
         .payments_of_order(credentials, &id, query.limit.get(), |caller| {
-            state.cursors.start(&scope(caller), query.cursor.as_deref())
+            state
+                .cursors()?
+                .start(&scope(caller), query.cursor.as_deref())
         })
         .await?;
-    Ok(Json(
-        state.cursors.page(&scope(&caller), page, |payment| payment),
-    ))
+    Ok(Json(state.cursors()?.page(
+        &scope(&caller),
+        page,
+        |payment| payment,
+    )))
 }

@@ -19,6 +19,8 @@ use kitchen::AppState;
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "payments",
     settings: &[
+        kitchen::config::Setting::Table,
+        kitchen::config::Setting::TokenKey,
         kitchen::config::Setting::UnpaidOrderExpiry,
         kitchen::config::Setting::Topic,
         kitchen::config::Setting::Paystack,

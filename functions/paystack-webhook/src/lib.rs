@@ -33,9 +33,10 @@ use std::net::IpAddr;
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "paystack-webhook",
     settings: &[
+        kitchen::config::Setting::Table,
         kitchen::config::Setting::UnpaidOrderExpiry,
         kitchen::config::Setting::Topic,
-        kitchen::config::Setting::Paystack,
+        kitchen::config::Setting::PaystackWebhook,
     ],
     router,
 };
@@ -52,12 +53,13 @@ pub async fn receive(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let paystack = state.paystack()?;
-    let allowed = &state
+    let key = state.webhook_key()?;
+    let allowed = state
         .config
-        .require_paystack()
-        .map_err(ApiError::internal)?
-        .webhook_allowed_ips;
+        .paystack_webhook
+        .as_ref()
+        .map(|webhook| webhook.allowed_ips.as_slice())
+        .unwrap_or_default();
     if !allowed.is_empty() {
         let source = source_ip(request.extensions());
         if !source.is_some_and(|ip| allowed.contains(&ip)) {
@@ -73,7 +75,7 @@ pub async fn receive(
         .headers
         .get(SIGNATURE_HEADER)
         .and_then(|value| value.to_str().ok());
-    if !signature.is_some_and(|signature| paystack.signature_is_valid(&body, signature)) {
+    if !signature.is_some_and(|signature| key.signature_is_valid(&body, signature)) {
         tracing::warn!(
             signed = signature.is_some(),
             "webhook with a missing or wrong signature refused"

@@ -194,10 +194,13 @@ impl FromRequestParts<AppState> for Credentials {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers)?;
-        let claims = state.tokens.verify_access(token).map_err(|err| match err {
-            TokenError::Expired => ApiError::Unauthorized("access token expired".into()),
-            TokenError::Invalid => ApiError::Unauthorized("access token invalid".into()),
-        })?;
+        let claims = state
+            .tokens()?
+            .verify_access(token)
+            .map_err(|err| match err {
+                TokenError::Expired => ApiError::Unauthorized("access token expired".into()),
+                TokenError::Invalid => ApiError::Unauthorized("access token invalid".into()),
+            })?;
         let invalid = || ApiError::Unauthorized("access token invalid".into());
         let user_id = UserId::parse(&claims.sub).map_err(|_| invalid())?;
         let session_id = SessionId::parse(&claims.sid).map_err(|_| invalid())?;

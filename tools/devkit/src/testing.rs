@@ -632,7 +632,8 @@ impl TestApp {
             .expect("creating a test user");
         let access_token = self
             .state
-            .tokens
+            .tokens()
+            .expect("a function with a token key")
             .issue_access(&user.id, &session_id, role, now)
             .expect("a token");
         Caller {

@@ -7,7 +7,7 @@ use kitchen::{
     domain::{Currency, Date, OrderId, OrderStatus, PhoneNumber, UserId},
     events::{OrderEvent, OrderEventKind},
 };
-use notifier::{Notifier, NotifierConfig, Outcome, SmsError, sms};
+use notifier::{Notifier, Outcome, SmsError, sms};
 use serde_json::{Value, json};
 
 /// The notifier as deployed: its template environment (the kitchen's phone a stack parameter) and
@@ -17,8 +17,9 @@ async fn notifier(kitchen_phone: Option<&PhoneNumber>) -> Notifier {
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let function = devkit::testing::deploy_function("notifier", &[("KitchenPhone", &phone)]).await;
-    let config = NotifierConfig::from_lookup(|name| function.env.get(name).cloned())
-        .expect("the notifier's configuration");
+    let config =
+        kitchen::Config::for_function(notifier::SETTINGS, |name| function.env.get(name).cloned())
+            .expect("the notifier's configuration");
     assert_eq!(config.kitchen_phone.as_ref(), kitchen_phone);
     Notifier::new(aws_sdk_sns::Client::new(&function.sdk), config)
 }
@@ -294,7 +295,7 @@ async fn sns_out_of_reach_fails_the_invocation_so_lambda_retries_it() {
         .build();
     let notifier = Notifier::new(
         aws_sdk_sns::Client::from_conf(sns),
-        NotifierConfig::default(),
+        kitchen::Config::for_function(notifier::SETTINGS, |_| None).unwrap(),
     );
     let order = order_event(
         OrderEventKind::Placed,

@@ -4,7 +4,6 @@
 //! instead of at every cold start.
 
 use devkit::repo_root;
-use notifier::NotifierConfig;
 use serde_json::json;
 use serde_yaml_ng::Value;
 use std::cell::RefCell;
@@ -21,7 +20,7 @@ fn notifier_variables(template: &Value) -> &Value {
 /// The variables the configuration asks for, in order.
 fn read_by_the_configuration() -> Vec<String> {
     let asked = RefCell::new(Vec::new());
-    NotifierConfig::from_lookup(|name| {
+    kitchen::Config::for_function(notifier::SETTINGS, |name| {
         asked.borrow_mut().push(name.to_string());
         None
     })
@@ -64,8 +63,10 @@ fn the_sms_sender_parameter_takes_exactly_the_sender_ids_the_notifier_takes() {
     });
     let stack = jsonschema::validator_for(&constraints).expect("the constraints compile");
     let notifier = |value: &str| {
-        NotifierConfig::from_lookup(|name| (name == "SMS_SENDER_ID").then(|| value.to_string()))
-            .is_ok()
+        kitchen::Config::for_function(notifier::SETTINGS, |name| {
+            (name == "SMS_SENDER_ID").then(|| value.to_string())
+        })
+        .is_ok()
     };
     let default = parameter["Default"].as_str().expect("a default");
     assert!(stack.is_valid(&json!(default)) && notifier(default));
