@@ -21,10 +21,12 @@
 //! | [`payment_history`] | a customer's payments |
 //! | [`idempotency`] | the one runner for `Idempotency-Key`s |
 //! | [`announce`] | the one way a committed change is told to the customer |
+//! | [`ensure_admin`] | the admin tool's: creating or promoting a staff account |
 
 pub mod announce;
 pub mod cart;
 pub mod edit_order;
+pub mod ensure_admin;
 pub mod idempotency;
 pub mod move_order;
 pub mod order_history;
