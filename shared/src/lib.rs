@@ -19,11 +19,9 @@
 //! | [`events`] | order events published to the SNS topic |
 //! | [`ordering`] | pricing and placing orders, moving them along, the unpaid-order sweep, announcing each change |
 //! | [`paystack`] | the Paystack client, webhook signatures, recording a charge on a payment and its order |
-//! | [`accounts`] | account operations more than one binary needs (register, ensure an admin) |
 //! | [`telemetry`] | JSON logs for Lambda, every line of an invocation with its request and trace ids |
 //! | [`metrics`] | every metric the code emits, declared once, as CloudWatch embedded-metric-format lines |
 
-pub mod accounts;
 pub mod app;
 pub mod caller;
 pub mod config;

@@ -21,18 +21,32 @@
 //! | [`payment_history`] | a customer's payments |
 //! | [`idempotency`] | the one runner for `Idempotency-Key`s |
 //! | [`announce`] | the one way a committed change is told to the customer |
+//! | [`ensure_admin`] | the admin tool's: creating or promoting a staff account |
+//! | [`google_sign_in`] | signing in (or up) with a Google ID token |
+//! | [`password`] | changing one's own password |
+//! | [`profile`] | the caller's own profile |
+//! | [`refresh`] | rotating a session's refresh token, and signing out |
+//! | [`register`] | signing up with an email and a password |
+//! | [`sign_in`] | signing in with a password, behind the login throttle; starting every session |
 
 pub mod announce;
 pub mod cart;
 pub mod edit_order;
+pub mod ensure_admin;
+pub mod google_sign_in;
 pub mod idempotency;
 pub mod move_order;
 pub mod order_history;
+pub mod password;
 pub mod payment_history;
 pub mod paystack_event;
 pub mod place_order;
 pub mod pricing;
+pub mod profile;
 pub mod record_charge;
+pub mod refresh;
+pub mod register;
+pub mod sign_in;
 pub mod staff_orders;
 pub mod start_payment;
 pub mod sweep;

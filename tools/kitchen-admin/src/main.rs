@@ -12,7 +12,7 @@
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
 use kitchen::{
-    accounts::{AdminOutcome, ensure_admin},
+    app::ensure_admin::{AdminOutcome, ensure_admin},
     db::Db,
     domain::{Email, Password},
 };
@@ -59,7 +59,7 @@ async fn main() -> Result<()> {
 
     let sdk = kitchen::state::aws_sdk_config().await;
     let db = Db::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-    let (user, outcome) = ensure_admin(&db, &email, password.as_ref(), kitchen::now()).await?;
+    let (user, outcome) = ensure_admin(&db, &email, password.as_ref()).await?;
     let what = match outcome {
         AdminOutcome::Created => "created",
         AdminOutcome::Promoted => "promoted",

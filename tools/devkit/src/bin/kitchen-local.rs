@@ -25,7 +25,7 @@ use devkit::{
     table::TableDefinition,
 };
 use kitchen::{
-    accounts::{AdminOutcome, ensure_admin},
+    app::ensure_admin::{AdminOutcome, ensure_admin},
     db::Db,
     domain::{Email, Password},
 };
@@ -276,7 +276,7 @@ async fn setup() -> Result<()> {
     let password =
         Password::parse(&password_text).map_err(|e| anyhow::anyhow!("ADMIN_PASSWORD {e}"))?;
     let db = Db::new(client, table);
-    let (admin, outcome) = ensure_admin(&db, &email, Some(&password), kitchen::now()).await?;
+    let (admin, outcome) = ensure_admin(&db, &email, Some(&password)).await?;
     let what = match outcome {
         AdminOutcome::Created => "created",
         AdminOutcome::Promoted => "already there; password set",

@@ -1,12 +1,10 @@
-//! Account operations that more than one program needs: the auth function signs users up, and the
-//! admin tool creates or promotes the kitchen's staff.
+//! Making an email one of the kitchen's staff: the admin tool's (and the local stack's) way to
+//! create or promote an admin account.
 
 use crate::{
     db::{CreateUserError, Db, DbError, NewUser, User},
     domain::{Email, Password, Role},
-    password,
 };
-use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnsureAdminError {
@@ -31,16 +29,16 @@ pub async fn ensure_admin(
     db: &Db,
     email: &Email,
     password: Option<&Password>,
-    now: OffsetDateTime,
 ) -> Result<(User, AdminOutcome), EnsureAdminError> {
     let hash = match password {
         Some(password) => Some(
-            password::hash(password)
+            crate::password::hash(password)
                 .await
                 .map_err(|e| EnsureAdminError::Hash(e.to_string()))?,
         ),
         None => None,
     };
+    let now = crate::now();
     if let Some(existing) = db.user_by_email(email).await? {
         let user = db
             .set_role(&existing.id, Role::Admin, true, hash.as_deref(), now)
@@ -61,7 +59,7 @@ pub async fn ensure_admin(
     match db.create_user(&user, None).await {
         Ok(()) => Ok((user, AdminOutcome::Created)),
         // Someone created the account between our read and write: promote it instead.
-        Err(CreateUserError::EmailTaken) => Box::pin(ensure_admin(db, email, password, now)).await,
+        Err(CreateUserError::EmailTaken) => Box::pin(ensure_admin(db, email, password)).await,
         Err(CreateUserError::Db(err)) => Err(err.into()),
     }
 }

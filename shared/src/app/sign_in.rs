@@ -1,0 +1,221 @@
+//! Signing in with an email and a password, behind the per-email login throttle; and the one way
+//! every sign-in (password, sign-up, Google) starts a session and hands out its token pair.
+//!
+//! A sign-in starts a *session* (see [`Session`]). The client gets a short-lived access token naming
+//! the session and a refresh token that is rotated on every use (see [`super::refresh`]).
+
+use crate::{
+    AppState, Config,
+    db::{CreateUserError, Db, LoginThrottle, Session, User, UserProfile},
+    domain::{Email, SessionId},
+    error::ApiError,
+    token::{RefreshToken, TokenKeys},
+};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// The account rules of the function's configuration. The access token's lifetime is not among
+/// them: the [`TokenKeys`] that sign the tokens hold it, so `expires_in` can only say what a token
+/// carries.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountSettings {
+    /// How long a refresh token lives unless used (and rotated) first.
+    pub refresh_token_ttl: Duration,
+    /// How long a session may be kept alive by refreshing, from its sign-in.
+    pub session_max_age: Duration,
+    /// Wrong passwords for one email within `login_lockout` before its sign-ins are refused.
+    pub login_max_failures: u32,
+    /// The window the failures are counted in, and so the longest a lockout lasts.
+    pub login_lockout: Duration,
+}
+
+impl AccountSettings {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            refresh_token_ttl: config.refresh_token_ttl,
+            session_max_age: config.session_max_age,
+            login_max_failures: config.login_max_failures,
+            login_lockout: config.login_lockout,
+        }
+    }
+}
+
+/// What the account workflows use: the table, the token key, and the account rules.
+#[derive(Clone, Copy)]
+pub struct Accounts<'a> {
+    pub db: &'a Db,
+    pub tokens: &'a TokenKeys,
+    pub settings: AccountSettings,
+}
+
+impl AppState {
+    /// The account workflows (a function with the token key).
+    pub fn accounts(&self) -> Result<Accounts<'_>, ApiError> {
+        Ok(Accounts {
+            db: &self.db,
+            tokens: self.tokens()?,
+            settings: AccountSettings::from_config(&self.config),
+        })
+    }
+}
+
+/// The same answer for an unknown email and a wrong password.
+const BAD_CREDENTIALS: &str = "email or password is wrong";
+
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// A new session: who signed in, and the tokens that carry the session.
+#[derive(Debug, Serialize)]
+pub struct SignedIn {
+    pub user: UserProfile,
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: Email,
+    pub password: String,
+}
+
+impl Accounts<'_> {
+    /// Signs in with an email and a password. An email locked out by too many wrong passwords is
+    /// refused before its password is checked; a wrong password counts against it.
+    pub async fn sign_in(&self, body: LoginRequest) -> Result<SignedIn, ApiError> {
+        let now = crate::now();
+        let (throttle, user_id) = self.db.login_lookup(&body.email, now).await?;
+        self.refuse_if_locked(
+            throttle.as_ref(),
+            now,
+            "too many failed sign-ins for this email; try again later",
+        )?;
+        let user = match user_id {
+            Some(id) => self.db.get_user(&id).await?,
+            None => None,
+        };
+        let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        let (Some(user), true) = (
+            user.as_ref(),
+            crate::password::verify(&body.password, stored_hash).await,
+        ) else {
+            self.count_failure(&body.email, now).await?;
+            return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
+        };
+        if !user.active {
+            return Err(ApiError::Forbidden("this account is deactivated".into()));
+        }
+        if throttle.is_some() {
+            self.db.clear_login_failures(&body.email).await?;
+        }
+        self.start_session(user, now).await
+    }
+
+    /// A 429 saying `detail` if `throttle` locks its email out now.
+    pub(super) fn refuse_if_locked(
+        &self,
+        throttle: Option<&LoginThrottle>,
+        now: OffsetDateTime,
+        detail: &str,
+    ) -> Result<(), ApiError> {
+        match throttle.and_then(|t| t.locked_for(self.settings.login_max_failures, now)) {
+            Some(retry_after_secs) => Err(ApiError::TooManyRequests {
+                detail: detail.into(),
+                retry_after_secs,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts one wrong password against `email`.
+    pub(super) async fn count_failure(
+        &self,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<(), ApiError> {
+        self.db
+            .record_login_failure(email, self.settings.login_lockout, now)
+            .await?;
+        Ok(())
+    }
+
+    /// A new session for an existing `user`, stored, and its tokens.
+    pub(super) async fn start_session(
+        &self,
+        user: &User,
+        now: OffsetDateTime,
+    ) -> Result<SignedIn, ApiError> {
+        let (session, tokens) = self.new_session(user, now)?;
+        self.db.put_session(&session).await?;
+        Ok(SignedIn {
+            user: user.profile(),
+            tokens,
+        })
+    }
+
+    /// Creates `user` together with its first session, in one write. `None` if the email is
+    /// already taken.
+    pub(super) async fn sign_up(
+        &self,
+        user: &User,
+        now: OffsetDateTime,
+    ) -> Result<Option<SignedIn>, ApiError> {
+        let (session, tokens) = self.new_session(user, now)?;
+        match self.db.create_user(user, Some(&session)).await {
+            Ok(()) => Ok(Some(SignedIn {
+                user: user.profile(),
+                tokens,
+            })),
+            Err(CreateUserError::EmailTaken) => Ok(None),
+            Err(CreateUserError::Db(err)) => Err(err.into()),
+        }
+    }
+
+    /// A new session for `user`, not yet stored, and the tokens that carry it.
+    fn new_session(
+        &self,
+        user: &User,
+        now: OffsetDateTime,
+    ) -> Result<(Session, TokenPair), ApiError> {
+        let session_id = SessionId::new();
+        let refresh = RefreshToken::generate(user.id.clone(), session_id.clone());
+        let session = Session::start(
+            user.id.clone(),
+            session_id,
+            refresh.hash(),
+            now,
+            self.settings.refresh_token_ttl,
+            self.settings.session_max_age,
+        );
+        let tokens = self.tokens_for(user, &session.session_id, &refresh, now)?;
+        Ok((session, tokens))
+    }
+
+    /// A fresh access token for `session` of `user`, paired with `refresh`.
+    pub(super) fn tokens_for(
+        &self,
+        user: &User,
+        session: &SessionId,
+        refresh: &RefreshToken,
+        now: OffsetDateTime,
+    ) -> Result<TokenPair, ApiError> {
+        let access_token = self
+            .tokens
+            .issue_access(&user.id, session, user.role, now)
+            .map_err(ApiError::internal)?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token: refresh.expose(),
+            token_type: "Bearer",
+            expires_in: self.tokens.access_ttl().as_secs(),
+        })
+    }
+}
