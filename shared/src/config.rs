@@ -150,18 +150,35 @@ impl Config {
         } else {
             (None, None)
         };
+        let sessions = reads(Setting::Sessions);
         let config = Config {
             table_name,
             jwt_secret,
-            access_token_ttl: vars.seconds("ACCESS_TOKEN_TTL_SECONDS", 30 * 60),
-            refresh_token_ttl: vars.seconds("REFRESH_TOKEN_TTL_SECONDS", 90 * 60),
-            session_max_age: vars.seconds("SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600),
-            login_max_failures: vars.number("LOGIN_MAX_FAILURES", 5),
-            login_lockout: vars.seconds("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+            access_token_ttl: vars.seconds_if(sessions, "ACCESS_TOKEN_TTL_SECONDS", 30 * 60),
+            refresh_token_ttl: vars.seconds_if(sessions, "REFRESH_TOKEN_TTL_SECONDS", 90 * 60),
+            session_max_age: vars.seconds_if(sessions, "SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600),
+            login_max_failures: if sessions {
+                vars.number("LOGIN_MAX_FAILURES", 5)
+            } else {
+                5
+            },
+            login_lockout: vars.seconds_if(sessions, "LOGIN_LOCKOUT_SECONDS", 15 * 60),
             google: reads(Setting::Google).then(|| vars.google()),
-            kitchen_zone: vars.time_zone("KITCHEN_TIMEZONE", "Africa/Lagos"),
-            topic_arn: vars.optional("TOPIC_ARN"),
-            unpaid_order_expiry: vars.seconds("UNPAID_ORDER_EXPIRY_SECONDS", 24 * 3600),
+            kitchen_zone: if reads(Setting::KitchenTimezone) {
+                vars.time_zone("KITCHEN_TIMEZONE")
+            } else {
+                jiff::tz::TimeZone::UTC
+            },
+            topic_arn: if reads(Setting::Topic) {
+                vars.optional("TOPIC_ARN")
+            } else {
+                None
+            },
+            unpaid_order_expiry: vars.seconds_if(
+                reads(Setting::UnpaidOrderExpiry),
+                "UNPAID_ORDER_EXPIRY_SECONDS",
+                24 * 3600,
+            ),
             paystack: if reads(Setting::Paystack) {
                 vars.paystack()
             } else {
@@ -204,6 +221,9 @@ pub enum Setting {
     TokenKey,
     /// `GOOGLE_CLIENT_IDS`, `GOOGLE_JWKS_URL`: Google sign-in (optional; none turns it off).
     Google,
+    /// `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`, `SESSION_MAX_AGE_SECONDS`,
+    /// `LOGIN_MAX_FAILURES`, `LOGIN_LOCKOUT_SECONDS` (all with defaults): issuing sessions.
+    Sessions,
     /// `KITCHEN_TIMEZONE`: what "today" is for menus and delivery dates.
     KitchenTimezone,
     /// `UNPAID_ORDER_EXPIRY_SECONDS`: when an unpaid order counts as cancelled.
@@ -230,7 +250,7 @@ impl Setting {
             Setting::UnpaidOrderExpiry => Some("UNPAID_ORDER_EXPIRY_SECONDS"),
             Setting::Topic => Some("TOPIC_ARN"),
             Setting::Paystack | Setting::PaystackWebhook => Some("PAYSTACK_SECRET_PARAMETER"),
-            Setting::Google | Setting::Sms => None,
+            Setting::Google | Setting::Sessions | Setting::Sms => None,
         }
     }
 }
@@ -280,8 +300,11 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         }
     }
 
-    fn time_zone(&mut self, name: &str, default: &str) -> jiff::tz::TimeZone {
-        let wanted = self.optional(name).unwrap_or_else(|| default.to_string());
+    /// A required time zone (its absence is named by the required check).
+    fn time_zone(&mut self, name: &str) -> jiff::tz::TimeZone {
+        let Some(wanted) = self.optional(name) else {
+            return jiff::tz::TimeZone::UTC;
+        };
         jiff::tz::TimeZone::get(&wanted).unwrap_or_else(|_| {
             self.problems
                 .push(format!("{name} is not a known time zone: {wanted:?}"));
@@ -380,6 +403,15 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         (kitchen_phone, sender_id)
     }
 
+    /// [`Vars::seconds`] if the function reads it, else the default.
+    fn seconds_if(&mut self, reads: bool, name: &str, default: u64) -> Duration {
+        if reads {
+            self.seconds(name, default)
+        } else {
+            Duration::from_secs(default)
+        }
+    }
+
     fn seconds(&mut self, name: &str, default: u64) -> Duration {
         Duration::from_secs(u64::from(
             self.number(name, default.try_into().unwrap_or(u32::MAX)),
@@ -401,10 +433,11 @@ mod tests {
     }
 
     /// Every setting but Paystack's, which [`paystack`] loads.
-    const EVERY: [Setting; 4] = [
+    const EVERY: [Setting; 5] = [
         Setting::Table,
         Setting::TokenKey,
         Setting::Google,
+        Setting::Sessions,
         Setting::Sms,
     ];
 
@@ -432,17 +465,15 @@ mod tests {
         let config = load(&[("TABLE_NAME", "t"), ("JWT_SECRET", &"x".repeat(32))]).unwrap();
         assert_eq!(config.access_token_ttl, Duration::from_secs(1800));
         assert_eq!(config.refresh_token_ttl, Duration::from_secs(5400));
-        assert_eq!(config.kitchen_zone.iana_name(), Some("Africa/Lagos"));
+        assert_eq!(config.login_max_failures, 5);
         assert!(config.google.unwrap().client_ids.is_empty());
     }
 
     #[test]
     fn an_unknown_time_zone_is_named() {
-        let err = load(&[
-            ("TABLE_NAME", "t"),
-            ("JWT_SECRET", &"x".repeat(32)),
-            ("KITCHEN_TIMEZONE", "Mars/Olympus"),
-        ])
+        let err = Config::for_function(&[Setting::KitchenTimezone], |name| {
+            (name == "KITCHEN_TIMEZONE").then(|| "Mars/Olympus".to_string())
+        })
         .unwrap_err();
         assert!(err.to_string().contains("KITCHEN_TIMEZONE"));
     }
@@ -626,7 +657,7 @@ mod tests {
         let config = Config::for_function(&needs, lookup(&all)).unwrap();
         assert_eq!(config.unpaid_order_expiry, Duration::from_secs(600));
         // Both kinds of problem are named together.
-        let err = Config::for_function(&[Setting::Topic], lookup(&[]))
+        let err = Config::for_function(&[Setting::Table, Setting::Topic], lookup(&[]))
             .unwrap_err()
             .to_string();
         assert!(

@@ -25,7 +25,12 @@ use kitchen::{
 /// The auth function: it reads no setting beyond the table and the token key.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "auth",
-    settings: &[],
+    settings: &[
+        kitchen::config::Setting::Table,
+        kitchen::config::Setting::TokenKey,
+        kitchen::config::Setting::Google,
+        kitchen::config::Setting::Sessions,
+    ],
     router,
 };
 
