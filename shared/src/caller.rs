@@ -6,8 +6,8 @@
 //! caller's data without the check. The HTTP extractors that build these live in `crate::http`.
 
 use crate::{
-    db::{Session, User},
     domain::{Role, SessionId, UserId},
+    domain::{Session, User},
     error::ApiError,
     token::AccessClaims,
 };

@@ -16,7 +16,7 @@
 use crate::{
     ApiError,
     config::{PaystackConfig, Secret},
-    db::{Payment, PaymentReference, User},
+    domain::{Payment, PaymentReference, User},
 };
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer, de::DeserializeOwned};

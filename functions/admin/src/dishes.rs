@@ -8,7 +8,8 @@ use axum::{
 use kitchen::{
     ApiError, AppState,
     cursor::PageBody,
-    db::{Dish, DishWriteError, StoredDish},
+    db::{DishWriteError, StoredDish},
+    domain::Dish,
     domain::{
         Currency, Date, Description, DishId, DishName, DishType, PageLimit, Patch, Price,
         SearchText, Tag,

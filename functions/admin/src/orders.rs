@@ -10,7 +10,8 @@ use kitchen::{
     ApiError, AppState,
     app::staff_orders::{StaffOrder, StatusChange},
     cursor::PageBody,
-    db::{Order, OrderFilter},
+    db::OrderFilter,
+    domain::Order,
     domain::{Date, OrderStatus, PageLimit, UserId},
     http::{
         extract::{AdminUser, IdempotencyHeader, JsonBody, Query},

@@ -4,8 +4,9 @@ use axum::{Json, extract::State};
 use kitchen::{
     ApiError, AppState,
     cursor::PageBody,
-    db::{Page, Payment, PaymentFilter, PaymentStatus},
+    db::{Page, PaymentFilter},
     domain::{Email, OrderId, PageLimit},
+    domain::{Payment, PaymentStatus},
     http::extract::{AdminUser, Query},
 };
 use serde::Deserialize;

@@ -8,8 +8,9 @@ use axum::{
 use kitchen::{
     ApiError, AppState,
     cursor::PageBody,
-    db::{CreateUserError, NewUser, ProfileChanges, User, UserProfile},
+    db::{CreateUserError, NewUser, ProfileChanges},
     domain::{Address, Email, PageLimit, Patch, PersonName, PhoneNumber, Role, SearchText, UserId},
+    domain::{User, UserProfile},
     http::extract::{AdminUser, JsonBody, Query},
 };
 use serde::Deserialize;

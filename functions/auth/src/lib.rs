@@ -18,7 +18,7 @@ use kitchen::{
         register::RegisterRequest,
         sign_in::{LoginRequest, SignedIn, TokenPair},
     },
-    db::UserProfile,
+    domain::UserProfile,
     http::extract::{AuthUser, JsonBody, OptionalJsonBody},
 };
 

@@ -11,7 +11,8 @@ use axum::{
 use kitchen::{
     ApiError, AppState,
     cursor::PageBody,
-    db::{Dish, MenuFilter},
+    db::MenuFilter,
+    domain::Dish,
     domain::{Date, DishId, DishType, PageLimit, SearchText, Tag},
     http::extract::Query,
 };

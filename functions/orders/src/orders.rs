@@ -10,7 +10,7 @@ use kitchen::{
     ApiError, AppState,
     app::{edit_order::EditOrder, place_order::PlaceOrder},
     cursor::PageBody,
-    db::Order,
+    domain::Order,
     domain::{OrderStatus, PageLimit},
     http::{
         extract::{AuthUser, Credentials, IdempotencyHeader, JsonBody, Query},

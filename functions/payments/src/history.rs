@@ -7,8 +7,8 @@ use axum::{
 use kitchen::{
     ApiError, AppState,
     cursor::PageBody,
-    db::Payment,
     domain::PageLimit,
+    domain::Payment,
     http::extract::{AuthUser, Credentials, Query},
 };
 use serde::Deserialize;

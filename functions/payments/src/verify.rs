@@ -5,7 +5,7 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use kitchen::{ApiError, AppState, db::Payment, http::extract::Credentials};
+use kitchen::{ApiError, AppState, domain::Payment, http::extract::Credentials};
 
 /// No body; answers the payment as recorded now.
 pub async fn verify(

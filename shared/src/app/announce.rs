@@ -4,8 +4,9 @@
 //! `EventPublishFailed` (by the publisher, or here when the customer cannot be read).
 
 use crate::{
-    db::{Db, Order, User},
+    db::Db,
     domain::OrderStatus,
+    domain::{Order, User},
     events::{OrderEvent, OrderEventKind, Publisher},
     metrics::EVENT_PUBLISH_FAILED,
 };

@@ -4,7 +4,8 @@
 
 use crate::{
     caller::Credentials,
-    db::{Cart, CartEntry, Db, Dish, MAX_CART_LINES},
+    db::{Db, MAX_CART_LINES},
+    domain::{Cart, CartEntry, Dish},
     domain::{CartLineId, Currency, DishId, Quantity},
     error::{ApiError, FieldError},
 };

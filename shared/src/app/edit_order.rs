@@ -7,7 +7,7 @@ use super::{
 };
 use crate::{
     caller::Credentials,
-    db::Order,
+    domain::Order,
     domain::{Address, Date, OrderStatus},
     error::ApiError,
 };

@@ -2,7 +2,8 @@
 //! create or promote an admin account.
 
 use crate::{
-    db::{CreateUserError, Db, DbError, NewUser, User},
+    db::{CreateUserError, Db, DbError, NewUser},
+    domain::User,
     domain::{Email, Password, Role},
 };
 

@@ -5,7 +5,8 @@
 use super::Orders;
 use crate::{
     caller::Credentials,
-    db::{Order, StoredOrder},
+    db::StoredOrder,
+    domain::Order,
     domain::{Actor, OrderStatus},
     error::ApiError,
 };

@@ -5,7 +5,8 @@
 use super::Orders;
 use crate::{
     caller::{AuthUser, Credentials},
-    db::{Order, Page, StoredOrder},
+    db::{Page, StoredOrder},
+    domain::Order,
     domain::{OrderId, OrderStatus},
     error::ApiError,
 };

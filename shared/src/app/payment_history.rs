@@ -3,7 +3,8 @@
 use super::Orders;
 use crate::{
     caller::{AuthUser, Credentials},
-    db::{Item, Page, Payment},
+    db::{Item, Page},
+    domain::Payment,
     error::ApiError,
 };
 

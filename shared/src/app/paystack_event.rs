@@ -5,7 +5,8 @@
 
 use super::{Orders, record_charge::ReadAlong};
 use crate::{
-    db::{PaymentReference, StoredPayment},
+    db::StoredPayment,
+    domain::PaymentReference,
     domain::{OrderId, UserId},
     error::ApiError,
     paystack::{Charge, ChargeStatus},

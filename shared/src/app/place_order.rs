@@ -8,8 +8,9 @@ use super::{
 };
 use crate::{
     caller::Credentials,
-    db::{IdempotentRequest, Order, PlaceOrderError, User},
+    db::{IdempotentRequest, PlaceOrderError},
     domain::{Actor, Address, Date, IdempotencyKey},
+    domain::{Order, User},
     error::ApiError,
     events::OrderEventKind,
 };

@@ -3,8 +3,8 @@
 //! that day, and every price from the table, never from the client.
 
 use crate::{
-    db::{Dish, Order, OrderItem, User},
     domain::{Actor, Currency, Date, DishId, OrderStatus, Quantity},
+    domain::{Dish, Order, OrderItem, User},
     error::{ApiError, FieldError},
 };
 use serde::{Deserialize, Serialize};
@@ -127,7 +127,7 @@ pub fn new_order(
         created_at: now,
         updated_at: now,
         paid_at: None,
-        status_history: vec![crate::db::StatusChange {
+        status_history: vec![crate::domain::StatusChange {
             status: OrderStatus::PendingPayment,
             at: now,
             by: actor,

@@ -3,7 +3,8 @@
 use super::sign_in::Accounts;
 use crate::{
     caller::AuthUser,
-    db::{ProfileChanges, UserProfile},
+    db::ProfileChanges,
+    domain::UserProfile,
     domain::{Address, Gender, Patch, PersonName, PhoneNumber},
     error::ApiError,
 };

@@ -5,8 +5,9 @@
 
 use super::Orders;
 use crate::{
-    db::{Payment, PaymentNote, PaymentStatus, StoredOrder, StoredPayment, User},
+    db::{StoredOrder, StoredPayment},
     domain::{Actor, OrderStatus},
+    domain::{Payment, PaymentNote, PaymentStatus, User},
     error::ApiError,
     events::OrderEventKind,
     metrics,

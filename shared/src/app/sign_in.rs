@@ -6,8 +6,9 @@
 
 use crate::{
     AppState, Config,
-    db::{CreateUserError, Db, LoginThrottle, Session, User, UserProfile},
+    db::{CreateUserError, Db, LoginThrottle},
     domain::{Email, SessionId},
+    domain::{Session, User, UserProfile},
     error::ApiError,
     token::{RefreshToken, TokenKeys},
 };

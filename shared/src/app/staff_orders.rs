@@ -8,7 +8,8 @@ use super::{
 };
 use crate::{
     caller::AdminUser,
-    db::{IdempotentRequest, Order, OrderFilter, Page, StoredOrder},
+    db::{IdempotentRequest, OrderFilter, Page, StoredOrder},
+    domain::Order,
     domain::{Actor, Address, CancelReason, Date, IdempotencyKey, OrderId, OrderStatus, UserId},
     error::{ApiError, FieldError},
 };

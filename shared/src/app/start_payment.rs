@@ -14,10 +14,9 @@ use super::{
 };
 use crate::{
     caller::Credentials,
-    db::{
-        IdempotentRequest, Payment, PaymentNote, PaymentStatus, StartPaymentError, StoredPayment,
-    },
+    db::{IdempotentRequest, StartPaymentError, StoredPayment},
     domain::{IdempotencyKey, OrderStatus},
+    domain::{Payment, PaymentNote, PaymentStatus},
     error::{ApiError, cause_chain},
     paystack,
 };

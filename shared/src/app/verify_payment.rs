@@ -4,7 +4,7 @@
 use super::{Payments, record_charge::ReadAlong};
 use crate::{
     caller::Credentials,
-    db::{Payment, PaymentReference},
+    domain::{Payment, PaymentReference},
     error::{ApiError, cause_chain},
 };
 

@@ -3,16 +3,16 @@
 //! condition that it is still the cart that was priced: two concurrent checkouts make one order.
 
 use super::{
-    Db, DbError, Dish, Item, SessionRead,
+    Db, DbError, Item, SessionRead,
     dishes::dish_key_of,
     from_item,
     idempotency::{IdempotencyRecord, IdempotentRequest, record_key},
     is_live, key, key_of, n, s, users,
 };
 use crate::caller::Credentials;
-use crate::domain::{CartLineId, DishId, Quantity, UserId};
+use crate::domain::{Cart, Dish};
+use crate::domain::{DishId, UserId};
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Lines a cart may hold.
@@ -20,29 +20,6 @@ pub const MAX_CART_LINES: usize = 20;
 
 fn cart_key(user: &UserId) -> Item {
     key(users::user_pk(user), "CART")
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CartEntry {
-    pub id: CartLineId,
-    pub dish_id: DishId,
-    pub quantity: Quantity,
-    #[serde(with = "time::serde::rfc3339")]
-    pub added_at: OffsetDateTime,
-}
-
-/// A user's cart as stored; `version` 0 means there is none yet.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Cart {
-    pub lines: Vec<CartEntry>,
-    #[serde(default)]
-    pub version: u64,
-}
-
-impl Cart {
-    pub fn dish_ids(&self) -> Vec<DishId> {
-        self.lines.iter().map(|line| line.dish_id.clone()).collect()
-    }
 }
 
 /// What checking out reads before pricing, all in one round trip (with the session check).
@@ -115,7 +92,7 @@ impl Db {
         &self,
         credentials: &Credentials,
         dish: &DishId,
-    ) -> Result<SessionRead<(Cart, Option<super::Dish>)>, DbError> {
+    ) -> Result<SessionRead<(Cart, Option<Dish>)>, DbError> {
         let cart_key = cart_key(&credentials.user_id);
         let (check, items) = self
             .session_user_and(credentials, vec![cart_key.clone(), dish_key_of(dish)])

@@ -6,10 +6,9 @@ use super::{
     listing::{Index, Listing, Page},
     s,
 };
-use crate::domain::{Currency, Date, Description, DishId, DishName, DishType, Price, Tag};
+use crate::domain::Dish;
+use crate::domain::{Date, DishId, DishType, Tag};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 const ENTITY: &str = "dish";
 const NAME_ENTITY: &str = "dish_name";
@@ -30,33 +29,7 @@ fn name_key(folded: &str) -> Item {
     key(format!("DISHNAME#{folded}"), "DISHNAME")
 }
 
-/// A dish, as stored and as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Dish {
-    pub id: DishId,
-    pub name: DishName,
-    pub description: Description,
-    pub price: Price,
-    pub currency: Currency,
-    pub dish_type: DishType,
-    pub tags: Vec<Tag>,
-    pub available_from: Date,
-    pub available_until: Option<Date>,
-    pub active: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
-
 impl Dish {
-    /// Whether a customer can order it for delivery on `date`.
-    pub fn orderable_on(&self, date: Date) -> bool {
-        self.active
-            && self.available_from <= date
-            && self.available_until.is_none_or(|until| date <= until)
-    }
-
     fn to_item(&self, version: u64) -> Result<Item, DbError> {
         let mut keys = vec![
             (attr::PK, format!("DISH#{}", self.id)),

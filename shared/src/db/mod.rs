@@ -44,20 +44,15 @@ mod sessions;
 mod throttle;
 mod users;
 
-pub use carts::{Cart, CartEntry, CheckoutReads, MAX_CART_LINES};
-pub use dishes::{Dish, DishWriteError, MenuFilter, StoredDish};
+pub use carts::{CheckoutReads, MAX_CART_LINES};
+pub use dishes::{DishWriteError, MenuFilter, StoredDish};
 pub use idempotency::{IDEMPOTENCY_WINDOW, IdempotencyRecord, IdempotentRequest};
 pub use listing::Page;
-pub use orders::{
-    Order, OrderFilter, OrderItem, PAYMENT_TIMEOUT, PlaceOrderError, StatusChange, StoredOrder,
-};
-pub use payments::{
-    Payment, PaymentFilter, PaymentNote, PaymentReference, PaymentStatus, StartPaymentError,
-    StoredPayment,
-};
-pub use sessions::{Session, SessionRead};
+pub use orders::{OrderFilter, PlaceOrderError, StoredOrder};
+pub use payments::{PaymentFilter, StartPaymentError, StoredPayment};
+pub use sessions::SessionRead;
 pub use throttle::LoginThrottle;
-pub use users::{CreateUserError, NewUser, ProfileChanges, User, UserProfile};
+pub use users::{CreateUserError, NewUser, ProfileChanges};
 
 use crate::error::{ApiError, BoxError};
 use aws_sdk_dynamodb::{

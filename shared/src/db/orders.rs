@@ -9,11 +9,9 @@ use super::{
     n, s,
 };
 use crate::caller::Credentials;
-use crate::domain::{
-    Actor, Address, Currency, Date, DishId, OrderId, OrderStatus, PlacedBy, Quantity, UserId,
-};
+use crate::domain::{Date, OrderId, OrderStatus, UserId};
+use crate::domain::{Order, User};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 const ENTITY: &str = "order";
@@ -34,97 +32,10 @@ pub(super) fn order_key(id: &OrderId) -> Item {
     key(format!("ORDER#{id}"), "ORDER")
 }
 
-/// A line of an order, its price frozen when the order was placed or last edited.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OrderItem {
-    pub dish_id: DishId,
-    pub dish_name: String,
-    pub unit_price: i64,
-    pub quantity: Quantity,
-    pub line_total: i64,
-    pub currency: Currency,
-}
-
 /// The attribute naming the last write of an order item (see [`Db::replace_order`]).
 const WRITE_ID: &str = "write_id";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StatusChange {
-    pub status: OrderStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub by: Actor,
-}
-
-/// Why an order was cancelled when nobody gave a reason: it was not paid in time.
-pub const PAYMENT_TIMEOUT: &str = "payment_timeout";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Order {
-    pub id: OrderId,
-    pub user_id: UserId,
-    pub status: OrderStatus,
-    pub items: Vec<OrderItem>,
-    pub total: i64,
-    pub currency: Currency,
-    pub delivery_date: Date,
-    pub delivery_address: Address,
-    pub placed_by: PlacedBy,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub paid_at: Option<OffsetDateTime>,
-    pub status_history: Vec<StatusChange>,
-    #[serde(default)]
-    pub refund_due: bool,
-    #[serde(default)]
-    pub cancel_reason: Option<String>,
-}
-
 impl Order {
-    /// The order as it stands at `now`: an unpaid order older than `expiry` is cancelled for
-    /// payment timeout, whether or not the sweep has written that down yet.
-    pub fn as_of(mut self, now: OffsetDateTime, expiry: std::time::Duration) -> Self {
-        let deadline = self.created_at + expiry;
-        if self.status == OrderStatus::PendingPayment && now >= deadline {
-            self.status = OrderStatus::Cancelled;
-            self.cancel_reason = Some(PAYMENT_TIMEOUT.to_string());
-            self.status_history.push(StatusChange {
-                status: OrderStatus::Cancelled,
-                at: deadline,
-                by: Actor::System,
-            });
-            self.updated_at = deadline;
-        }
-        self
-    }
-
-    /// Moves the order to `next` if `actor` may; the history records it.
-    pub fn moved_to(&self, next: OrderStatus, actor: Actor, now: OffsetDateTime) -> Option<Order> {
-        if !self.status.can_move_to(next, actor) {
-            return None;
-        }
-        let mut order = self.clone();
-        order.status = next;
-        order.updated_at = now;
-        order.status_history.push(StatusChange {
-            status: next,
-            at: now,
-            by: actor,
-        });
-        if next == OrderStatus::Paid {
-            order.paid_at = Some(now);
-        }
-        if next == OrderStatus::Cancelled
-            && matches!(self.status, OrderStatus::Paid | OrderStatus::Preparing)
-        {
-            order.refund_due = true;
-        }
-        Some(order)
-    }
-
     pub(super) fn to_item(&self, version: u64) -> Result<Item, DbError> {
         let mut item = super::to_item(
             self,
@@ -242,7 +153,7 @@ impl Db {
         &self,
         order: &OrderId,
         customer: &UserId,
-    ) -> Result<(Option<StoredOrder>, Option<super::User>), DbError> {
+    ) -> Result<(Option<StoredOrder>, Option<User>), DbError> {
         let order_key = order_key(order);
         let (mut found, mut user) = (None, None);
         for item in self

@@ -13,15 +13,13 @@ use super::{
     key,
     listing::{Index, Listing, Page},
     n,
-    orders::{Order, StoredOrder},
+    orders::StoredOrder,
     s,
 };
 use crate::caller::Credentials;
-use crate::domain::{Currency, OrderId, UserId};
+use crate::domain::{Order, Payment, PaymentReference, PaymentStatus, User};
+use crate::domain::{OrderId, UserId};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use time::OffsetDateTime;
 
 const ENTITY: &str = "payment";
 /// Every payment is in this partition of gsi3, newest first.
@@ -41,160 +39,7 @@ fn payment_key(reference: &PaymentReference) -> Item {
     key(format!("PAYMENT#{reference}"), "PAYMENT")
 }
 
-/// Our reference for one payment attempt, sent to Paystack as the transaction reference: a ULID,
-/// so it is unique, sorts by time, and uses only characters Paystack allows (`[A-Za-z0-9.=-]`).
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct PaymentReference(String);
-
-impl PaymentReference {
-    pub fn new() -> Self {
-        // The order id generator's monotonic ULIDs: attempts made together still sort in order.
-        Self(OrderId::new().to_string())
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match ulid::Ulid::from_string(raw) {
-            Ok(id) if id.to_string() == raw => Ok(Self(raw.to_string())),
-            _ => Err("is not a payment reference".to_string()),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for PaymentReference {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl TryFrom<String> for PaymentReference {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value)
-    }
-}
-
-impl From<PaymentReference> for String {
-    fn from(value: PaymentReference) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for PaymentReference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for PaymentReference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PaymentReference({:?})", self.0)
-    }
-}
-
-/// Where a payment attempt stands. Paystack's in-between states (`ongoing`, `pending`,
-/// `processing`, `queued`, and `abandoned` for a checkout not finished yet) are all `pending` here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentStatus {
-    Pending,
-    Success,
-    Failed,
-    /// Never handed to the customer (Paystack was unreachable, or a concurrent request with the
-    /// same idempotency key answered instead): nobody holds its checkout link, so nobody can pay it.
-    Abandoned,
-}
-
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Pending => "pending",
-            PaymentStatus::Success => "success",
-            PaymentStatus::Failed => "failed",
-            PaymentStatus::Abandoned => "abandoned",
-        }
-    }
-}
-
-/// Why a payment did not simply go pending → success, for the back office.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentNote {
-    /// Paystack refused to start the transaction (`failed`).
-    InitializeFailed,
-    /// Paystack did not answer in time or could not be reached (`abandoned`).
-    PaystackUnreachable,
-    /// A concurrent request with the same `Idempotency-Key` answered instead (`abandoned`).
-    DuplicateRequest,
-    /// Paystack reported a different amount than ours (`failed`; the order stays unpaid).
-    AmountMismatch,
-    /// Paystack reported a different currency than ours (`failed`; the order stays unpaid).
-    CurrencyMismatch,
-    /// The order's total changed after this attempt started (`failed`; the order stays unpaid).
-    OrderChanged,
-    /// The money arrived after the order was cancelled or expired (`success`, refund due).
-    OrderCancelled,
-    /// The money arrived for an order another attempt had already paid (`success`, refund due).
-    OrderAlreadyPaid,
-}
-
-/// One payment attempt, as stored and as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Payment {
-    pub reference: PaymentReference,
-    pub order_id: OrderId,
-    pub user_id: UserId,
-    pub amount: i64,
-    pub currency: Currency,
-    pub status: PaymentStatus,
-    /// Paystack's checkout page; none until Paystack has answered.
-    pub authorization_url: Option<String>,
-    pub access_code: Option<String>,
-    pub channel: Option<String>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub paid_at: Option<OffsetDateTime>,
-    pub gateway_response: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// Money was received that the order could not take (see `note`): staff must refund it.
-    #[serde(default)]
-    pub refund_due: bool,
-    #[serde(default)]
-    pub note: Option<PaymentNote>,
-}
-
 impl Payment {
-    /// A new attempt to pay `order`'s total, `pending` until Paystack says otherwise.
-    pub fn start(order: &Order, now: OffsetDateTime) -> Self {
-        Payment {
-            reference: PaymentReference::new(),
-            order_id: order.id.clone(),
-            user_id: order.user_id.clone(),
-            amount: order.total,
-            currency: order.currency,
-            status: PaymentStatus::Pending,
-            authorization_url: None,
-            access_code: None,
-            channel: None,
-            paid_at: None,
-            gateway_response: None,
-            created_at: now,
-            refund_due: false,
-            note: None,
-        }
-    }
-
-    /// Whether Paystack's word on this payment is in and final: a success, or anything flagged. A
-    /// plain `failed` (a declined card) is not final: Paystack lets the customer try again on the same
-    /// checkout, and a later success still counts.
-    pub fn is_settled(&self) -> bool {
-        self.status == PaymentStatus::Success || self.note.is_some()
-    }
-
     fn to_item(&self, version: u64) -> Result<Item, DbError> {
         let mut item = super::to_item(
             self,
@@ -313,14 +158,7 @@ impl Db {
         reference: &PaymentReference,
         order: &OrderId,
         customer: &UserId,
-    ) -> Result<
-        (
-            Option<StoredPayment>,
-            Option<StoredOrder>,
-            Option<super::User>,
-        ),
-        DbError,
-    > {
+    ) -> Result<(Option<StoredPayment>, Option<StoredOrder>, Option<User>), DbError> {
         let payment_key = payment_key(reference);
         let order_key = super::orders::order_key(order);
         let keys = vec![
@@ -448,67 +286,5 @@ impl Db {
                 .filter("#status = :status");
         }
         self.list(listing, limit, start).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references_are_ulids_paystack_accepts_and_sort_in_order() {
-        let references: Vec<_> = (0..50).map(|_| PaymentReference::new()).collect();
-        assert!(
-            references
-                .windows(2)
-                .all(|pair| pair[0].as_str() < pair[1].as_str())
-        );
-        for reference in &references {
-            assert!(
-                reference
-                    .as_str()
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric())
-            );
-            assert_eq!(
-                &PaymentReference::parse(reference.as_str()).unwrap(),
-                reference
-            );
-        }
-        for bad in ["", "ref_1", "not-a-ulid", "01jd3xb2n6p8r4s7t1v5w9x3yz"] {
-            assert!(PaymentReference::parse(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn only_a_success_or_a_flag_settles_a_payment() {
-        let mut payment = Payment {
-            reference: PaymentReference::new(),
-            order_id: OrderId::new(),
-            user_id: UserId::new(),
-            amount: 250_000,
-            currency: Currency::Ngn,
-            status: PaymentStatus::Pending,
-            authorization_url: None,
-            access_code: None,
-            channel: None,
-            paid_at: None,
-            gateway_response: None,
-            created_at: crate::now(),
-            refund_due: false,
-            note: None,
-        };
-        assert!(!payment.is_settled());
-        payment.status = PaymentStatus::Failed;
-        assert!(!payment.is_settled(), "a declined card may still be paid");
-        payment.note = Some(PaymentNote::AmountMismatch);
-        assert!(payment.is_settled());
-        payment.note = None;
-        payment.status = PaymentStatus::Success;
-        assert!(payment.is_settled());
-        let json = serde_json::to_value(&payment).unwrap();
-        assert_eq!(json["status"], "success");
-        assert_eq!(json["note"], serde_json::Value::Null);
-        assert_eq!(json["refund_due"], false);
     }
 }

@@ -1,14 +1,15 @@
 //! Sessions: one per sign-in, holding the hash of the current refresh token. Deleting a session
 //! revokes its access and refresh tokens at once, because every request checks it.
 
-use super::{Db, DbError, Item, attr, from_item, is_live, key, key_of, n, s, users};
+use super::{Db, DbError, Item, attr, from_item, key, key_of, n, s, users};
+use crate::domain::{Session, User};
 use crate::{
     caller::{AuthUser, Credentials},
     domain::{SessionId, UserId},
     error::ApiError,
 };
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-use serde::{Deserialize, Serialize};
+
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -19,45 +20,7 @@ fn session_key(user: &UserId, session: &SessionId) -> Item {
     key(users::user_pk(user), format!("{SK_PREFIX}{session}"))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Session {
-    pub user_id: UserId,
-    pub session_id: SessionId,
-    /// SHA-256 (hex) of the current refresh token's secret.
-    pub refresh_hash: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// When the session dies unless refreshed first (epoch seconds; the table's TTL attribute).
-    pub expires_at: i64,
-    /// The latest `expires_at` any refresh may reach (epoch seconds).
-    pub absolute_expires_at: i64,
-}
-
 impl Session {
-    /// A new session whose refresh window starts now.
-    pub fn start(
-        user_id: UserId,
-        session_id: SessionId,
-        refresh_hash: String,
-        now: OffsetDateTime,
-        refresh_ttl: Duration,
-        max_age: Duration,
-    ) -> Self {
-        let absolute = now.unix_timestamp() + max_age.as_secs() as i64;
-        Self {
-            user_id,
-            session_id,
-            refresh_hash,
-            created_at: now,
-            expires_at: (now.unix_timestamp() + refresh_ttl.as_secs() as i64).min(absolute),
-            absolute_expires_at: absolute,
-        }
-    }
-
-    pub fn is_live(&self, now: OffsetDateTime) -> bool {
-        is_live(self.expires_at, now.unix_timestamp())
-    }
-
     pub(crate) fn to_item(&self) -> Result<Item, DbError> {
         super::to_item(
             self,
@@ -74,7 +37,7 @@ impl Session {
 #[derive(Debug, Default)]
 pub(crate) struct SessionCheck {
     session: Option<Session>,
-    user: Option<users::User>,
+    user: Option<User>,
 }
 
 /// `T`, read in the same round trip as the session check of the request that asked for it. The data
@@ -124,7 +87,7 @@ impl Db {
         &self,
         user: &UserId,
         session: &SessionId,
-    ) -> Result<(Option<Session>, Option<users::User>), DbError> {
+    ) -> Result<(Option<Session>, Option<User>), DbError> {
         let (check, _) = self.read_session(user, session, Vec::new()).await?;
         Ok((check.session, check.user))
     }

@@ -2,8 +2,8 @@
 
 use super::{Db, DbError, Item, attr, from_item, key, s};
 use crate::domain::{Address, Email, Gender, Patch, PersonName, PhoneNumber, Role, UserId};
+use crate::domain::{Session, User};
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 const ENTITY: &str = "user";
@@ -25,95 +25,6 @@ pub(crate) fn user_key(id: &UserId) -> Item {
 
 fn email_key(email: &Email) -> Item {
     key(format!("EMAIL#{email}"), "EMAIL")
-}
-
-/// A user as stored. `password_hash` and `google_sub` never leave the server: responses use
-/// [`UserProfile`].
-#[derive(Clone, Serialize, Deserialize)]
-pub struct User {
-    pub id: UserId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<Email>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<PersonName>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<PersonName>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<PhoneNumber>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    #[serde(default)]
-    pub gender: Gender,
-    pub role: Role,
-    pub active: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_hash: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub google_sub: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
-
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("role", &self.role)
-            .field("active", &self.active)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The API's User object.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct UserProfile {
-    pub id: UserId,
-    pub email: Option<Email>,
-    pub first_name: Option<PersonName>,
-    pub last_name: Option<PersonName>,
-    pub phone: Option<PhoneNumber>,
-    pub address: Option<Address>,
-    pub gender: Gender,
-    pub role: Role,
-    pub active: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-impl User {
-    pub fn profile(&self) -> UserProfile {
-        UserProfile {
-            id: self.id.clone(),
-            email: self.email.clone(),
-            first_name: self.first_name.clone(),
-            last_name: self.last_name.clone(),
-            phone: self.phone.clone(),
-            address: self.address.clone(),
-            gender: self.gender,
-            role: self.role,
-            active: self.active,
-            created_at: self.created_at,
-        }
-    }
-
-    fn to_item(&self) -> Result<Item, DbError> {
-        let mut keys = vec![
-            (attr::PK, user_pk(&self.id)),
-            (attr::SK, PROFILE_SK.to_string()),
-            (attr::GSI1PK, ALL_USERS.to_string()),
-            (attr::GSI1SK, self.id.to_string()),
-        ];
-        // Lower-cased copies of the names, for the back office's case-insensitive search.
-        if let Some(first) = &self.first_name {
-            keys.push((FIRST_NAME_SEARCH, first.as_str().to_lowercase()));
-        }
-        if let Some(last) = &self.last_name {
-            keys.push((LAST_NAME_SEARCH, last.as_str().to_lowercase()));
-        }
-        super::to_item(self, ENTITY, keys)
-    }
 }
 
 /// What a new account starts with.
@@ -241,7 +152,7 @@ impl Db {
     pub async fn create_user(
         &self,
         user: &User,
-        session: Option<&super::Session>,
+        session: Option<&Session>,
     ) -> Result<(), CreateUserError> {
         let mut writes = Vec::new();
         if let Some(email) = &user.email {
@@ -486,4 +397,23 @@ fn put(table: &str, item: Item) -> Result<TransactWriteItem, DbError> {
                 .map_err(|e| DbError::Other(Box::new(e)))?,
         )
         .build())
+}
+
+impl User {
+    fn to_item(&self) -> Result<Item, DbError> {
+        let mut keys = vec![
+            (attr::PK, user_pk(&self.id)),
+            (attr::SK, PROFILE_SK.to_string()),
+            (attr::GSI1PK, ALL_USERS.to_string()),
+            (attr::GSI1SK, self.id.to_string()),
+        ];
+        // Lower-cased copies of the names, for the back office's case-insensitive search.
+        if let Some(first) = &self.first_name {
+            keys.push((FIRST_NAME_SEARCH, first.as_str().to_lowercase()));
+        }
+        if let Some(last) = &self.last_name {
+            keys.push((LAST_NAME_SEARCH, last.as_str().to_lowercase()));
+        }
+        super::to_item(self, ENTITY, keys)
+    }
 }

@@ -13,8 +13,9 @@ use http_body_util::BodyExt;
 use kitchen::state::Function;
 use kitchen::{
     AppState, Config,
-    db::{Db, NewUser, Session, User},
+    db::{Db, NewUser},
     domain::{Email, Password, Role, SessionId},
+    domain::{Session, User},
     token::RefreshToken,
 };
 use serde_json::Value;
@@ -724,10 +725,10 @@ impl TestResponse {
 }
 
 /// A dish for tests: open-ended from `from`, active, lunch, ₦2,500.00, unless changed after.
-pub fn dish(name: &str, from: kitchen::domain::Date) -> kitchen::db::Dish {
+pub fn dish(name: &str, from: kitchen::domain::Date) -> kitchen::domain::Dish {
     use kitchen::domain::{Currency, Description, DishId, DishName, DishType, Price};
     let now = kitchen::now();
-    kitchen::db::Dish {
+    kitchen::domain::Dish {
         id: DishId::new(),
         name: DishName::parse(name).expect("a dish name"),
         description: Description::parse("A test dish").expect("a description"),
@@ -745,7 +746,7 @@ pub fn dish(name: &str, from: kitchen::domain::Date) -> kitchen::db::Dish {
 
 impl TestApp {
     /// Writes dishes straight to the table.
-    pub async fn add_dishes(&self, dishes: &[kitchen::db::Dish]) {
+    pub async fn add_dishes(&self, dishes: &[kitchen::domain::Dish]) {
         for dish in dishes {
             self.db()
                 .create_dish(dish)
@@ -795,7 +796,7 @@ impl TestApp {
 impl TestApp {
     /// An unpaid order of `customer`'s for today: `portions` of a ₦2,500.00 dish, written straight
     /// to the table (no menu needed).
-    pub async fn unpaid_order(&self, customer: &Caller, portions: u32) -> kitchen::db::Order {
+    pub async fn unpaid_order(&self, customer: &Caller, portions: u32) -> kitchen::domain::Order {
         self.unpaid_order_placed(customer, portions, kitchen::now())
             .await
     }
@@ -807,9 +808,9 @@ impl TestApp {
         customer: &Caller,
         portions: u32,
         placed_at: time::OffsetDateTime,
-    ) -> kitchen::db::Order {
+    ) -> kitchen::domain::Order {
         use kitchen::domain::{Actor, Address, Currency, DishId, OrderId, Quantity};
-        let item = kitchen::db::OrderItem {
+        let item = kitchen::domain::OrderItem {
             dish_id: DishId::new(),
             dish_name: "Jollof".into(),
             unit_price: 250_000,

@@ -2,7 +2,7 @@
 
 use devkit::testing::{Caller, TestApp, dish};
 use kitchen::{
-    db::Dish,
+    domain::Dish,
     domain::{Actor, OrderId, OrderStatus, Role, UserId},
     events::OrderEventKind,
 };

@@ -2,7 +2,8 @@
 
 use devkit::testing::TestApp;
 use kitchen::{
-    db::{Order, Payment, PaymentNote, PaymentStatus, StoredPayment},
+    db::StoredPayment,
+    domain::{Order, Payment, PaymentNote, PaymentStatus},
     domain::{OrderId, Role},
 };
 use serde_json::Value;

@@ -201,7 +201,7 @@ async fn the_cart_shows_todays_prices() {
     .await
     .assert_status(201);
     let stored = app.db().get_dish(&jollof.id).await.unwrap().unwrap();
-    let dearer = kitchen::db::Dish {
+    let dearer = kitchen::domain::Dish {
         price: Price::parse(300_000).unwrap(),
         ..stored.dish.clone()
     };

@@ -2,7 +2,7 @@
 
 use devkit::testing::{Caller, TestApp, dish};
 use kitchen::{
-    db::Dish,
+    domain::Dish,
     domain::{OrderId, Price, Role},
     events::OrderEventKind,
 };

@@ -5,8 +5,9 @@
 use devkit::testing::{Caller, TestApp, TestAppBuilder, closed_port_url};
 use http::Method;
 use kitchen::{
-    db::{Order, PaymentReference, StoredOrder},
+    db::StoredOrder,
     domain::{Actor, OrderId, OrderStatus, Role},
+    domain::{Order, PaymentReference},
     events::OrderEventKind,
 };
 use paystack_sim::SucceedOverrides;
@@ -71,7 +72,7 @@ async fn verify(app: &TestApp, caller: &Caller, reference: &str) -> Value {
     response.json
 }
 
-async fn payment(app: &TestApp, reference: &str) -> kitchen::db::Payment {
+async fn payment(app: &TestApp, reference: &str) -> kitchen::domain::Payment {
     app.db()
         .get_payment(&PaymentReference::parse(reference).unwrap())
         .await
@@ -126,7 +127,7 @@ async fn paying_through_the_simulator_marks_the_order_paid_by_webhook() {
     let last = paid.status_history.last().unwrap();
     assert_eq!((last.status, last.by), (OrderStatus::Paid, Actor::System));
     let recorded = payment(&app, &reference).await;
-    assert_eq!(recorded.status, kitchen::db::PaymentStatus::Success);
+    assert_eq!(recorded.status, kitchen::domain::PaymentStatus::Success);
     assert_eq!(recorded.channel.as_deref(), Some("card"));
     assert_eq!(recorded.gateway_response.as_deref(), Some("Successful"));
     assert!(recorded.paid_at.is_some() && !recorded.refund_due);
@@ -258,7 +259,7 @@ async fn each_call_is_a_new_attempt_and_a_second_payment_is_flagged_for_refund()
     assert!(double.refund_due);
     assert_eq!(
         double.note,
-        Some(kitchen::db::PaymentNote::OrderAlreadyPaid)
+        Some(kitchen::domain::PaymentNote::OrderAlreadyPaid)
     );
     assert_eq!(
         stored_order(&app, &order.id).await.order.status,
@@ -298,7 +299,10 @@ async fn a_cancelled_order_cannot_be_paid_and_money_arriving_late_is_owed_back()
     let late = payment(&app, &reference).await;
     assert_eq!(late.status.as_str(), "success");
     assert!(late.refund_due);
-    assert_eq!(late.note, Some(kitchen::db::PaymentNote::OrderCancelled));
+    assert_eq!(
+        late.note,
+        Some(kitchen::domain::PaymentNote::OrderCancelled)
+    );
     let kept = stored_order(&app, &order.id).await.order;
     assert_eq!(kept.status, OrderStatus::Cancelled);
     assert!(kept.refund_due, "the order shows the refund too");
@@ -392,14 +396,14 @@ async fn a_short_amount_or_a_wrong_currency_leaves_the_order_unpaid() {
                 amount: Some(499_999),
                 currency: None,
             },
-            kitchen::db::PaymentNote::AmountMismatch,
+            kitchen::domain::PaymentNote::AmountMismatch,
         ),
         (
             SucceedOverrides {
                 amount: None,
                 currency: Some("USD".into()),
             },
-            kitchen::db::PaymentNote::CurrencyMismatch,
+            kitchen::domain::PaymentNote::CurrencyMismatch,
         ),
     ];
     for (overrides, note) in cases {
@@ -451,7 +455,10 @@ async fn an_order_changed_after_the_attempt_started_is_not_paid_by_it() {
         .await
         .unwrap();
     let flagged = payment(&app, &reference).await;
-    assert_eq!(flagged.note, Some(kitchen::db::PaymentNote::OrderChanged));
+    assert_eq!(
+        flagged.note,
+        Some(kitchen::domain::PaymentNote::OrderChanged)
+    );
     assert!(flagged.refund_due);
     assert_eq!(
         stored_order(&app, &order.id).await.order.status,

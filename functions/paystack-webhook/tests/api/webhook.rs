@@ -4,7 +4,7 @@
 use axum::body::Body;
 use devkit::testing::{TEST_PAYSTACK_SECRET, TestApp, TestAppBuilder};
 use kitchen::{
-    db::{Order, Payment, PaymentReference, PaymentStatus},
+    domain::{Order, Payment, PaymentReference, PaymentStatus},
     domain::{OrderStatus, Role},
     events::OrderEventKind,
 };

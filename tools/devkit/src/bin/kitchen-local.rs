@@ -295,7 +295,8 @@ async fn setup() -> Result<()> {
 /// are left as they are.
 async fn seed_menu(db: &Db) -> Result<(usize, usize)> {
     use kitchen::{
-        db::{Dish, DishWriteError},
+        db::DishWriteError,
+        domain::Dish,
         domain::{Currency, Date, Description, DishId, DishName, DishType, Price, Tag},
     };
     type Seed = (

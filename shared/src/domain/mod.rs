@@ -4,6 +4,18 @@
 //! `Email` never checks it again. A failed parse names what is wrong; the JSON extractor turns it into
 //! a 400 with the field's path.
 
+mod cart;
+mod dish;
+mod order;
+mod payment;
+mod user;
+
+pub use cart::{Cart, CartEntry};
+pub use dish::Dish;
+pub use order::{Order, OrderItem, PAYMENT_TIMEOUT, StatusChange};
+pub use payment::{Payment, PaymentNote, PaymentReference, PaymentStatus};
+pub use user::{Session, User, UserProfile};
+
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
