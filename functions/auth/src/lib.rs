@@ -138,16 +138,7 @@ async fn register(
     }
     .into_user(now);
     let (session, tokens) = new_session(&state, &user, now)?;
-    state
-        .db
-        .create_user(&user, Some(&session))
-        .await
-        .map_err(|err| match err {
-            CreateUserError::EmailTaken => {
-                ApiError::Conflict("an account with this email already exists".into())
-            }
-            CreateUserError::Db(err) => err.into(),
-        })?;
+    state.db.create_user(&user, Some(&session)).await?;
     tracing::info!(user_id = %user.id, "registered");
     Ok((
         StatusCode::CREATED,
