@@ -6,7 +6,7 @@
 pub use crate::caller::{AdminUser, AuthUser, Credentials};
 use crate::{
     AppState,
-    domain::{SessionId, UserId},
+    domain::{PageLimit, SessionId, UserId},
     error::{ApiError, FieldError},
     http::MAX_BODY_BYTES,
     token::TokenError,
@@ -161,15 +161,58 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parse_query(parts.uri.query().unwrap_or_default()).map(Query)
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        field_error(&path, &err.into_inner().to_string())
+    })
+}
+
+/// A listing's query string: its filter `F` (a struct that denies unknown fields), and which page:
+/// `limit` (1 to 100, 20 by default) and the `cursor` the page before gave. Failures are 400s that
+/// name the field, as with [`Query`].
+#[derive(Debug, Clone)]
+pub struct Listing<F> {
+    pub filter: F,
+    pub limit: PageLimit,
+    pub cursor: Option<String>,
+}
+
+/// The paging half of a listing's query string.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Paging {
+    #[serde(default)]
+    limit: PageLimit,
+    cursor: Option<String>,
+}
+
+impl<F: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Listing<F> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(Query)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                field_error(&path, &err.into_inner().to_string())
-            })
+        // Every listing pages alike, so the filter never names `limit` or `cursor`: the pairs are
+        // split by name and each half parsed as its own query string.
+        let (paging, filter): (Vec<_>, Vec<_>) = form_urlencoded::parse(query.as_bytes())
+            .partition(|(name, _)| name == "limit" || name == "cursor");
+        let encode = |pairs: Vec<_>| {
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish()
+        };
+        let paging: Paging = parse_query(&encode(paging))?;
+        Ok(Listing {
+            filter: parse_query(&encode(filter))?,
+            limit: paging.limit,
+            cursor: paging.cursor,
+        })
     }
 }
 
