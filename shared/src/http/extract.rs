@@ -230,9 +230,8 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-/// Handlers that read their own data take the bare credentials and have the workflow check the
-/// session in the same round trip as that data (`db::SessionRead`).
-
+/// The bare credentials: handlers that read the caller's own data take these and have the workflow
+/// check the session in the same round trip as that data (`db::SessionRead`).
 impl FromRequestParts<AppState> for Credentials {
     type Rejection = ApiError;
 
