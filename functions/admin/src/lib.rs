@@ -10,7 +10,10 @@ use axum::{
     Router,
     routing::{get, patch},
 };
-use kitchen::AppState;
+use kitchen::{
+    AppState,
+    app::{admin_dishes::Dishes, admin_payments::PaymentLedger, admin_users::Users},
+};
 
 /// The admin function.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
@@ -40,4 +43,19 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/payments", get(payments::list))
         .with_state(state);
     kitchen::http::with_defaults(routes)
+}
+
+/// The staff's dish workflows.
+fn dishes(app: &AppState) -> Dishes<'_> {
+    Dishes { db: &app.db }
+}
+
+/// The staff's user workflows.
+fn users(app: &AppState) -> Users<'_> {
+    Users { db: &app.db }
+}
+
+/// The staff's payment listing.
+fn payments(app: &AppState) -> PaymentLedger<'_> {
+    PaymentLedger { db: &app.db }
 }

@@ -6,6 +6,9 @@
 //!
 //! | module | use case |
 //! | --- | --- |
+//! | [`admin_dishes`] | staff: the menu's dishes, created, changed and taken off |
+//! | [`admin_payments`] | staff: every payment attempt, by status, customer or order |
+//! | [`admin_users`] | staff: users listed, searched and changed; phone-only customers |
 //! | [`cart`] | the customer's cart |
 //! | [`pricing`] | the rules of every new or edited order: lines, dates, prices from the table |
 //! | [`place_order`] | a customer's order, from items or the cart |
@@ -22,6 +25,9 @@
 //! | [`idempotency`] | the one runner for `Idempotency-Key`s |
 //! | [`announce`] | the one way a committed change is told to the customer |
 
+pub mod admin_dishes;
+pub mod admin_payments;
+pub mod admin_users;
 pub mod announce;
 pub mod cart;
 pub mod edit_order;
