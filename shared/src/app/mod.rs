@@ -14,6 +14,7 @@
 //! | [`place_order`] | a customer's order, from items or the cart |
 //! | [`edit_order`] | changing an unpaid order |
 //! | [`move_order`] | cancelling, and every move along an order's life |
+//! | [`menu`] | the public menu for a date, one dish, and the health check's ping |
 //! | [`order_history`] | a customer's orders, one or all |
 //! | [`staff_orders`] | staff: orders for customers, the dispatch list, status changes |
 //! | [`sweep`] | the scheduled cancel of unpaid orders past their deadline |
@@ -32,6 +33,7 @@ pub mod announce;
 pub mod cart;
 pub mod edit_order;
 pub mod idempotency;
+pub mod menu;
 pub mod move_order;
 pub mod order_history;
 pub mod payment_history;
