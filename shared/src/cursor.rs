@@ -135,6 +135,22 @@ impl CursorKey {
         }
     }
 
+    /// One page of a listing: read by `read` from where the client's `cursor` (issued for `scope`)
+    /// says, and given its own next cursor for `scope`.
+    pub async fn list<T, Read>(
+        &self,
+        scope: &str,
+        cursor: Option<&str>,
+        read: impl FnOnce(Option<Item>) -> Read,
+    ) -> Result<PageBody<T>, ApiError>
+    where
+        Read: std::future::Future<Output = Result<crate::db::Page<T>, ApiError>>,
+    {
+        let start = self.start(scope, cursor)?;
+        let page = read(start).await?;
+        Ok(self.page(scope, page, |item| item))
+    }
+
     /// The start key a client's `cursor` names, if it sent one.
     pub fn start(&self, scope: &str, cursor: Option<&str>) -> Result<Option<Item>, ApiError> {
         cursor.map(|c| self.decode(scope, c)).transpose()

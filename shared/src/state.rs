@@ -214,6 +214,48 @@ impl AppState {
         Ok(Self(Arc::new(state)))
     }
 
+    /// The account workflows (a function with the token key).
+    pub fn accounts(&self) -> Result<crate::app::sign_in::Accounts<'_>, crate::ApiError> {
+        Ok(crate::app::sign_in::Accounts {
+            db: &self.db,
+            tokens: self.tokens()?,
+            settings: crate::app::sign_in::AccountSettings::from_config(&self.config),
+        })
+    }
+
+    /// The Google sign-in workflow.
+    pub fn accounts_with_google(
+        &self,
+    ) -> Result<crate::app::google_sign_in::GoogleSignIn<'_>, crate::ApiError> {
+        Ok(crate::app::google_sign_in::GoogleSignIn {
+            accounts: self.accounts()?,
+            google: self.google()?,
+        })
+    }
+
+    /// The public menu.
+    pub fn menu(&self) -> crate::app::menu::Menu<'_> {
+        crate::app::menu::Menu {
+            db: &self.db,
+            kitchen_zone: &self.rules.kitchen_zone,
+        }
+    }
+
+    /// The staff's dish workflows.
+    pub fn admin_dishes(&self) -> crate::app::admin_dishes::Dishes<'_> {
+        crate::app::admin_dishes::Dishes { db: &self.db }
+    }
+
+    /// The staff's user workflows.
+    pub fn admin_users(&self) -> crate::app::admin_users::Users<'_> {
+        crate::app::admin_users::Users { db: &self.db }
+    }
+
+    /// The staff's payment listing.
+    pub fn payment_ledger(&self) -> crate::app::admin_payments::PaymentLedger<'_> {
+        crate::app::admin_payments::PaymentLedger { db: &self.db }
+    }
+
     /// The cart workflows.
     pub fn carts(&self) -> crate::app::cart::Carts<'_> {
         crate::app::cart::Carts { db: &self.db }

@@ -12,9 +12,9 @@ use kitchen::{
     cursor::PageBody,
     db::OrderFilter,
     domain::Order,
-    domain::{Date, OrderStatus, PageLimit, UserId},
+    domain::{Date, OrderStatus, UserId},
     http::{
-        extract::{AdminUser, IdempotencyHeader, JsonBody, Query},
+        extract::{AdminUser, IdempotencyHeader, JsonBody, Listing},
         respond,
     },
 };
@@ -33,38 +33,39 @@ pub async fn place(
     }))
 }
 
+/// Which orders staff list.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub struct OrderQuery {
     status: Option<OrderStatus>,
     delivery_date: Option<Date>,
     user_id: Option<UserId>,
-    #[serde(default)]
-    limit: PageLimit,
-    cursor: Option<String>,
 }
 
 /// Every order; `?delivery_date=` is the day's dispatch list.
 pub async fn list(
     admin: AdminUser,
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    Listing {
+        filter,
+        limit,
+        cursor,
+    }: Listing<OrderQuery>,
 ) -> Result<Json<PageBody<Order>>, ApiError> {
     let filter = OrderFilter {
-        status: query.status,
-        delivery_date: query.delivery_date,
-        user_id: query.user_id,
+        status: filter.status,
+        delivery_date: filter.delivery_date,
+        user_id: filter.user_id,
     };
     let scope = format!(
         "admin-orders|{:?}|{:?}|{:?}",
         filter.status, filter.delivery_date, filter.user_id
     );
-    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
-    let page = state
-        .orders()
-        .list_all(&admin, &filter, query.limit.get(), start)
-        .await?;
-    Ok(Json(state.cursors()?.page(&scope, page, |order| order)))
+    let orders = state.orders();
+    let page = state.cursors()?.list(&scope, cursor.as_deref(), |start| {
+        orders.list_all(&admin, &filter, limit.get(), start)
+    });
+    Ok(Json(page.await?))
 }
 
 pub async fn get(

@@ -9,14 +9,9 @@ use axum::{
     routing::get,
 };
 use kitchen::{
-    ApiError, AppState,
-    cursor::PageBody,
-    db::MenuFilter,
-    domain::Dish,
-    domain::{Date, DishId, DishType, PageLimit, SearchText, Tag},
-    http::extract::Query,
+    ApiError, AppState, app::menu::MenuQuery, cursor::PageBody, domain::Dish,
+    http::extract::Listing,
 };
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The OpenAPI document of the whole API, as kept in the repository.
@@ -36,8 +31,8 @@ pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
 
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
-        .route("/dishes", get(menu))
-        .route("/dishes/{id}", get(dish))
+        .route("/dishes", get(list_menu))
+        .route("/dishes/{id}", get(one_dish))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -45,66 +40,43 @@ pub fn router(state: AppState) -> Router {
     kitchen::http::with_defaults(routes)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MenuQuery {
-    date: Option<Date>,
-    dish_type: Option<DishType>,
-    tag: Option<Tag>,
-    q: Option<SearchText>,
-    #[serde(default)]
-    limit: PageLimit,
-    cursor: Option<String>,
-}
-
-/// Active dishes orderable on `date` (the kitchen's today by default): open-ended dishes first,
-/// newest first, then limited-time dishes, latest-ending first.
-async fn menu(
+/// Active dishes orderable on `date` (the kitchen's today by default).
+async fn list_menu(
     State(state): State<AppState>,
-    Query(query): Query<MenuQuery>,
+    Listing {
+        filter,
+        limit,
+        cursor,
+    }: Listing<MenuQuery>,
 ) -> Result<Json<PageBody<Dish>>, ApiError> {
-    let date = query
-        .date
-        .unwrap_or_else(|| Date::today_in(&state.config.kitchen_zone));
-    let filter = MenuFilter {
-        dish_type: query.dish_type,
-        tag: query.tag,
-        name_contains: query.q.as_ref().map(|q| q.as_str().to_string()),
-    };
-    // The cursor is only good for the same date and filters.
-    let scope = format!(
-        "dishes|{date}|{}|{}|{}",
-        filter.dish_type.map(|t| t.as_str()).unwrap_or_default(),
-        filter.tag.as_ref().map(|t| t.as_str()).unwrap_or_default(),
-        filter.name_contains.as_deref().unwrap_or_default(),
-    );
-    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
-    let page = state
-        .db
-        .menu(date, &filter, query.limit.get(), start)
+    let mut scope = String::new();
+    let menu = state.menu();
+    let page = menu
+        .dishes(&filter, limit.get(), |date, filter| {
+            // The cursor is only good for the same date and filters.
+            scope = format!(
+                "dishes|{date}|{}|{}|{}",
+                filter.dish_type.map(|t| t.as_str()).unwrap_or_default(),
+                filter.tag.as_ref().map(|t| t.as_str()).unwrap_or_default(),
+                filter.name_contains.as_deref().unwrap_or_default(),
+            );
+            state.cursors()?.start(&scope, cursor.as_deref())
+        })
         .await?;
     Ok(Json(state.cursors()?.page(&scope, page, |dish| dish)))
 }
 
 /// One active dish; an inactive or unknown one is 404 alike.
-async fn dish(
+async fn one_dish(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Dish>, ApiError> {
-    let not_found = || ApiError::NotFound("no such dish".into());
-    let id = DishId::parse(&id).map_err(|_| not_found())?;
-    let stored = state
-        .db
-        .get_dish(&id)
-        .await?
-        .filter(|d| d.dish.active)
-        .ok_or_else(not_found)?;
-    Ok(Json(stored.dish))
+    Ok(Json(state.menu().dish(&id).await?))
 }
 
 /// 200 when the table answers a read, 503 (with Retry-After) when it does not.
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.db.ping().await?;
+    state.menu().ping().await?;
     Ok(Json(json!({"status": "ok"})))
 }
 

@@ -3,7 +3,6 @@
 
 use super::sign_in::{Accounts, SignedIn};
 use crate::{
-    AppState,
     db::NewUser,
     domain::{Email, PersonName},
     error::ApiError,
@@ -16,16 +15,6 @@ use serde::Deserialize;
 pub struct GoogleSignIn<'a> {
     pub accounts: Accounts<'a>,
     pub google: &'a GoogleVerifier,
-}
-
-impl AppState {
-    /// The Google sign-in workflow.
-    pub fn accounts_with_google(&self) -> Result<GoogleSignIn<'_>, ApiError> {
-        Ok(GoogleSignIn {
-            accounts: self.accounts()?,
-            google: self.google()?,
-        })
-    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,11 +6,15 @@
 //!
 //! | module | use case |
 //! | --- | --- |
+//! | [`admin_dishes`] | staff: the menu's dishes, created, changed and taken off |
+//! | [`admin_payments`] | staff: every payment attempt, by status, customer or order |
+//! | [`admin_users`] | staff: users listed, searched and changed; phone-only customers |
 //! | [`cart`] | the customer's cart |
 //! | [`pricing`] | the rules of every new or edited order: lines, dates, prices from the table |
 //! | [`place_order`] | a customer's order, from items or the cart |
 //! | [`edit_order`] | changing an unpaid order |
 //! | [`move_order`] | cancelling, and every move along an order's life |
+//! | [`menu`] | the public menu for a date, one dish, and the health check's ping |
 //! | [`order_history`] | a customer's orders, one or all |
 //! | [`staff_orders`] | staff: orders for customers, the dispatch list, status changes |
 //! | [`sweep`] | the scheduled cancel of unpaid orders past their deadline |
@@ -29,12 +33,16 @@
 //! | [`register`] | signing up with an email and a password |
 //! | [`sign_in`] | signing in with a password, behind the login throttle; starting every session |
 
+pub mod admin_dishes;
+pub mod admin_payments;
+pub mod admin_users;
 pub mod announce;
 pub mod cart;
 pub mod edit_order;
 pub mod ensure_admin;
 pub mod google_sign_in;
 pub mod idempotency;
+pub mod menu;
 pub mod move_order;
 pub mod order_history;
 pub mod password;

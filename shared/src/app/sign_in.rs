@@ -5,7 +5,7 @@
 //! the session and a refresh token that is rotated on every use (see [`super::refresh`]).
 
 use crate::{
-    AppState, Config,
+    Config,
     db::{CreateUserError, Db, LoginThrottle},
     domain::{Email, SessionId},
     domain::{Session, User, UserProfile},
@@ -48,17 +48,6 @@ pub struct Accounts<'a> {
     pub db: &'a Db,
     pub tokens: &'a TokenKeys,
     pub settings: AccountSettings,
-}
-
-impl AppState {
-    /// The account workflows (a function with the token key).
-    pub fn accounts(&self) -> Result<Accounts<'_>, ApiError> {
-        Ok(Accounts {
-            db: &self.db,
-            tokens: self.tokens()?,
-            settings: AccountSettings::from_config(&self.config),
-        })
-    }
 }
 
 /// The same answer for an unknown email and a wrong password.

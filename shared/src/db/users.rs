@@ -79,6 +79,16 @@ pub enum CreateUserError {
     Db(#[from] DbError),
 }
 
+/// Whoever creates the account (sign-up, or staff recording a customer), a taken email is a 409.
+impl From<CreateUserError> for crate::error::ApiError {
+    fn from(err: CreateUserError) -> Self {
+        match err {
+            CreateUserError::EmailTaken => Self::Conflict(err.to_string()),
+            CreateUserError::Db(err) => err.into(),
+        }
+    }
+}
+
 /// An `UpdateItem` expression assembled field by field.
 #[derive(Default)]
 pub(crate) struct Update {

@@ -6,7 +6,7 @@
 pub use crate::caller::{AdminUser, AuthUser, Credentials};
 use crate::{
     AppState,
-    domain::{SessionId, UserId},
+    domain::{PageLimit, SessionId, UserId},
     error::{ApiError, FieldError},
     http::MAX_BODY_BYTES,
     token::TokenError,
@@ -161,15 +161,157 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(Query)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                field_error(&path, &err.into_inner().to_string())
-            })
+        parse_query(parts.uri.query().unwrap_or_default()).map(Query)
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    parse_query_beside(query, &[])
+}
+
+/// [`parse_query`] of the part of a query string that is `T`'s; `beside` names the parameters
+/// read apart from it, which a message about an unknown field lists with `T`'s own, as it would
+/// if they were all one struct.
+fn parse_query_beside<T: DeserializeOwned>(query: &str, beside: &[&str]) -> Result<T, ApiError> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        if beside.is_empty() || !message.starts_with("unknown field `") {
+            return field_error(&path, &message);
+        }
+        // serde_path_to_error's path ends at the unknown field.
+        let expected = [field_names::<T>(), beside].concat();
+        field_error(&path, &unknown_field(&path, &expected))
+    })
+}
+
+/// serde's message for an unknown field among `expected` (as `serde::de::Error::unknown_field`
+/// words it).
+fn unknown_field(name: &str, expected: &[&str]) -> String {
+    let quoted: Vec<String> = expected.iter().map(|field| format!("`{field}`")).collect();
+    match quoted.as_slice() {
+        [] => format!("unknown field `{name}`, there are no fields"),
+        [one] => format!("unknown field `{name}`, expected {one}"),
+        [one, other] => format!("unknown field `{name}`, expected {one} or {other}"),
+        many => format!(
+            "unknown field `{name}`, expected one of {}",
+            many.join(", ")
+        ),
+    }
+}
+
+/// The fields of the struct `T` deserializes as, asked of its `Deserialize` (the derived one names
+/// them to the deserializer); none if it is not a struct.
+fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor, value};
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Fields<'_> {
+        type Error = value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, value::Error> {
+            Err(value::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, value::Error> {
+            *self.0 = fields;
+            Err(value::Error::custom("only the fields were wanted"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    fields
+}
+
+/// A listing's query string: its filter `F` (a struct that denies unknown fields), and which page:
+/// `limit` (1 to 100, 20 by default) and the `cursor` the page before gave. Failures are 400s that
+/// name the field, as with [`Query`], and as if `F` had the paging fields too.
+#[derive(Debug, Clone)]
+pub struct Listing<F> {
+    pub filter: F,
+    pub limit: PageLimit,
+    pub cursor: Option<String>,
+}
+
+/// The paging half of a listing's query string.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Paging {
+    #[serde(default)]
+    limit: PageLimit,
+    cursor: Option<String>,
+}
+
+const PAGING: &[&str] = &["limit", "cursor"];
+
+impl<F: DeserializeOwned> Listing<F> {
+    fn parse(query: &str) -> Result<Self, ApiError> {
+        // Every listing pages alike, so the filter never names `limit` or `cursor`: the pairs are
+        // split by name and each half parsed as its own query string.
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let encode = |paging: bool| {
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(
+                    pairs
+                        .iter()
+                        .filter(|(name, _)| PAGING.contains(&name.as_str()) == paging),
+                )
+                .finish()
+        };
+        let paging = parse_query::<Paging>(&encode(true));
+        let filter = parse_query_beside::<F>(&encode(false), PAGING);
+        match (paging, filter) {
+            (Ok(paging), Ok(filter)) => Ok(Listing {
+                filter,
+                limit: paging.limit,
+                cursor: paging.cursor,
+            }),
+            (Err(err), Ok(_)) | (Ok(_), Err(err)) => Err(err),
+            // One struct would have stopped at the first bad parameter in the query.
+            (Err(paging), Err(filter)) => {
+                // Where in the query each half stopped: at its field's first pair, or at the
+                // second pair of a field given twice.
+                let at = |err: &ApiError| {
+                    let ApiError::BadRequest { detail, errors } = err else {
+                        return None;
+                    };
+                    let (name, nth) = match errors.first() {
+                        Some(error) => (error.field.as_str(), 0),
+                        None => (detail.split('`').nth(1)?, 1),
+                    };
+                    pairs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (field, _))| field == name)
+                        .nth(nth)
+                        .map(|(i, _)| i)
+                };
+                Err(if at(&filter) < at(&paging) {
+                    filter
+                } else {
+                    paging
+                })
+            }
+        }
+    }
+}
+
+impl<F: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Listing<F> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        Listing::parse(parts.uri.query().unwrap_or_default())
     }
 }
 
@@ -279,6 +421,49 @@ mod tests {
                 errors.first().map(|e| e.field.clone()).unwrap_or_default()
             }
             other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Filter {
+        active: Option<bool>,
+        q: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct OneStruct {
+        active: Option<bool>,
+        q: Option<String>,
+        #[serde(default)]
+        limit: PageLimit,
+        cursor: Option<String>,
+    }
+
+    /// A listing answers every query string as one struct with the paging fields would.
+    #[test]
+    fn a_listing_parses_and_fails_as_one_struct_would() {
+        let listing = Listing::<Filter>::parse("q=rice&limit=5&active=true&cursor=a.b").unwrap();
+        assert_eq!(listing.limit.get(), 5);
+        assert_eq!(listing.cursor.as_deref(), Some("a.b"));
+        assert_eq!(listing.filter.q.as_deref(), Some("rice"));
+        assert_eq!(Listing::<Filter>::parse("").unwrap().limit.get(), 20);
+        for query in [
+            "sort=name",
+            "limit=0",
+            "limit=ten&active=maybe",
+            "active=maybe&limit=ten",
+            "limit=1&limit=2",
+            "q=a&q=b&cursor=x&cursor=y",
+            "cursor=x&q=a&q=b&cursor=y",
+            "active=yes&zzz=1",
+        ] {
+            let listing = Listing::<Filter>::parse(query).unwrap_err();
+            let one = parse_query::<OneStruct>(query).unwrap_err();
+            assert_eq!(format!("{listing:?}"), format!("{one:?}"), "{query}");
         }
     }
 
