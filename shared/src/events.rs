@@ -44,7 +44,7 @@ pub struct OrderEvent {
     pub user_id: UserId,
     /// The order's status after the change.
     pub status: OrderStatus,
-    pub total: i64,
+    pub total: crate::domain::Money,
     pub currency: Currency,
     pub delivery_date: Date,
     /// The customer's phone when the event happened; none means no SMS.
@@ -127,7 +127,7 @@ mod tests {
             order_id: OrderId::new(),
             user_id: UserId::new(),
             status: OrderStatus::PendingPayment,
-            total: 350_000,
+            total: crate::domain::Money::from_minor_units(350_000),
             currency: Currency::Ngn,
             delivery_date: Date::parse("2026-11-24").unwrap(),
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),

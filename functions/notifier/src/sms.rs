@@ -13,7 +13,7 @@ use kitchen::{
 /// The customer's text for `event`.
 pub fn customer_text(event: &OrderEvent) -> String {
     let order = order_ref(&event.order_id);
-    let amount = naira(event.total);
+    let amount = event.total.to_string();
     let date = short_date(event.delivery_date);
     use {OrderEventKind as Kind, OrderStatus as Status};
     match (event.kind, event.status) {
@@ -49,7 +49,7 @@ pub fn kitchen_text(event: &OrderEvent) -> String {
     let base = format!(
         "New paid order {}: {} for {}",
         order_ref(&event.order_id),
-        naira(event.total),
+        event.total,
         short_date(event.delivery_date)
     );
     let name = event
@@ -78,21 +78,6 @@ pub fn kitchen_text(event: &OrderEvent) -> String {
         format!("{}…", cut.trim_end())
     };
     format!("{base}, {name}.")
-}
-
-/// An amount in kobo as naira: `350000` → `₦3,500.00`.
-pub fn naira(kobo: i64) -> String {
-    let sign = if kobo < 0 { "-" } else { "" };
-    let kobo = kobo.unsigned_abs();
-    let whole = (kobo / 100).to_string();
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}₦{grouped}.{:02}", kobo % 100)
 }
 
 /// The order as a customer can quote it: `#` and the id's last six characters (the random part of
@@ -188,7 +173,7 @@ mod tests {
             order_id: OrderId::parse("01JD3X8Q4W7N2R5T9V6B0C1E2F").unwrap(),
             user_id: UserId::new(),
             status,
-            total: 350_000,
+            total: kitchen::domain::Money::from_minor_units(350_000),
             currency: Currency::Ngn,
             delivery_date: Date::parse("2026-11-24").unwrap(),
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
@@ -215,17 +200,6 @@ mod tests {
             events.push(event(Kind::StatusChanged, status));
         }
         events
-    }
-
-    #[test]
-    fn amounts_are_naira_with_thousands_separators() {
-        assert_eq!(naira(350_000), "₦3,500.00");
-        assert_eq!(naira(0), "₦0.00");
-        assert_eq!(naira(5), "₦0.05");
-        assert_eq!(naira(99_999), "₦999.99");
-        assert_eq!(naira(100_000), "₦1,000.00");
-        assert_eq!(naira(123_456_789), "₦1,234,567.89");
-        assert_eq!(naira(-250_050), "-₦2,500.50");
     }
 
     #[test]
@@ -315,7 +289,10 @@ mod tests {
     fn every_text_fits_in_one_sms() {
         for total in [1, 350_000, 99_999_999] {
             for event in every_event() {
-                let event = OrderEvent { total, ..event };
+                let event = OrderEvent {
+                    total: kitchen::domain::Money::from_minor_units(total),
+                    ..event
+                };
                 for text in [customer_text(&event), kitchen_text(&event)] {
                     assert_eq!(measure(&text).1, 1, "{text:?} takes more than one SMS");
                 }

@@ -5,8 +5,7 @@
 use crate::{
     caller::Credentials,
     db::{Db, MAX_CART_LINES},
-    domain::{Cart, CartEntry, Dish},
-    domain::{CartLineId, Currency, DishId, Quantity},
+    domain::{Cart, CartEntry, CartLineId, Currency, Dish, DishId, Money, Quantity},
     error::{ApiError, FieldError},
 };
 use serde::{Deserialize, Serialize};
@@ -33,28 +32,28 @@ pub struct CartLine {
     id: CartLineId,
     dish_id: DishId,
     dish_name: String,
-    unit_price: i64,
+    unit_price: Money,
     quantity: Quantity,
-    line_total: i64,
+    line_total: Money,
     currency: Currency,
 }
 
 #[derive(Debug, Serialize)]
 pub struct CartView {
     items: Vec<CartLine>,
-    total: i64,
+    total: Money,
     currency: Currency,
 }
 
 fn line_view(entry: &CartEntry, dish: &Dish) -> CartLine {
-    let unit_price = dish.price.minor_units();
+    let unit_price = Money::from(dish.price);
     CartLine {
         id: entry.id.clone(),
         dish_id: entry.dish_id.clone(),
         dish_name: dish.name.to_string(),
         unit_price,
         quantity: entry.quantity,
-        line_total: unit_price * i64::from(entry.quantity.get()),
+        line_total: unit_price.times(entry.quantity),
         currency: dish.currency,
     }
 }

@@ -119,7 +119,7 @@ impl Orders<'_> {
             }
             Err(PlaceOrderError::Db(err)) => return Err(err.into()),
         }
-        tracing::info!(order_id = %order.id, total = order.total, "order placed");
+        tracing::info!(order_id = %order.id, total = order.total.minor_units(), "order placed");
         let placed_by = if order.placed_by == crate::domain::PlacedBy::Admin {
             "admin"
         } else {

@@ -3,8 +3,9 @@
 //! that day, and every price from the table, never from the client.
 
 use crate::{
-    domain::{Actor, Currency, Date, DishId, OrderStatus, Quantity},
-    domain::{Dish, Order, OrderItem, User},
+    domain::{
+        Actor, Currency, Date, Dish, DishId, Money, Order, OrderItem, OrderStatus, Quantity, User,
+    },
     error::{ApiError, FieldError},
 };
 use serde::{Deserialize, Serialize};
@@ -64,7 +65,7 @@ pub fn price(
     lines: &[LineRequest],
     date: Date,
     field: &str,
-) -> Result<(Vec<OrderItem>, i64), ApiError> {
+) -> Result<(Vec<OrderItem>, Money), ApiError> {
     let mut items = Vec::with_capacity(lines.len());
     let mut errors = Vec::new();
     for (i, line) in lines.iter().enumerate() {
@@ -76,13 +77,13 @@ pub fn price(
                 format!("{} is not available on {date}", dish.name),
             )),
             Some(dish) => {
-                let unit_price = dish.price.minor_units();
+                let unit_price = Money::from(dish.price);
                 items.push(OrderItem {
                     dish_id: dish.id.clone(),
                     dish_name: dish.name.to_string(),
                     unit_price,
                     quantity: line.quantity,
-                    line_total: unit_price * i64::from(line.quantity.get()),
+                    line_total: unit_price.times(line.quantity),
                     currency: dish.currency,
                 })
             }
@@ -104,7 +105,7 @@ pub fn price(
 pub fn new_order(
     user: &User,
     items: Vec<OrderItem>,
-    total: i64,
+    total: Money,
     delivery_date: Date,
     delivery_address: crate::domain::Address,
     actor: Actor,

@@ -144,7 +144,7 @@ impl Orders<'_> {
         done.channel = charge.channel.clone().or(done.channel);
         done.gateway_response = charge.gateway_response.clone().or(done.gateway_response);
 
-        let mismatch = if charge.amount != payment.amount {
+        let mismatch = if charge.amount != payment.amount.minor_units() {
             Some(PaymentNote::AmountMismatch)
         } else if charge.currency != payment.currency.as_str() {
             Some(PaymentNote::CurrencyMismatch)
@@ -161,7 +161,7 @@ impl Orders<'_> {
             tracing::error!(
                 %reference,
                 order_id = %payment.order_id,
-                expected_amount = payment.amount,
+                expected_amount = payment.amount.minor_units(),
                 paid_amount = charge.amount,
                 expected_currency = payment.currency.as_str(),
                 paid_currency = %charge.currency,
@@ -204,8 +204,8 @@ impl Orders<'_> {
                 tracing::error!(
                     %reference,
                     order_id = %payment.order_id,
-                    paid_amount = payment.amount,
-                    order_total = current.total,
+                    paid_amount = payment.amount.minor_units(),
+                    order_total = current.total.minor_units(),
                     "the order's total changed after this payment started; the order stays unpaid and a refund is due"
                 );
                 Ok(Some((Recorded::Mismatch, done)))
@@ -221,7 +221,7 @@ impl Orders<'_> {
                 {
                     return Ok(None);
                 }
-                tracing::info!(%reference, order_id = %paid.id, amount = payment.amount, "order paid");
+                tracing::info!(%reference, order_id = %paid.id, amount = payment.amount.minor_units(), "order paid");
                 self.announcer()
                     .announce(&paid, OrderEventKind::Paid, customer.as_ref())
                     .await;
@@ -240,7 +240,7 @@ impl Orders<'_> {
                 {
                     return Ok(None);
                 }
-                tracing::warn!(%reference, order_id = %kept.id, amount = payment.amount, "money arrived for a cancelled order; a refund is due");
+                tracing::warn!(%reference, order_id = %kept.id, amount = payment.amount.minor_units(), "money arrived for a cancelled order; a refund is due");
                 if order.order.status == OrderStatus::PendingPayment {
                     // The expiry was written down here rather than by the sweep: announce it as it would.
                     self.announcer()
@@ -255,7 +255,7 @@ impl Orders<'_> {
                 if !self.db.record_payment(stored, &done, None).await? {
                     return Ok(None);
                 }
-                tracing::warn!(%reference, order_id = %payment.order_id, amount = payment.amount, "money arrived for an order another payment already paid; a refund is due");
+                tracing::warn!(%reference, order_id = %payment.order_id, amount = payment.amount.minor_units(), "money arrived for an order another payment already paid; a refund is due");
                 Ok(Some((Recorded::RefundDue, done)))
             }
         }

@@ -104,7 +104,7 @@ impl Payments<'_> {
         tracing::info!(
             reference = %payment.reference,
             order_id = %order.id,
-            amount = payment.amount,
+            amount = payment.amount.minor_units(),
             "payment started"
         );
         Ok(Outcome::Done(payment))

@@ -528,7 +528,69 @@ impl<'de> Deserialize<'de> for WholeNumber {
     }
 }
 
-/// An amount of money in the currency's minor unit (kobo): a whole number, more than zero, and at
+/// An amount of money in the currency's minor unit (kobo for naira), as the API shows it (an
+/// integer) and as Paystack takes it: totals, line totals, amounts paid. Sums of prices, so never
+/// negative; arithmetic on it is only what pricing needs.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Money(i64);
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    pub const fn from_minor_units(minor_units: i64) -> Self {
+        Self(minor_units)
+    }
+
+    pub const fn minor_units(self) -> i64 {
+        self.0
+    }
+
+    /// `quantity` of this amount.
+    pub fn times(self, quantity: Quantity) -> Self {
+        Self(self.0 * i64::from(quantity.get()))
+    }
+}
+
+impl std::ops::Add for Money {
+    type Output = Money;
+    fn add(self, other: Money) -> Money {
+        Money(self.0 + other.0)
+    }
+}
+
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(amounts: I) -> Money {
+        amounts.fold(Money::ZERO, |sum, amount| sum + amount)
+    }
+}
+
+impl From<Price> for Money {
+    fn from(price: Price) -> Money {
+        Money(price.0)
+    }
+}
+
+impl fmt::Display for Money {
+    /// Naira with two decimals and grouped thousands: `₦12,500.50`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let kobo = self.0.unsigned_abs();
+        let whole = (kobo / 100).to_string();
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+        for (i, digit) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        write!(f, "{sign}₦{grouped}.{:02}", kobo % 100)
+    }
+}
+
+/// A dish's unit price in the currency's minor unit (kobo): a whole number, more than zero, and at
 /// most ₦1,000,000.00 a unit price, so totals of any cart or order fit comfortably in an i64.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "WholeNumber", into = "i64")]
@@ -652,6 +714,20 @@ impl Tag {
 #[cfg(test)]
 mod menu_tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_naira_with_thousands_separators() {
+        assert_eq!(Money::from_minor_units(350_000).to_string(), "₦3,500.00");
+        assert_eq!(Money::from_minor_units(0).to_string(), "₦0.00");
+        assert_eq!(Money::from_minor_units(5).to_string(), "₦0.05");
+        assert_eq!(Money::from_minor_units(99_999).to_string(), "₦999.99");
+        assert_eq!(Money::from_minor_units(100_000).to_string(), "₦1,000.00");
+        assert_eq!(
+            Money::from_minor_units(123_456_789).to_string(),
+            "₦1,234,567.89"
+        );
+        assert_eq!(Money::from_minor_units(-250_050).to_string(), "-₦2,500.50");
+    }
 
     #[test]
     fn dates_are_strict_iso_days() {

@@ -1,7 +1,7 @@
 //! An order: its lines with their prices frozen, its delivery, and its life (`moved_to`, `as_of`).
 
 use super::{
-    Actor, Address, Currency, Date, DishId, OrderId, OrderStatus, PlacedBy, Quantity, UserId,
+    Actor, Address, Currency, Date, DishId, Money, OrderId, OrderStatus, PlacedBy, Quantity, UserId,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -11,9 +11,9 @@ use time::OffsetDateTime;
 pub struct OrderItem {
     pub dish_id: DishId,
     pub dish_name: String,
-    pub unit_price: i64,
+    pub unit_price: Money,
     pub quantity: Quantity,
-    pub line_total: i64,
+    pub line_total: Money,
     pub currency: Currency,
 }
 
@@ -34,7 +34,7 @@ pub struct Order {
     pub user_id: UserId,
     pub status: OrderStatus,
     pub items: Vec<OrderItem>,
-    pub total: i64,
+    pub total: Money,
     pub currency: Currency,
     pub delivery_date: Date,
     pub delivery_address: Address,
@@ -107,7 +107,7 @@ mod tests {
             user_id: UserId::new(),
             status: OrderStatus::PendingPayment,
             items: Vec::new(),
-            total: 2500,
+            total: Money::from_minor_units(2500),
             currency: Currency::Ngn,
             delivery_date: Date::parse("2026-12-24").unwrap(),
             delivery_address: Address::parse("1 Marina, Lagos").unwrap(),

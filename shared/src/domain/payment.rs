@@ -1,7 +1,7 @@
 //! A payment attempt: our reference (Paystack's transaction reference), the amount asked, and where
 //! it stands.
 
-use super::{Currency, Order, OrderId, UserId};
+use super::{Currency, Money, Order, OrderId, UserId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
@@ -113,7 +113,7 @@ pub struct Payment {
     pub reference: PaymentReference,
     pub order_id: OrderId,
     pub user_id: UserId,
-    pub amount: i64,
+    pub amount: Money,
     pub currency: Currency,
     pub status: PaymentStatus,
     /// Paystack's checkout page; none until Paystack has answered.
@@ -196,7 +196,7 @@ mod tests {
             reference: PaymentReference::new(),
             order_id: OrderId::new(),
             user_id: UserId::new(),
-            amount: 250_000,
+            amount: Money::from_minor_units(250_000),
             currency: Currency::Ngn,
             status: PaymentStatus::Pending,
             authorization_url: None,

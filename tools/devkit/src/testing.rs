@@ -809,19 +809,21 @@ impl TestApp {
         portions: u32,
         placed_at: time::OffsetDateTime,
     ) -> kitchen::domain::Order {
-        use kitchen::domain::{Actor, Address, Currency, DishId, OrderId, Quantity};
+        use kitchen::domain::{Actor, Address, Currency, DishId, Money, OrderId, Quantity};
+        let unit_price = Money::from_minor_units(250_000);
+        let quantity = Quantity::parse(portions).expect("1 to 50 portions");
         let item = kitchen::domain::OrderItem {
             dish_id: DishId::new(),
             dish_name: "Jollof".into(),
-            unit_price: 250_000,
-            quantity: Quantity::parse(portions).expect("1 to 50 portions"),
-            line_total: 250_000 * i64::from(portions),
+            unit_price,
+            quantity,
+            line_total: unit_price.times(quantity),
             currency: Currency::Ngn,
         };
         let mut order = kitchen::app::pricing::new_order(
             &customer.user,
             vec![item],
-            250_000 * i64::from(portions),
+            unit_price.times(quantity),
             self.today(),
             Address::parse("12 Marina, Lagos").expect("an address"),
             Actor::Customer,

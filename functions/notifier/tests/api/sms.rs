@@ -43,7 +43,7 @@ fn order_event(
         order_id: OrderId::new(),
         user_id: UserId::new(),
         status,
-        total: 1_250_050,
+        total: kitchen::domain::Money::from_minor_units(1_250_050),
         currency: Currency::Ngn,
         delivery_date: Date::parse("2026-11-27").unwrap(),
         phone: phone.cloned(),

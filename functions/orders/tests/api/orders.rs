@@ -85,7 +85,7 @@ async fn an_order_is_priced_by_the_server_and_announced() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, OrderEventKind::Placed);
     assert_eq!(events[0].order_id.as_str(), id);
-    assert_eq!(events[0].total, 620_000);
+    assert_eq!(events[0].total.minor_units(), 620_000);
     assert_eq!(
         events[0].phone.as_ref().map(|p| p.as_str()),
         Some("+2348012345678")

@@ -447,7 +447,7 @@ async fn an_order_changed_after_the_attempt_started_is_not_paid_by_it() {
     let reference = reference_of(&start(&app, &caller, &order).await);
     let stored = stored_order(&app, &order.id).await;
     let mut bigger = stored.order.clone();
-    bigger.total = 750_000;
+    bigger.total = kitchen::domain::Money::from_minor_units(750_000);
     assert!(app.db().replace_order(&stored, &bigger).await.unwrap());
     app.paystack()
         .state()
