@@ -241,6 +241,16 @@ pub enum Setting {
 }
 
 impl Setting {
+    /// What a function that places and moves orders reads (orders, admin): the table, the token
+    /// key, the kitchen's today, the unpaid-order expiry and the topic its events go to.
+    pub const ORDERING: &'static [Setting] = &[
+        Setting::Table,
+        Setting::TokenKey,
+        Setting::KitchenTimezone,
+        Setting::UnpaidOrderExpiry,
+        Setting::Topic,
+    ];
+
     /// The variable it cannot do without, if any.
     pub fn required_variable(self) -> Option<&'static str> {
         match self {

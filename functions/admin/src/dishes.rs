@@ -1,39 +1,27 @@
 //! Managing the menu (`kitchen::app::admin_dishes`): every dish, active or not.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::Path, http::StatusCode};
 use kitchen::{
-    ApiError, AppState,
+    ApiError,
     app::admin_dishes::{DishFilter, DishPatch, NewDish},
     cursor::PageBody,
     domain::Dish,
-    http::extract::{AdminUser, JsonBody, Listing},
+    http::extract::{JsonBody, Listing, Staff},
 };
 
 pub async fn list(
-    admin: AdminUser,
-    State(state): State<AppState>,
-    Listing {
-        filter,
-        limit,
-        cursor,
-    }: Listing<DishFilter>,
+    Staff { admin, state }: Staff,
+    listing: Listing<DishFilter>,
 ) -> Result<Json<PageBody<Dish>>, ApiError> {
-    let q = filter.q.as_ref().map(|q| q.as_str()).unwrap_or_default();
-    let scope = format!("admin-dishes|{:?}|{q}", filter.active);
     let dishes = state.admin_dishes();
-    let page = state.cursors()?.list(&scope, cursor.as_deref(), |start| {
-        dishes.list(&admin, &filter, limit.get(), start)
+    let page = listing.page(state.cursors()?, "admin-dishes", |start| {
+        dishes.list(&admin, &listing.filter, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }
 
 pub async fn create(
-    admin: AdminUser,
-    State(state): State<AppState>,
+    Staff { admin, state }: Staff,
     JsonBody(body): JsonBody<NewDish>,
 ) -> Result<(StatusCode, Json<Dish>), ApiError> {
     let dish = state.admin_dishes().create(&admin, body).await?;
@@ -41,8 +29,7 @@ pub async fn create(
 }
 
 pub async fn get(
-    admin: AdminUser,
-    State(state): State<AppState>,
+    Staff { admin, state }: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Dish>, ApiError> {
     Ok(Json(state.admin_dishes().get(&admin, &id).await?))
@@ -50,8 +37,7 @@ pub async fn get(
 
 /// Changes any field of a dish. Orders already placed keep the prices they were placed with.
 pub async fn update(
-    admin: AdminUser,
-    State(state): State<AppState>,
+    Staff { admin, state }: Staff,
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<DishPatch>,
 ) -> Result<Json<Dish>, ApiError> {
@@ -60,8 +46,7 @@ pub async fn update(
 
 /// Takes a dish off the menu. Nothing is deleted: orders that name it keep working.
 pub async fn deactivate(
-    admin: AdminUser,
-    State(state): State<AppState>,
+    Staff { admin, state }: Staff,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.admin_dishes().deactivate(&admin, &id).await?;

@@ -15,13 +15,7 @@ use kitchen::AppState;
 /// The admin function.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "admin",
-    settings: &[
-        kitchen::config::Setting::Table,
-        kitchen::config::Setting::TokenKey,
-        kitchen::config::Setting::KitchenTimezone,
-        kitchen::config::Setting::UnpaidOrderExpiry,
-        kitchen::config::Setting::Topic,
-    ],
+    settings: kitchen::config::Setting::ORDERING,
     router,
 };
 

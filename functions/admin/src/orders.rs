@@ -1,29 +1,22 @@
 //! Orders in the back office (`kitchen::app::staff_orders`): placing them for customers (phone
 //! orders included), the dispatch list, and moving orders along.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    response::Response,
-};
+use axum::{Json, extract::Path, response::Response};
 use kitchen::{
-    ApiError, AppState,
+    ApiError,
     app::staff_orders::{StaffOrder, StatusChange},
     cursor::PageBody,
     db::OrderFilter,
     domain::Order,
-    domain::{Date, OrderStatus, UserId},
     http::{
-        extract::{AdminUser, IdempotencyHeader, JsonBody, Listing},
+        extract::{IdempotencyHeader, JsonBody, Listing, Staff},
         respond,
     },
 };
-use serde::Deserialize;
 
 /// An order placed by staff for a customer; the customer gets the SMS.
 pub async fn place(
-    admin: AdminUser,
-    State(state): State<AppState>,
+    Staff { admin, state }: Staff,
     IdempotencyHeader(key): IdempotencyHeader,
     JsonBody(body): JsonBody<StaffOrder>,
 ) -> Result<Response, ApiError> {
@@ -33,44 +26,20 @@ pub async fn place(
     }))
 }
 
-/// Which orders staff list.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrderQuery {
-    status: Option<OrderStatus>,
-    delivery_date: Option<Date>,
-    user_id: Option<UserId>,
-}
-
 /// Every order; `?delivery_date=` is the day's dispatch list.
 pub async fn list(
-    admin: AdminUser,
-    State(state): State<AppState>,
-    Listing {
-        filter,
-        limit,
-        cursor,
-    }: Listing<OrderQuery>,
+    Staff { admin, state }: Staff,
+    listing: Listing<OrderFilter>,
 ) -> Result<Json<PageBody<Order>>, ApiError> {
-    let filter = OrderFilter {
-        status: filter.status,
-        delivery_date: filter.delivery_date,
-        user_id: filter.user_id,
-    };
-    let scope = format!(
-        "admin-orders|{:?}|{:?}|{:?}",
-        filter.status, filter.delivery_date, filter.user_id
-    );
     let orders = state.orders();
-    let page = state.cursors()?.list(&scope, cursor.as_deref(), |start| {
-        orders.list_all(&admin, &filter, limit.get(), start)
+    let page = listing.page(state.cursors()?, "admin-orders", |start| {
+        orders.list_all(&admin, &listing.filter, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }
 
 pub async fn get(
-    admin: AdminUser,
-    State(state): State<AppState>,
+    Staff { admin, state }: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Order>, ApiError> {
     Ok(Json(state.orders().get_any(&admin, &id).await?))
@@ -78,8 +47,7 @@ pub async fn get(
 
 /// Moves an order along its life; a move it cannot make, or a race lost to another change, is 409.
 pub async fn set_status(
-    admin: AdminUser,
-    State(state): State<AppState>,
+    Staff { admin, state }: Staff,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<StatusChange>,
 ) -> Result<Json<Order>, ApiError> {

@@ -1,33 +1,24 @@
 //! Payments in the back office (`kitchen::app::admin_payments`): every attempt, newest first, by
 //! status, customer email or order.
 
-use axum::{Json, extract::State};
+use axum::Json;
 use kitchen::{
-    ApiError, AppState,
+    ApiError,
     app::admin_payments::PaymentSearch,
     cursor::PageBody,
     domain::Payment,
-    http::extract::{AdminUser, Listing},
+    http::extract::{Listing, Staff},
 };
 
 /// `GET /admin/payments`. `email` names the customer (exact, any case); an email nobody holds
 /// matches no payment.
 pub async fn list(
-    admin: AdminUser,
-    State(state): State<AppState>,
-    Listing {
-        filter,
-        limit,
-        cursor,
-    }: Listing<PaymentSearch>,
+    Staff { admin, state }: Staff,
+    listing: Listing<PaymentSearch>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
-    let scope = format!(
-        "admin-payments|{:?}|{:?}|{:?}",
-        filter.status, filter.email, filter.order_id
-    );
     let payments = state.payment_ledger();
-    let page = state.cursors()?.list(&scope, cursor.as_deref(), |start| {
-        payments.list(&admin, &filter, limit.get(), start)
+    let page = listing.page(state.cursors()?, "admin-payments", |start| {
+        payments.list(&admin, &listing.filter, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }

@@ -238,26 +238,22 @@ impl Notifier {
             }
             Err(error) => {
                 emit_metric(recipient, event_type, false);
-                if error.is_retryable() {
-                    tracing::error!(
-                        event_type,
-                        order_id = %event.order_id,
-                        recipient = recipient.as_str(),
-                        to,
-                        error = %error,
-                        "SMS not sent; the event will be retried"
-                    );
+                // A retryable failure (SNS throttled or down) fails the event so Lambda retries
+                // it; a refusal (a number SNS will not text) would fail every retry alike.
+                let retried = error.is_retryable();
+                tracing::error!(
+                    event_type,
+                    order_id = %event.order_id,
+                    recipient = recipient.as_str(),
+                    to,
+                    sms = text,
+                    error = %error,
+                    retried,
+                    "SMS not sent"
+                );
+                if retried {
                     Err(error)
                 } else {
-                    tracing::error!(
-                        event_type,
-                        order_id = %event.order_id,
-                        recipient = recipient.as_str(),
-                        to,
-                        sms = text,
-                        error = %error,
-                        "SMS refused; not retried"
-                    );
                     outcome.failed += 1;
                     Ok(())
                 }

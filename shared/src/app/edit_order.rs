@@ -60,14 +60,7 @@ impl Orders<'_> {
         let (lines, field) = match changes.items {
             Some(items) => (items, "items"),
             None => {
-                let lines = current
-                    .items
-                    .iter()
-                    .map(|item| LineRequest {
-                        dish_id: item.dish_id.clone(),
-                        quantity: item.quantity,
-                    })
-                    .collect();
+                let lines = current.items.iter().map(LineRequest::from).collect();
                 (lines, "order.items")
             }
         };

@@ -71,14 +71,7 @@ impl Orders<'_> {
                     });
                 }
                 let dishes = self.db.get_dishes(&cart.dish_ids()).await?;
-                let lines = cart
-                    .lines
-                    .iter()
-                    .map(|line| LineRequest {
-                        dish_id: line.dish_id.clone(),
-                        quantity: line.quantity,
-                    })
-                    .collect();
+                let lines = cart.lines.iter().map(LineRequest::from).collect();
                 (lines, "cart.items", Some(cart.version), dishes)
             }
         };

@@ -4,7 +4,8 @@
 
 use crate::{
     domain::{
-        Actor, Currency, Date, Dish, DishId, Money, Order, OrderItem, OrderStatus, Quantity, User,
+        Actor, CartEntry, Currency, Date, Dish, DishId, Money, Order, OrderItem, OrderStatus,
+        Quantity, User,
     },
     error::{ApiError, FieldError},
 };
@@ -20,6 +21,24 @@ pub const MAX_ORDER_LINES: usize = 20;
 pub struct LineRequest {
     pub dish_id: DishId,
     pub quantity: Quantity,
+}
+
+impl From<&CartEntry> for LineRequest {
+    fn from(entry: &CartEntry) -> Self {
+        Self {
+            dish_id: entry.dish_id.clone(),
+            quantity: entry.quantity,
+        }
+    }
+}
+
+impl From<&OrderItem> for LineRequest {
+    fn from(item: &OrderItem) -> Self {
+        Self {
+            dish_id: item.dish_id.clone(),
+            quantity: item.quantity,
+        }
+    }
 }
 
 /// Checks a list of lines: 1 to 20 (400, as the document says), each dish once (422: a rule the

@@ -152,9 +152,7 @@ impl Orders<'_> {
             None
         };
         if let Some(note) = mismatch {
-            done.status = PaymentStatus::Failed;
-            done.note = Some(note);
-            done.refund_due = true;
+            let done = done.owed_back(PaymentStatus::Failed, note);
             if !self.db.record_payment(stored, &done, None).await? {
                 return Ok(None);
             }
@@ -195,9 +193,7 @@ impl Orders<'_> {
             OrderStatus::PendingPayment
                 if current.total != payment.amount || current.currency != payment.currency =>
             {
-                done.status = PaymentStatus::Failed;
-                done.note = Some(PaymentNote::OrderChanged);
-                done.refund_due = true;
+                let done = done.owed_back(PaymentStatus::Failed, PaymentNote::OrderChanged);
                 if !self.db.record_payment(stored, &done, None).await? {
                     return Ok(None);
                 }
@@ -228,8 +224,7 @@ impl Orders<'_> {
                 Ok(Some((Recorded::Paid, done)))
             }
             OrderStatus::Cancelled => {
-                done.refund_due = true;
-                done.note = Some(PaymentNote::OrderCancelled);
+                let done = done.owed_back(PaymentStatus::Success, PaymentNote::OrderCancelled);
                 let mut kept = current;
                 kept.refund_due = true;
                 kept.updated_at = now;
@@ -250,8 +245,7 @@ impl Orders<'_> {
                 Ok(Some((Recorded::RefundDue, done)))
             }
             _ => {
-                done.refund_due = true;
-                done.note = Some(PaymentNote::OrderAlreadyPaid);
+                let done = done.owed_back(PaymentStatus::Success, PaymentNote::OrderAlreadyPaid);
                 if !self.db.record_payment(stored, &done, None).await? {
                     return Ok(None);
                 }

@@ -92,8 +92,9 @@ pub enum PlaceOrderError {
     Db(#[from] DbError),
 }
 
-/// The admin list's filters.
-#[derive(Debug, Clone, Default)]
+/// The admin list's filters, as its query string gives them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrderFilter {
     pub status: Option<OrderStatus>,
     pub delivery_date: Option<Date>,

@@ -153,6 +153,14 @@ impl Payment {
         }
     }
 
+    /// The payment with money owed back: `status` as recorded, `note` saying why.
+    pub fn owed_back(mut self, status: PaymentStatus, note: PaymentNote) -> Self {
+        self.status = status;
+        self.note = Some(note);
+        self.refund_due = true;
+        self
+    }
+
     /// Whether Paystack's word on this payment is in and final: a success, or anything flagged. A
     /// plain `failed` (a declined card) is not final: Paystack lets the customer try again on the same
     /// checkout, and a later success still counts.

@@ -242,6 +242,23 @@ pub struct Listing<F> {
     pub cursor: Option<String>,
 }
 
+impl<F: std::fmt::Debug> Listing<F> {
+    /// The page `read` reads from where the client's cursor says. The cursor's scope is `list` and
+    /// the filter, so a cursor only continues the listing it came from.
+    pub async fn page<T, Read>(
+        &self,
+        cursors: &crate::cursor::CursorKey,
+        list: &str,
+        read: impl FnOnce(Option<crate::db::Item>) -> Read,
+    ) -> Result<crate::cursor::PageBody<T>, ApiError>
+    where
+        Read: std::future::Future<Output = Result<crate::db::Page<T>, ApiError>>,
+    {
+        let scope = format!("{list}|{:?}", self.filter);
+        cursors.list(&scope, self.cursor.as_deref(), read).await
+    }
+}
+
 /// The paging half of a listing's query string.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -353,6 +370,25 @@ impl FromRequestParts<AppState> for Credentials {
             user_id,
             session_id,
             claims,
+        })
+    }
+}
+
+/// What every back-office handler starts from: the caller, checked as staff, and the function's
+/// state.
+#[derive(Clone)]
+pub struct Staff {
+    pub admin: AdminUser,
+    pub state: AppState,
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Staff {
+            admin: AdminUser::from_request_parts(parts, state).await?,
+            state: state.clone(),
         })
     }
 }
