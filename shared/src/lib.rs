@@ -1,24 +1,27 @@
 //! The library every Kitchen API function shares.
 //!
-//! Each function's `main.rs` builds one [`AppState`] at cold start (config, clients, keys) and hands it
-//! to its router; everything a handler needs beyond its own logic lives here:
+//! Data flows one way: a function's handler extracts the request (with [`http`]), calls one
+//! workflow of [`app`], and answers; the workflow applies the rules and talks to the table ([`db`])
+//! and the clients ([`paystack`], [`events`], [`google`]). Each function's `main.rs` builds its
+//! [`AppState`] once at cold start from the settings it declares ([`state::Function`]), so a function
+//! holds only what it uses.
 //!
 //! | module | what it holds |
 //! | --- | --- |
-//! | [`config`] | the one `Config`, read from the environment once per cold start |
-//! | [`state`] | `AppState`: config, table, event publisher, HTTP clients, keys |
-//! | [`error`] | `ApiError`, the only way a handler fails, rendered as RFC 9457 problem+json |
-//! | [`extract`] | the strict JSON body and query extractors, `AuthUser` / `AdminUser` |
-//! | [`http`] | the defaults every router gets: fallbacks, body limit, the request log line, 5xx counts |
-//! | [`domain`] | newtypes parsed at the edge: `Email`, `PhoneNumber`, `Password`, ids, roles |
+//! | [`app`] | the workflows, one module per use case; the idempotency runner; announcing a change |
+//! | [`http`] | extractors, `ApiError` as problem+json, workflow outcomes as responses, router defaults, the request log |
+//! | [`caller`] | the verified token and the authenticated caller, made only by a session check |
+//! | [`domain`] | the domain's types: orders, payments, users, dishes, carts, money, and the newtypes parsed at the edge |
+//! | [`db`] | the single table: every key, index and access pattern |
+//! | [`paystack`] | the Paystack API client and the webhook's signature key |
+//! | [`events`] | order events published to the SNS topic |
+//! | [`google`] | Google ID token verification against Google's JWKS |
+//! | [`config`] | the one configuration, each function reading only its own settings |
+//! | [`state`] | `AppState`: a function's table, publisher, clients and keys; the SDK configuration |
+//! | [`error`] | `ApiError`, what a workflow or handler fails with, in the API's terms |
 //! | [`token`] | access JWTs and refresh tokens |
 //! | [`cursor`] | signed pagination cursors |
 //! | [`password`] | Argon2id hashing |
-//! | [`google`] | Google ID token verification against Google's JWKS |
-//! | [`db`] | the single table: every key and access pattern |
-//! | [`events`] | order events published to the SNS topic |
-//! | [`ordering`] | pricing and placing orders, moving them along, the unpaid-order sweep, announcing each change |
-//! | [`paystack`] | the Paystack client, webhook signatures, recording a charge on a payment and its order |
 //! | [`telemetry`] | JSON logs for Lambda, every line of an invocation with its request and trace ids |
 //! | [`metrics`] | every metric the code emits, declared once, as CloudWatch embedded-metric-format lines |
 

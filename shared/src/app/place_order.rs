@@ -1,5 +1,5 @@
 //! Placing an order as a customer: from explicit items, or by checking out the cart (emptied in the
-//! same transaction). Staff orders (`staff_orders`) commit through the same [`Orders::commit`].
+//! same transaction). Staff orders (`staff_orders`) commit through the same `Orders::commit`.
 
 use super::{
     Orders,
