@@ -71,7 +71,8 @@ impl<const N: usize> Metric<N> {
 
     /// The EMF line counting one.
     pub fn count_line(&'static self, values: [&str; N]) -> Value {
-        let timestamp = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        // The one clock (whole seconds); CloudWatch takes milliseconds.
+        let timestamp = crate::now().unix_timestamp() * 1000;
         let mut line = Map::new();
         line.insert(
             "_aws".into(),

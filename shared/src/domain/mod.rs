@@ -434,10 +434,18 @@ impl Date {
             .map(Self)
     }
 
-    /// Today's date in `zone` (the kitchen's, for "orderable today").
+    /// Today's date in `zone` (the kitchen's, for "orderable today"), by the one clock
+    /// ([`crate::now`]). jiff is here only for its time-zone database; dates and times are `time`'s.
     pub fn today_in(zone: &jiff::tz::TimeZone) -> Self {
-        let today = zone.to_datetime(jiff::Timestamp::now()).date();
-        Self::from_calendar(today.year().into(), today.month() as u8, today.day() as u8)
+        Self::on_in(crate::now(), zone)
+    }
+
+    /// The date at instant `at` in `zone`.
+    pub fn on_in(at: time::OffsetDateTime, zone: &jiff::tz::TimeZone) -> Self {
+        let instant = jiff::Timestamp::from_second(at.unix_timestamp())
+            .expect("a time the clock gives is within jiff's range");
+        let day = zone.to_datetime(instant).date();
+        Self::from_calendar(day.year().into(), day.month() as u8, day.day() as u8)
             .expect("jiff gives valid dates")
     }
 
@@ -714,6 +722,18 @@ impl Tag {
 #[cfg(test)]
 mod menu_tests {
     use super::*;
+
+    #[test]
+    fn the_date_is_the_zone_s_date_at_that_instant() {
+        let lagos = jiff::tz::TimeZone::get("Africa/Lagos").unwrap();
+        // 23:30 UTC is already tomorrow in Lagos (UTC+1).
+        let late = time::macros::datetime!(2026-12-01 23:30 UTC);
+        assert_eq!(Date::on_in(late, &lagos).to_string(), "2026-12-02");
+        assert_eq!(
+            Date::on_in(late, &jiff::tz::TimeZone::UTC).to_string(),
+            "2026-12-01"
+        );
+    }
 
     #[test]
     fn amounts_are_naira_with_thousands_separators() {
