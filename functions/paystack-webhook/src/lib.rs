@@ -18,7 +18,7 @@
 use axum::{
     Json,
     body::Body,
-    extract::{Request, State},
+    extract::{FromRequest, Request, State},
     http::Extensions,
 };
 use kitchen::{
@@ -48,46 +48,58 @@ pub fn router(state: AppState) -> axum::Router {
     kitchen::http::with_defaults(routes)
 }
 
-/// Checks the source and the signature, then applies the event (`kitchen::app::paystack_event`).
+/// Applies a signed event (`kitchen::app::paystack_event`).
 pub async fn receive(
     State(state): State<AppState>,
-    request: Request,
+    SignedEvent(event): SignedEvent,
 ) -> Result<Json<Value>, ApiError> {
-    let key = state.webhook_key()?;
-    let allowed = state
-        .config
-        .paystack_webhook
-        .as_ref()
-        .map(|webhook| webhook.allowed_ips.as_slice())
-        .unwrap_or_default();
-    if !allowed.is_empty() {
-        let source = source_ip(request.extensions());
-        if !source.is_some_and(|ip| allowed.contains(&ip)) {
-            tracing::warn!(source = ?source, "webhook from an address outside the allow-list refused");
-            return Err(ApiError::Forbidden(
-                "webhooks are accepted only from Paystack's addresses".into(),
-            ));
-        }
-    }
-    let (parts, body) = request.into_parts();
-    let body = read_body(body).await?;
-    let signature = parts
-        .headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|value| value.to_str().ok());
-    if !signature.is_some_and(|signature| key.signature_is_valid(&body, signature)) {
-        tracing::warn!(
-            signed = signature.is_some(),
-            "webhook with a missing or wrong signature refused"
-        );
-        kitchen::metrics::WEBHOOKS_REJECTED.count(["signature"]);
-        return Err(ApiError::Unauthorized(
-            "webhook signature missing or invalid".into(),
-        ));
-    }
-    let event = PaystackEvent::parse(&body)?;
     state.orders().apply_paystack_event(event).await?;
     Ok(Json(json!({ "received": true })))
+}
+
+/// An event Paystack signed: from an allowed source address (if a list is configured), at most
+/// the body limit, its `x-paystack-signature` the HMAC of exactly the bytes received, and only then
+/// parsed.
+pub struct SignedEvent(pub PaystackEvent);
+
+impl FromRequest<AppState> for SignedEvent {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let key = state.webhook_key()?;
+        let allowed = state
+            .config
+            .paystack_webhook
+            .as_ref()
+            .map(|webhook| webhook.allowed_ips.as_slice())
+            .unwrap_or_default();
+        if !allowed.is_empty() {
+            let source = source_ip(request.extensions());
+            if !source.is_some_and(|ip| allowed.contains(&ip)) {
+                tracing::warn!(source = ?source, "webhook from an address outside the allow-list refused");
+                return Err(ApiError::Forbidden(
+                    "webhooks are accepted only from Paystack's addresses".into(),
+                ));
+            }
+        }
+        let (parts, body) = request.into_parts();
+        let body = read_body(body).await?;
+        let signature = parts
+            .headers
+            .get(SIGNATURE_HEADER)
+            .and_then(|value| value.to_str().ok());
+        if !signature.is_some_and(|signature| key.signature_is_valid(&body, signature)) {
+            tracing::warn!(
+                signed = signature.is_some(),
+                "webhook with a missing or wrong signature refused"
+            );
+            kitchen::metrics::WEBHOOKS_REJECTED.count(["signature"]);
+            return Err(ApiError::Unauthorized(
+                "webhook signature missing or invalid".into(),
+            ));
+        }
+        PaystackEvent::parse(&body).map(SignedEvent)
+    }
 }
 
 /// The raw body, up to the API's body limit.
