@@ -4,10 +4,10 @@
 
 use super::{
     Db, DbError, Item, SessionRead,
-    dishes::dish_key_of,
+    dishes::dish_key,
     from_item,
     idempotency::{IdempotencyRecord, IdempotentRequest, record_key},
-    is_live, key, key_of, n, s, users,
+    is_live, key, key_of, n, users,
 };
 use crate::caller::Credentials;
 use crate::domain::{Cart, Dish};
@@ -18,8 +18,20 @@ use time::OffsetDateTime;
 /// Lines a cart may hold.
 pub const MAX_CART_LINES: usize = 20;
 
+const ENTITY: &str = "cart";
+
+/// A cart sorts under its user's partition: one cart per user, read by key only (no index).
 fn cart_key(user: &UserId) -> Item {
     key(users::user_pk(user), "CART")
+}
+
+/// The item that stores `cart` as `user`'s, at the next version.
+fn cart_item(user: &UserId, cart: &Cart) -> Result<Item, DbError> {
+    let next = Cart {
+        version: cart.version + 1,
+        ..cart.clone()
+    };
+    super::to_item(&next, ENTITY, cart_key(user), [])
 }
 
 /// What checking out reads before pricing, all in one round trip (with the session check).
@@ -50,7 +62,7 @@ impl Db {
         let mut unique: Vec<&DishId> = dishes.iter().collect();
         unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         unique.dedup();
-        keys.extend(unique.into_iter().map(dish_key_of));
+        keys.extend(unique.into_iter().map(dish_key));
         let (check, items) = self.session_user_and(credentials, keys).await?;
         let mut reads = CheckoutReads::default();
         for item in items {
@@ -95,7 +107,7 @@ impl Db {
     ) -> Result<SessionRead<(Cart, Option<Dish>)>, DbError> {
         let cart_key = cart_key(&credentials.user_id);
         let (check, items) = self
-            .session_user_and(credentials, vec![cart_key.clone(), dish_key_of(dish)])
+            .session_user_and(credentials, vec![cart_key.clone(), dish_key(dish)])
             .await?;
         let (mut cart, mut found) = (Cart::default(), None);
         for item in items {
@@ -110,17 +122,11 @@ impl Db {
 
     /// Writes the cart if it is still at `cart.version`; `false` if another request changed it first.
     pub async fn save_cart(&self, user: &UserId, cart: &Cart) -> Result<bool, DbError> {
-        let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(&Cart {
-            version: cart.version + 1,
-            ..cart.clone()
-        })?;
-        item.extend(cart_key(user));
-        item.insert("entity".into(), s("cart"));
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(cart_item(user, cart)?))
             .condition_expression("attribute_not_exists(pk) OR version = :version")
             .expression_attribute_values(":version", n(cart.version))
             .send()
@@ -146,5 +152,22 @@ impl Db {
             .build()
             .map_err(|e| DbError::Other(Box::new(e)))?;
         Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::{self, layout};
+
+    #[test]
+    fn a_cart_sorts_under_its_user_and_is_stored_at_the_next_version() {
+        let item = cart_item(&testing::user_id(), &testing::cart()).unwrap();
+        let user = format!("USER#{}", testing::USER);
+        assert_eq!(
+            layout(&item),
+            [("entity", "cart"), ("pk", user.as_str()), ("sk", "CART")]
+        );
+        assert_eq!(item["version"].as_n().unwrap(), "3");
     }
 }

@@ -17,37 +17,48 @@ const ALL_DISHES: &str = "DISHES";
 /// The menu index's sort key for dishes with no last day.
 const OPEN_ENDED: &str = "9999-12-31";
 
-fn dish_key(id: &DishId) -> Item {
+pub(crate) fn dish_key(id: &DishId) -> Item {
     key(format!("DISH#{id}"), "DISH")
 }
 
-pub(crate) fn dish_key_of(id: &DishId) -> Item {
-    dish_key(id)
+/// The dish's index entries: every dish in gsi2 (newest first), and only an active dish in the
+/// menu (gsi1), so the menu never reads an inactive one. The menu's sort key starts with the last
+/// day the dish can be ordered, so a date's menu is one key range (`>= date`).
+fn dish_index(dish: &Dish) -> Vec<(&'static str, String)> {
+    let mut index = vec![
+        (attr::GSI2PK, ALL_DISHES.to_string()),
+        (attr::GSI2SK, dish.id.to_string()),
+    ];
+    if dish.active {
+        let until = dish
+            .available_until
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| OPEN_ENDED.into());
+        index.push((attr::GSI1PK, MENU.to_string()));
+        index.push((attr::GSI1SK, format!("{until}#{}", dish.id)));
+    }
+    index
 }
 
 fn name_key(folded: &str) -> Item {
     key(format!("DISHNAME#{folded}"), "DISHNAME")
 }
 
+/// The item that claims a dish's name: its key is the folded name, so a second dish of that name
+/// fails the claim's `attribute_not_exists(pk)` condition.
+fn name_claim(dish: &Dish) -> Item {
+    let mut claim = name_key(&dish.name.folded());
+    claim.insert(attr::ENTITY.into(), s(NAME_ENTITY));
+    claim.insert("dish_id".into(), s(dish.id.as_str()));
+    claim
+}
+
 impl Dish {
     fn to_item(&self, version: u64) -> Result<Item, DbError> {
-        let mut keys = vec![
-            (attr::PK, format!("DISH#{}", self.id)),
-            (attr::SK, "DISH".to_string()),
-            (attr::GSI2PK, ALL_DISHES.to_string()),
-            (attr::GSI2SK, self.id.to_string()),
-            ("name_search", self.name.folded()),
-        ];
-        // Only active dishes are in the menu index, so the menu never reads an inactive one.
-        if self.active {
-            let until = self
-                .available_until
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| OPEN_ENDED.into());
-            keys.push((attr::GSI1PK, MENU.to_string()));
-            keys.push((attr::GSI1SK, format!("{until}#{}", self.id)));
-        }
-        let mut item = super::to_item(self, ENTITY, keys)?;
+        let mut attributes = dish_index(self);
+        // The folded name, for the menu's and the back office's case-insensitive search.
+        attributes.push(("name_search", self.name.folded()));
+        let mut item = super::to_item(self, ENTITY, dish_key(&self.id), attributes)?;
         item.insert("version".into(), super::n(version));
         Ok(item)
     }
@@ -91,7 +102,7 @@ impl Db {
     /// Writes a new dish and claims its name in one transaction: two concurrent creates of one name
     /// make one dish.
     pub async fn create_dish(&self, dish: &Dish) -> Result<(), DishWriteError> {
-        let claim = self.name_claim(dish)?;
+        let claim = self.claim_name(dish)?;
         let put = super::built(
             Put::builder()
                 .table_name(&self.table)
@@ -112,7 +123,7 @@ impl Db {
         let mut writes = Vec::new();
         let renamed = old.dish.name.folded() != new.name.folded();
         if renamed {
-            writes.push(self.name_claim(new)?);
+            writes.push(self.claim_name(new)?);
             let release = super::built(
                 Delete::builder()
                     .table_name(&self.table)
@@ -136,14 +147,11 @@ impl Db {
         self.write_dish(writes, dish_index).await
     }
 
-    fn name_claim(&self, dish: &Dish) -> Result<TransactWriteItem, DbError> {
-        let mut claim = name_key(&dish.name.folded());
-        claim.insert(attr::ENTITY.into(), s(NAME_ENTITY));
-        claim.insert("dish_id".into(), s(dish.id.as_str()));
+    fn claim_name(&self, dish: &Dish) -> Result<TransactWriteItem, DbError> {
         let put = super::built(
             Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(claim))
+                .set_item(Some(name_claim(dish)))
                 .condition_expression("attribute_not_exists(pk)")
                 .build(),
         )?;
@@ -260,5 +268,77 @@ impl Db {
                 .collect::<Result<_, _>>()?,
             next: page.next,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::{self, layout};
+
+    #[test]
+    fn an_active_dish_is_in_the_menu_by_its_last_day_and_in_the_list_of_all() {
+        let item = testing::dish().to_item(3).unwrap();
+        let dish = format!("DISH#{}", testing::DISH);
+        let menu = format!("2026-12-31#{}", testing::DISH);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "dish"),
+                ("pk", dish.as_str()),
+                ("sk", "DISH"),
+                ("gsi1pk", "MENU"),
+                ("gsi1sk", menu.as_str()),
+                ("gsi2pk", "DISHES"),
+                ("gsi2sk", testing::DISH),
+            ]
+        );
+        assert_eq!(item["name_search"].as_s().unwrap(), "jollof rice");
+        assert_eq!(item["version"].as_n().unwrap(), "3");
+    }
+
+    #[test]
+    fn a_dish_with_no_last_day_sorts_last_in_the_menu() {
+        let open = Dish {
+            available_until: None,
+            ..testing::dish()
+        };
+        let item = open.to_item(1).unwrap();
+        let menu = format!("9999-12-31#{}", testing::DISH);
+        assert_eq!(item[attr::GSI1SK].as_s().unwrap(), &menu);
+    }
+
+    #[test]
+    fn an_inactive_dish_is_only_in_the_list_of_all() {
+        let inactive = Dish {
+            active: false,
+            ..testing::dish()
+        };
+        let item = inactive.to_item(1).unwrap();
+        let dish = format!("DISH#{}", testing::DISH);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "dish"),
+                ("pk", dish.as_str()),
+                ("sk", "DISH"),
+                ("gsi2pk", "DISHES"),
+                ("gsi2sk", testing::DISH),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_claim_is_keyed_by_the_folded_name_and_names_its_dish() {
+        let claim = name_claim(&testing::dish());
+        assert_eq!(
+            layout(&claim),
+            [
+                ("entity", "dish_name"),
+                ("pk", "DISHNAME#jollof rice"),
+                ("sk", "DISHNAME"),
+            ]
+        );
+        assert_eq!(claim["dish_id"].as_s().unwrap(), testing::DISH);
     }
 }

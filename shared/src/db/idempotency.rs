@@ -5,7 +5,7 @@
 //! that no live record holds the key. Of two concurrent requests with one key, one commits; the other
 //! finds the record and replays it.
 
-use super::{Db, DbError, Item, from_item, is_live, key, n, s, users};
+use super::{Db, DbError, Item, attr, from_item, is_live, key, n, s, users};
 use crate::domain::{IdempotencyKey, UserId};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,23 @@ pub(super) fn record_key(user: &UserId, scope: &str, key: &IdempotencyKey) -> It
 
 fn key_of_user(user: &UserId, hash: &str) -> Item {
     key(users::user_pk(user), format!("IDEMP#{hash}"))
+}
+
+const ENTITY: &str = "idempotency";
+
+/// The record of `request`'s first response (`status`, `body`), live for [`IDEMPOTENCY_WINDOW`]
+/// from `now`. Its key sorts under the user's partition: a key is only ever one user's.
+fn record_item(request: &IdempotentRequest, status: u16, body: &str, now: OffsetDateTime) -> Item {
+    let mut item = record_key(&request.user, request.scope, &request.key);
+    item.insert(attr::ENTITY.into(), s(ENTITY));
+    item.insert("fingerprint".into(), s(&request.fingerprint));
+    item.insert("status".into(), n(status));
+    item.insert("body".into(), s(body));
+    item.insert(
+        "expires_at".into(),
+        n(now.unix_timestamp() + IDEMPOTENCY_WINDOW.as_secs() as i64),
+    );
+    item
 }
 
 /// A stored first response.
@@ -90,23 +107,42 @@ impl Db {
         body: &str,
         now: OffsetDateTime,
     ) -> Result<TransactWriteItem, DbError> {
-        let mut item = record_key(&request.user, request.scope, &request.key);
-        item.insert("entity".into(), s("idempotency"));
-        item.insert("fingerprint".into(), s(&request.fingerprint));
-        item.insert("status".into(), n(status));
-        item.insert("body".into(), s(body));
-        item.insert(
-            "expires_at".into(),
-            n(now.unix_timestamp() + IDEMPOTENCY_WINDOW.as_secs() as i64),
-        );
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(record_item(request, status, body, now)))
             // An expired record (which the table may not have deleted yet) frees its key.
             .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
             .expression_attribute_values(":now", n(now.unix_timestamp()))
             .build()
             .map_err(|e| DbError::Other(Box::new(e)))?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::{self, layout};
+
+    #[test]
+    fn a_record_sorts_under_its_user_by_a_hash_of_route_and_key() {
+        let key = IdempotencyKey::parse("key-1").unwrap();
+        let request = IdempotentRequest::new(testing::user_id(), "POST /orders", key, &());
+        let item = record_item(&request, 201, "{}", testing::at());
+        let user = format!("USER#{}", testing::USER);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "idempotency"),
+                ("pk", user.as_str()),
+                // SHA-256 of "POST /orders\nkey-1".
+                (
+                    "sk",
+                    "IDEMP#93c181d68f3aba044fd93a572d816471b52c4be2a79b15d8bbce5477e6e53666"
+                ),
+            ]
+        );
+        let expires = testing::at().unix_timestamp() + 24 * 3600;
+        assert_eq!(item["expires_at"].as_n().unwrap(), &expires.to_string());
     }
 }

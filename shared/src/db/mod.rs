@@ -6,6 +6,12 @@
 //! table's TTL attribute. DynamoDB deletes expired items late (DynamoDB Local never does), so every
 //! read of an item with `expires_at` treats it as gone once that time has passed.
 //!
+//! Each entity spells its keys once, in its own file: a key function (`order_key`, `dish_key`, …)
+//! that both its lookups and its item use, and for an indexed entity an index function
+//! (`order_index`, …) whose partition values are the same functions its queries use
+//! (`customer_orders`, `orders_in`, …). Each file's tests pin its items' `pk`, `sk` and index
+//! attributes, so a layout change shows there and in this table, the index of them all.
+//!
 //! | access pattern | key condition | item(s) |
 //! | --- | --- | --- |
 //! | user by id | `pk = USER#<id>`, `sk = PROFILE` | user |
@@ -32,6 +38,7 @@
 //! | attempts for one order, newest first | `gsi2pk = PAYMENTS#ORDER#<order id>`, `gsi2sk = <reference>` | payment |
 //! | all payments (admin), newest first | `gsi3pk = PAYMENTS`, `gsi3sk = <reference>`; by customer via gsi1, by order via gsi2; filter `status` | payment |
 //! | payment success | one transaction: payment put (condition: version read) + order put as paid (condition: version and status read) | payment, order |
+//! | every order and payment (the load tool's invariants, never the API) | consistent Scan, each item read by [`decode`] | order, payment |
 
 mod carts;
 mod dishes;
@@ -41,6 +48,8 @@ pub mod meter;
 mod orders;
 mod payments;
 mod sessions;
+#[cfg(test)]
+mod testing;
 mod throttle;
 mod users;
 
@@ -295,15 +304,18 @@ pub(crate) fn key_of(item: &Item) -> Option<(&str, &str)> {
     Some((pk, sk))
 }
 
-/// Serializes a record and adds its keys and entity name.
+/// Serializes a record and adds its entity name, its primary key (the same function the lookups
+/// use) and its index attributes.
 pub(crate) fn to_item<T: serde::Serialize>(
     record: &T,
     entity: &str,
-    keys: impl IntoIterator<Item = (&'static str, String)>,
+    primary_key: Item,
+    index: impl IntoIterator<Item = (&'static str, String)>,
 ) -> Result<Item, DbError> {
     let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(record)?;
     item.insert(attr::ENTITY.to_string(), s(entity));
-    for (name, value) in keys {
+    item.extend(primary_key);
+    for (name, value) in index {
         item.insert(name.to_string(), s(value));
     }
     Ok(item)
@@ -311,6 +323,27 @@ pub(crate) fn to_item<T: serde::Serialize>(
 
 pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, DbError> {
     Ok(serde_dynamo::aws_sdk_dynamodb_1::from_item(item)?)
+}
+
+/// An item of the table read as the library's own type, chosen by its `entity` attribute.
+#[derive(Debug, Clone)]
+pub enum Decoded {
+    Order(StoredOrder),
+    Payment(StoredPayment),
+    /// Any other entity: users, sessions, dishes, carts and the rest.
+    Other,
+}
+
+/// Reads one item as the API itself would, for tools that read the table wholesale (the load
+/// tool's invariants): they then see orders and payments through the same types and the same
+/// decoding as the handlers, and an item the API could not read is an error here too.
+pub fn decode(item: Item) -> Result<Decoded, DbError> {
+    let entity = item.get(attr::ENTITY).and_then(|v| v.as_s().ok()).cloned();
+    match entity.as_deref() {
+        Some(orders::ENTITY) => StoredOrder::from_item(item).map(Decoded::Order),
+        Some(payments::ENTITY) => payments::stored(item).map(Decoded::Payment),
+        _ => Ok(Decoded::Other),
+    }
 }
 
 /// Whether a single-item write was refused by its condition expression.
@@ -381,4 +414,32 @@ pub(crate) fn built<T, E: std::error::Error + Send + Sync + 'static>(
 /// Whether an item with a TTL is still live at `now` (epoch seconds).
 pub(crate) fn is_live(expires_at: i64, now: i64) -> bool {
     now < expires_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_reads_orders_and_payments_by_their_entity_and_nothing_else() {
+        let order = testing::order();
+        let Decoded::Order(read) = decode(order.to_item(4).unwrap()).unwrap() else {
+            panic!("an order item decodes as an order");
+        };
+        assert_eq!((read.order, read.version), (order, 4));
+        let payment = testing::payment();
+        let Decoded::Payment(read) = decode(payment.to_item(2).unwrap()).unwrap() else {
+            panic!("a payment item decodes as a payment");
+        };
+        assert_eq!((read.payment, read.version), (payment, 2));
+        let session = testing::session().to_item().unwrap();
+        assert!(matches!(decode(session), Ok(Decoded::Other)));
+    }
+
+    #[test]
+    fn decode_refuses_an_order_the_api_could_not_read() {
+        let mut item = testing::order().to_item(1).unwrap();
+        item.remove("total");
+        assert!(matches!(decode(item), Err(DbError::Corrupt(_))));
+    }
 }

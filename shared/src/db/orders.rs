@@ -14,7 +14,9 @@ use crate::domain::{Order, User};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use time::OffsetDateTime;
 
-const ENTITY: &str = "order";
+pub(super) const ENTITY: &str = "order";
+/// An order's partition key is this prefix and its id.
+const PK_PREFIX: &str = "ORDER#";
 /// Every order is in this partition of gsi3, sorted by delivery date.
 const ALL_ORDERS: &str = "ORDERS";
 
@@ -28,32 +30,41 @@ fn orders_in(status: OrderStatus) -> String {
     format!("ORDERS#{}", status.as_str())
 }
 
+/// The start of gsi3's sort key for orders delivered on `date`: the day's dispatch list is this prefix.
+fn delivered_on(date: Date) -> String {
+    format!("{date}#")
+}
+
 pub(super) fn order_key(id: &OrderId) -> Item {
-    key(format!("ORDER#{id}"), "ORDER")
+    key(format!("{PK_PREFIX}{id}"), "ORDER")
+}
+
+/// The order's index entries. Each sort key is the order id (a ULID), so every list is newest first.
+fn order_index(order: &Order) -> [(&'static str, String); 6] {
+    [
+        // The customer's orders.
+        (attr::GSI1PK, customer_orders(&order.user_id)),
+        (attr::GSI1SK, order.id.to_string()),
+        // Orders by status: a status change moves the order between partitions.
+        (attr::GSI2PK, orders_in(order.status)),
+        (attr::GSI2SK, order.id.to_string()),
+        // Every order, by delivery date and then id.
+        (attr::GSI3PK, ALL_ORDERS.to_string()),
+        (
+            attr::GSI3SK,
+            format!("{}{}", delivered_on(order.delivery_date), order.id),
+        ),
+    ]
 }
 
 /// The attribute naming the last write of an order item (see [`Db::replace_order`]).
 const WRITE_ID: &str = "write_id";
 
 impl Order {
-    pub(super) fn to_item(&self, version: u64) -> Result<Item, DbError> {
-        let mut item = super::to_item(
-            self,
-            ENTITY,
-            [
-                (attr::PK, format!("ORDER#{}", self.id)),
-                (attr::SK, "ORDER".to_string()),
-                // The customer's orders, newest first.
-                (attr::GSI1PK, customer_orders(&self.user_id)),
-                (attr::GSI1SK, self.id.to_string()),
-                // Orders by status, newest first.
-                (attr::GSI2PK, orders_in(self.status)),
-                (attr::GSI2SK, self.id.to_string()),
-                // Every order, by delivery date: the day's dispatch list is one key prefix.
-                (attr::GSI3PK, ALL_ORDERS.to_string()),
-                (attr::GSI3SK, format!("{}#{}", self.delivery_date, self.id)),
-            ],
-        )?;
+    /// The item as the table holds it at `version`. Public so that tools that read the table
+    /// (the load tool's invariants) can be tested on exactly what the API writes.
+    pub fn to_item(&self, version: u64) -> Result<Item, DbError> {
+        let mut item = super::to_item(self, ENTITY, order_key(&self.id), order_index(self))?;
         item.insert("version".into(), n(version));
         Ok(item)
     }
@@ -247,7 +258,7 @@ impl Db {
         let mut listing = if let Some(user) = &filter.user_id {
             Listing::partition(Index::Gsi1, customer_orders(user))
         } else if let Some(date) = filter.delivery_date {
-            Listing::partition(Index::Gsi3, ALL_ORDERS).sort_begins_with(format!("{date}#"))
+            Listing::partition(Index::Gsi3, ALL_ORDERS).sort_begins_with(delivered_on(date))
         } else if let Some(status) = filter.status {
             Listing::partition(Index::Gsi2, orders_in(status))
         } else {
@@ -297,7 +308,7 @@ impl Db {
             // The index may lag; read each order itself before changing it.
             if let Some((pk, _)) = key_of(&item)
                 && let Some(id) = pk
-                    .strip_prefix("ORDER#")
+                    .strip_prefix(PK_PREFIX)
                     .and_then(|id| OrderId::parse(id).ok())
                 && let Some(order) = self.get_order(&id).await?
             {
@@ -305,5 +316,47 @@ impl Db {
             }
         }
         Ok(orders)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::{self, layout};
+    use crate::domain::Actor;
+
+    #[test]
+    fn an_order_is_listed_by_customer_status_and_delivery_date() {
+        let item = testing::order().to_item(1).unwrap();
+        let order = format!("ORDER#{}", testing::ORDER);
+        let customer = format!("ORDERS#{}", testing::USER);
+        let delivery = format!("2026-12-24#{}", testing::ORDER);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "order"),
+                ("pk", order.as_str()),
+                ("sk", "ORDER"),
+                ("gsi1pk", customer.as_str()),
+                ("gsi1sk", testing::ORDER),
+                ("gsi2pk", "ORDERS#pending_payment"),
+                ("gsi2sk", testing::ORDER),
+                ("gsi3pk", "ORDERS"),
+                ("gsi3sk", delivery.as_str()),
+            ]
+        );
+        assert_eq!(item["version"].as_n().unwrap(), "1");
+        // The expiry sweep reads the order id back out of the key.
+        let (pk, _) = key_of(&item).unwrap();
+        assert_eq!(pk.strip_prefix(PK_PREFIX), Some(testing::ORDER));
+    }
+
+    #[test]
+    fn a_status_change_moves_an_order_to_that_status_partition() {
+        let paid = testing::order()
+            .moved_to(OrderStatus::Paid, Actor::System, testing::at())
+            .unwrap();
+        let item = paid.to_item(2).unwrap();
+        assert_eq!(item[attr::GSI2PK].as_s().unwrap(), "ORDERS#paid");
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::{Order, Payment, PaymentReference, PaymentStatus, User};
 use crate::domain::{OrderId, UserId};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-const ENTITY: &str = "payment";
+pub(super) const ENTITY: &str = "payment";
 /// Every payment is in this partition of gsi3, newest first.
 const ALL_PAYMENTS: &str = "PAYMENTS";
 
@@ -39,25 +39,27 @@ fn payment_key(reference: &PaymentReference) -> Item {
     key(format!("PAYMENT#{reference}"), "PAYMENT")
 }
 
+/// The payment's index entries. Each sort key is the reference (a ULID), so every list is newest
+/// first.
+fn payment_index(payment: &Payment) -> [(&'static str, String); 6] {
+    [
+        // The customer's payments.
+        (attr::GSI1PK, customer_payments(&payment.user_id)),
+        (attr::GSI1SK, payment.reference.to_string()),
+        // An order's attempts.
+        (attr::GSI2PK, order_attempts(&payment.order_id)),
+        (attr::GSI2SK, payment.reference.to_string()),
+        // Every payment, for the back office.
+        (attr::GSI3PK, ALL_PAYMENTS.to_string()),
+        (attr::GSI3SK, payment.reference.to_string()),
+    ]
+}
+
 impl Payment {
-    fn to_item(&self, version: u64) -> Result<Item, DbError> {
-        let mut item = super::to_item(
-            self,
-            ENTITY,
-            [
-                (attr::PK, format!("PAYMENT#{}", self.reference)),
-                (attr::SK, "PAYMENT".to_string()),
-                // The customer's payments, newest first (references are ULIDs).
-                (attr::GSI1PK, customer_payments(&self.user_id)),
-                (attr::GSI1SK, self.reference.to_string()),
-                // An order's attempts, newest first.
-                (attr::GSI2PK, order_attempts(&self.order_id)),
-                (attr::GSI2SK, self.reference.to_string()),
-                // Every payment, newest first, for the back office.
-                (attr::GSI3PK, ALL_PAYMENTS.to_string()),
-                (attr::GSI3SK, self.reference.to_string()),
-            ],
-        )?;
+    /// The item as the table holds it at `version`, public for the same reason as `Order::to_item`.
+    pub fn to_item(&self, version: u64) -> Result<Item, DbError> {
+        let key = payment_key(&self.reference);
+        let mut item = super::to_item(self, ENTITY, key, payment_index(self))?;
         item.insert("version".into(), n(version));
         Ok(item)
     }
@@ -70,7 +72,7 @@ pub struct StoredPayment {
     pub version: u64,
 }
 
-fn stored(item: Item) -> Result<StoredPayment, DbError> {
+pub(super) fn stored(item: Item) -> Result<StoredPayment, DbError> {
     let version = super::version_of(&item);
     Ok(StoredPayment {
         payment: from_item(item)?,
@@ -286,5 +288,33 @@ impl Db {
                 .filter("#status = :status");
         }
         self.list(listing, limit, start).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::testing::{self, layout};
+
+    #[test]
+    fn a_payment_is_listed_by_customer_order_and_in_the_list_of_all() {
+        let item = testing::payment().to_item(2).unwrap();
+        let payment = format!("PAYMENT#{}", testing::PAYMENT);
+        let customer = format!("PAYMENTS#{}", testing::USER);
+        let order = format!("PAYMENTS#ORDER#{}", testing::ORDER);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "payment"),
+                ("pk", payment.as_str()),
+                ("sk", "PAYMENT"),
+                ("gsi1pk", customer.as_str()),
+                ("gsi1sk", testing::PAYMENT),
+                ("gsi2pk", order.as_str()),
+                ("gsi2sk", testing::PAYMENT),
+                ("gsi3pk", "PAYMENTS"),
+                ("gsi3sk", testing::PAYMENT),
+            ]
+        );
+        assert_eq!(item["version"].as_n().unwrap(), "2");
     }
 }

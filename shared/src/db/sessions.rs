@@ -1,7 +1,7 @@
 //! Sessions: one per sign-in, holding the hash of the current refresh token. Deleting a session
 //! revokes its access and refresh tokens at once, because every request checks it.
 
-use super::{Db, DbError, Item, attr, from_item, key, key_of, n, s, users};
+use super::{Db, DbError, Item, from_item, key, key_of, n, s, users};
 use crate::domain::{Session, User};
 use crate::{
     caller::{AuthUser, Credentials},
@@ -16,20 +16,20 @@ use time::OffsetDateTime;
 const ENTITY: &str = "session";
 const SK_PREFIX: &str = "SESSION#";
 
+/// A session sorts under its user's partition, so all of a user's sessions are one key prefix.
+fn session_sk(session: &SessionId) -> String {
+    format!("{SK_PREFIX}{session}")
+}
+
 fn session_key(user: &UserId, session: &SessionId) -> Item {
-    key(users::user_pk(user), format!("{SK_PREFIX}{session}"))
+    key(users::user_pk(user), session_sk(session))
 }
 
 impl Session {
     pub(crate) fn to_item(&self) -> Result<Item, DbError> {
-        super::to_item(
-            self,
-            ENTITY,
-            [
-                (attr::PK, users::user_pk(&self.user_id)),
-                (attr::SK, format!("{SK_PREFIX}{}", self.session_id)),
-            ],
-        )
+        // No index: a session is only ever read by its key, or with its user's other sessions.
+        let key = session_key(&self.user_id, &self.session_id);
+        super::to_item(self, ENTITY, key, [])
     }
 }
 
@@ -176,7 +176,7 @@ impl Db {
         user: &UserId,
         keep: Option<&SessionId>,
     ) -> Result<usize, DbError> {
-        let keep_sk = keep.map(|id| format!("{SK_PREFIX}{id}"));
+        let keep_sk = keep.map(session_sk);
         let mut doomed = Vec::new();
         let mut start = None;
         loop {
@@ -242,5 +242,27 @@ impl Db {
             }
         }
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::testing::{self, layout};
+
+    #[test]
+    fn a_session_sorts_under_its_user_and_is_in_no_index() {
+        let item = testing::session().to_item().unwrap();
+        let user = format!("USER#{}", testing::USER);
+        let session = format!("SESSION#{}", testing::SESSION);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "session"),
+                ("pk", user.as_str()),
+                ("sk", session.as_str()),
+            ]
+        );
+        // The table's TTL attribute.
+        assert!(item["expires_at"].as_n().is_ok());
     }
 }

@@ -1,15 +1,27 @@
 //! Login throttling per email: failures counted in a fixed window; at the limit, logins for that
 //! email are refused until the window ends. The item expires with its window.
 
-use super::{Db, DbError, Item, from_item, is_live, key, key_of, n, s};
+use super::{Db, DbError, Item, attr, from_item, is_live, key, key_of, n, s};
 use crate::domain::{Email, UserId};
 use aws_sdk_dynamodb::types::ReturnValue;
 use serde::Deserialize;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+const ENTITY: &str = "login_throttle";
+
 fn throttle_key(email: &Email) -> Item {
     key(format!("LOGIN#{email}"), "THROTTLE")
+}
+
+/// A new window's record: `failures` so far, gone at `expires_at`. (A failure inside a window
+/// updates the same item, its `entity` set by the update expression to the same [`ENTITY`].)
+fn throttle_item(email: &Email, failures: u32, expires_at: i64) -> Item {
+    let mut item = throttle_key(email);
+    item.insert("failures".into(), n(failures));
+    item.insert("expires_at".into(), n(expires_at));
+    item.insert(attr::ENTITY.into(), s(ENTITY));
+    item
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,7 +97,7 @@ impl Db {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":end", n(window_end))
             .expression_attribute_values(":now", n(now.unix_timestamp()))
-            .expression_attribute_values(":entity", s("login_throttle"))
+            .expression_attribute_values(":entity", s(ENTITY))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
@@ -93,14 +105,10 @@ impl Db {
             Ok(output) => from_item(output.attributes.unwrap_or_default()),
             Err(err) if super::condition_failed(&err) => {
                 // The old window is over: start a new one with this failure.
-                let mut item = throttle_key(email);
-                item.insert("failures".into(), n(1));
-                item.insert("expires_at".into(), n(window_end));
-                item.insert("entity".into(), s("login_throttle"));
                 self.client
                     .put_item()
                     .table_name(&self.table)
-                    .set_item(Some(item))
+                    .set_item(Some(throttle_item(email, 1, window_end)))
                     .send()
                     .await?;
                 Ok(LoginThrottle {
@@ -126,6 +134,21 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::testing::{self, layout};
+
+    #[test]
+    fn a_login_throttle_is_keyed_by_the_email() {
+        let item = throttle_item(&testing::email(), 1, 1_800_000_000);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "login_throttle"),
+                ("pk", "LOGIN#ada@example.com"),
+                ("sk", "THROTTLE"),
+            ]
+        );
+        assert_eq!(item["expires_at"].as_n().unwrap(), "1800000000");
+    }
 
     #[test]
     fn an_email_is_locked_only_at_the_limit_and_only_inside_its_window() {

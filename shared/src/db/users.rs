@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 const ENTITY: &str = "user";
 const EMAIL_ENTITY: &str = "email";
 const PROFILE_SK: &str = "PROFILE";
+/// Every user is in this partition of gsi1, newest first (ULIDs sort by time).
 const ALL_USERS: &str = "USERS";
 const FIRST_NAME_SEARCH: &str = "first_name_search";
 const LAST_NAME_SEARCH: &str = "last_name_search";
@@ -23,8 +24,25 @@ pub(crate) fn user_key(id: &UserId) -> Item {
     key(user_pk(id), PROFILE_SK)
 }
 
+/// Every user in one partition of gsi1, so the back office can list and search them.
+fn user_index(user: &User) -> [(&'static str, String); 2] {
+    [
+        (attr::GSI1PK, ALL_USERS.to_string()),
+        (attr::GSI1SK, user.id.to_string()),
+    ]
+}
+
 fn email_key(email: &Email) -> Item {
     key(format!("EMAIL#{email}"), "EMAIL")
+}
+
+/// The item that claims `email` for `user`: its key is the email, so a second claim fails its
+/// `attribute_not_exists(pk)` condition.
+fn email_claim(email: &Email, user: &UserId) -> Item {
+    let mut claim = email_key(email);
+    claim.insert(attr::ENTITY.to_string(), s(EMAIL_ENTITY));
+    claim.insert("user_id".to_string(), s(user.as_str()));
+    claim
 }
 
 /// What a new account starts with.
@@ -166,10 +184,7 @@ impl Db {
     ) -> Result<(), CreateUserError> {
         let mut writes = Vec::new();
         if let Some(email) = &user.email {
-            let mut claim = email_key(email);
-            claim.insert(attr::ENTITY.to_string(), s(EMAIL_ENTITY));
-            claim.insert("user_id".to_string(), s(user.id.as_str()));
-            writes.push(put(&self.table, claim)?);
+            writes.push(put(&self.table, email_claim(email, &user.id))?);
         }
         writes.push(put(&self.table, user.to_item()?)?);
         if let Some(session) = session {
@@ -411,19 +426,53 @@ fn put(table: &str, item: Item) -> Result<TransactWriteItem, DbError> {
 
 impl User {
     fn to_item(&self) -> Result<Item, DbError> {
-        let mut keys = vec![
-            (attr::PK, user_pk(&self.id)),
-            (attr::SK, PROFILE_SK.to_string()),
-            (attr::GSI1PK, ALL_USERS.to_string()),
-            (attr::GSI1SK, self.id.to_string()),
-        ];
+        let mut attributes = user_index(self).to_vec();
         // Lower-cased copies of the names, for the back office's case-insensitive search.
         if let Some(first) = &self.first_name {
-            keys.push((FIRST_NAME_SEARCH, first.as_str().to_lowercase()));
+            attributes.push((FIRST_NAME_SEARCH, first.as_str().to_lowercase()));
         }
         if let Some(last) = &self.last_name {
-            keys.push((LAST_NAME_SEARCH, last.as_str().to_lowercase()));
+            attributes.push((LAST_NAME_SEARCH, last.as_str().to_lowercase()));
         }
-        super::to_item(self, ENTITY, keys)
+        super::to_item(self, ENTITY, user_key(&self.id), attributes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::{self, layout};
+
+    #[test]
+    fn a_user_is_keyed_by_id_and_listed_in_the_users_partition() {
+        let item = testing::user().to_item().unwrap();
+        let user = format!("USER#{}", testing::USER);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "user"),
+                ("pk", user.as_str()),
+                ("sk", "PROFILE"),
+                ("gsi1pk", "USERS"),
+                ("gsi1sk", testing::USER),
+            ]
+        );
+        // The search copies the admin user search filters on.
+        assert_eq!(item[FIRST_NAME_SEARCH].as_s().unwrap(), "ada");
+        assert_eq!(item[LAST_NAME_SEARCH].as_s().unwrap(), "lovelace");
+    }
+
+    #[test]
+    fn an_email_claim_is_keyed_by_the_email_and_names_its_user() {
+        let claim = email_claim(&testing::email(), &testing::user_id());
+        assert_eq!(
+            layout(&claim),
+            [
+                ("entity", "email"),
+                ("pk", "EMAIL#ada@example.com"),
+                ("sk", "EMAIL"),
+            ]
+        );
+        assert_eq!(claimed_user(&claim), Some(testing::user_id()));
     }
 }

@@ -1,6 +1,6 @@
 //! The invariants, read from the table itself after the run: a consistent Scan of every order and
-//! payment of the load's users (item shapes as `shared/src/db/orders.rs` and `payments.rs` write
-//! them), held to what the customers were told.
+//! payment of the load's users, read through the library's own item types (`kitchen::db::decode`)
+//! so that they are seen exactly as the API sees them, held to what the customers were told.
 //!
 //! - every order a customer got a 201 for exists, and no other order exists for that customer
 //!   (unless a `POST /orders` of theirs went unanswered: it may have committed);
@@ -15,11 +15,10 @@
 use crate::ledger::Facts;
 use crate::verdict::Violations;
 use anyhow::{Context, Result};
-use aws_sdk_dynamodb::types::AttributeValue;
+use kitchen::db::{Decoded, Item, StoredOrder, StoredPayment, decode};
+use kitchen::domain::OrderStatus;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-
-pub type Item = HashMap<String, AttributeValue>;
 
 /// An order as stored, reduced to what the invariants look at.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,80 +68,63 @@ pub async fn scan(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<
     }
 }
 
-fn text(item: &Item, name: &str) -> Option<String> {
-    item.get(name)?.as_s().ok().cloned()
-}
-
-fn number(item: &Item, name: &str) -> Option<i64> {
-    item.get(name)?.as_n().ok()?.parse().ok()
-}
-
-fn flag(item: &Item, name: &str) -> bool {
+/// A string attribute, to name an item in a report.
+fn text<'a>(item: &'a Item, name: &str) -> &'a str {
     item.get(name)
-        .and_then(|value| value.as_bool().ok())
-        .copied()
-        .unwrap_or(false)
+        .and_then(|value| value.as_s().ok())
+        .map_or("", String::as_str)
 }
 
-/// Orders and payments among `items`. Items that do not read as either are reported.
+/// Orders and payments among `items`. Order and payment items the API could not read are reported.
 pub fn read_items(items: &[Item], violations: &Violations) -> (Vec<TableOrder>, Vec<TablePayment>) {
     let mut orders = Vec::new();
     let mut payments = Vec::new();
     for item in items {
-        let pk = text(item, "pk").unwrap_or_default();
-        match text(item, "entity").as_deref() {
-            Some("order") => match read_order(item) {
-                Some(order) => orders.push(order),
-                None => violations.add("unreadable_item", format!("order item {pk}")),
-            },
-            Some("payment") => match read_payment(item) {
-                Some(payment) => payments.push(payment),
-                None => violations.add("unreadable_item", format!("payment item {pk}")),
-            },
-            _ => {}
+        match decode(item.clone()) {
+            Ok(Decoded::Order(stored)) => orders.push(table_order(stored)),
+            Ok(Decoded::Payment(stored)) => payments.push(table_payment(stored)),
+            Ok(Decoded::Other) => {}
+            Err(_) => violations.add(
+                "unreadable_item",
+                format!("{} item {}", text(item, "entity"), text(item, "pk")),
+            ),
         }
     }
     (orders, payments)
 }
 
-fn read_order(item: &Item) -> Option<TableOrder> {
-    let paid_transitions = item
-        .get("status_history")?
-        .as_l()
-        .ok()?
-        .iter()
-        .filter(|entry| {
-            entry
-                .as_m()
-                .ok()
-                .and_then(|change| change.get("status"))
-                .and_then(|status| status.as_s().ok())
-                .is_some_and(|status| status == "paid")
-        })
+fn table_order(StoredOrder { order, .. }: StoredOrder) -> TableOrder {
+    let paid_transitions = (order.status_history.iter())
+        .filter(|change| change.status == OrderStatus::Paid)
         .count();
-    Some(TableOrder {
-        id: text(item, "id")?,
-        user_id: text(item, "user_id")?,
-        status: text(item, "status")?,
-        total: number(item, "total")?,
-        currency: text(item, "currency")?,
-        has_paid_at: text(item, "paid_at").is_some(),
+    TableOrder {
+        id: order.id.to_string(),
+        user_id: order.user_id.to_string(),
+        status: order.status.as_str().to_string(),
+        total: order.total,
+        currency: order.currency.as_str().to_string(),
+        has_paid_at: order.paid_at.is_some(),
         paid_transitions,
-        refund_due: flag(item, "refund_due"),
-    })
+        refund_due: order.refund_due,
+    }
 }
 
-fn read_payment(item: &Item) -> Option<TablePayment> {
-    Some(TablePayment {
-        reference: text(item, "reference")?,
-        order_id: text(item, "order_id")?,
-        user_id: text(item, "user_id")?,
-        amount: number(item, "amount")?,
-        currency: text(item, "currency")?,
-        status: text(item, "status")?,
-        refund_due: flag(item, "refund_due"),
-        note: text(item, "note"),
-    })
+fn table_payment(StoredPayment { payment, .. }: StoredPayment) -> TablePayment {
+    TablePayment {
+        reference: payment.reference.to_string(),
+        order_id: payment.order_id.to_string(),
+        user_id: payment.user_id.to_string(),
+        amount: payment.amount,
+        currency: payment.currency.as_str().to_string(),
+        status: payment.status.as_str().to_string(),
+        refund_due: payment.refund_due,
+        // The note as stored: its serde name, which is what the load's facts expect.
+        note: payment.note.and_then(|note| {
+            serde_json::to_value(note)
+                .ok()
+                .and_then(|value| value.as_str().map(String::from))
+        }),
+    }
 }
 
 /// What the table held for the load's users.
@@ -449,6 +431,11 @@ pub fn check(
 mod tests {
     use super::*;
     use crate::ledger::{ChargeFacts, OrderFacts, Via};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use kitchen::app::pricing::new_order;
+    use kitchen::db::NewUser;
+    use kitchen::domain::{Actor, Address, Date, Order, Payment, PaymentStatus};
+    use time::macros::datetime;
 
     fn order(id: &str, status: &str, paid: usize) -> TableOrder {
         TableOrder {
@@ -633,47 +620,68 @@ mod tests {
         assert!(kinds(&facts, &orders, &payments).is_empty());
     }
 
+    /// A paid order and the payment that paid it, made as the API makes them.
+    fn paid_order_and_payment() -> (Order, Payment) {
+        let at = datetime!(2026-11-23 10:00 UTC);
+        let customer = NewUser::default().into_user(at);
+        let date = Date::parse("2026-11-24").unwrap();
+        let address = Address::parse("1 Marina, Lagos").unwrap();
+        let order = new_order(
+            &customer,
+            Vec::new(),
+            500_000,
+            date,
+            address,
+            Actor::Customer,
+            at,
+        );
+        let payment = Payment {
+            status: PaymentStatus::Success,
+            ..Payment::start(&order, at)
+        };
+        let paid = order
+            .moved_to(OrderStatus::Paid, Actor::System, at)
+            .unwrap();
+        (paid, payment)
+    }
+
     #[test]
     fn items_read_as_the_data_module_writes_them() {
-        let s = |v: &str| AttributeValue::S(v.into());
-        let n = |v: i64| AttributeValue::N(v.to_string());
-        let change = |status: &str| {
-            AttributeValue::M(HashMap::from([
-                ("status".to_string(), s(status)),
-                ("by".to_string(), s("system")),
-            ]))
-        };
-        let order_item: Item = HashMap::from([
-            ("pk".into(), s("ORDER#O1")),
-            ("entity".into(), s("order")),
-            ("id".into(), s("O1")),
-            ("user_id".into(), s("U1")),
-            ("status".into(), s("paid")),
-            ("total".into(), n(500_000)),
-            ("currency".into(), s("NGN")),
-            ("paid_at".into(), s("2026-11-23T10:00:00Z")),
-            ("refund_due".into(), AttributeValue::Bool(false)),
-            (
-                "status_history".into(),
-                AttributeValue::L(vec![change("pending_payment"), change("paid")]),
-            ),
-        ]);
-        let payment_item: Item = HashMap::from([
-            ("pk".into(), s("PAYMENT#R1")),
-            ("entity".into(), s("payment")),
-            ("reference".into(), s("R1")),
-            ("order_id".into(), s("O1")),
-            ("user_id".into(), s("U1")),
-            ("amount".into(), n(500_000)),
-            ("currency".into(), s("NGN")),
-            ("status".into(), s("success")),
-            ("note".into(), AttributeValue::Null(true)),
-        ]);
-        let session: Item = HashMap::from([("entity".into(), s("session"))]);
+        let (paid, paying) = paid_order_and_payment();
+        let session: Item = HashMap::from([("entity".into(), AttributeValue::S("session".into()))]);
+        let items = [
+            paid.to_item(2).unwrap(),
+            paying.to_item(3).unwrap(),
+            session,
+        ];
         let violations = Violations::default();
-        let (orders, payments) = read_items(&[order_item, payment_item, session], &violations);
+        let (orders, payments) = read_items(&items, &violations);
         assert!(violations.is_empty());
-        assert_eq!(orders, vec![order("O1", "paid", 1)]);
-        assert_eq!(payments, vec![payment("R1", "O1", "success")]);
+        let expected = TableOrder {
+            id: paid.id.to_string(),
+            user_id: paid.user_id.to_string(),
+            ..order("", "paid", 1)
+        };
+        assert_eq!(orders, vec![expected]);
+        let expected = TablePayment {
+            reference: paying.reference.to_string(),
+            order_id: paid.id.to_string(),
+            user_id: paid.user_id.to_string(),
+            ..payment("", "", "success")
+        };
+        assert_eq!(payments, vec![expected]);
+    }
+
+    #[test]
+    fn an_order_or_payment_the_api_could_not_read_is_reported() {
+        let (paid, paying) = paid_order_and_payment();
+        let mut order_item = paid.to_item(2).unwrap();
+        order_item.remove("total");
+        let mut payment_item = paying.to_item(3).unwrap();
+        payment_item.insert("status".into(), AttributeValue::S("lost".into()));
+        let violations = Violations::default();
+        let (orders, payments) = read_items(&[order_item, payment_item], &violations);
+        assert!(orders.is_empty() && payments.is_empty());
+        assert_eq!(violations.count("unreadable_item"), 2);
     }
 }
