@@ -98,7 +98,7 @@ pub(crate) fn order() -> Order {
     let placed = new_order(
         &user(),
         Vec::new(),
-        250_000,
+        crate::domain::Money::from_minor_units(250_000),
         date,
         address,
         Actor::Customer,
