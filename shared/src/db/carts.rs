@@ -131,11 +131,7 @@ impl Db {
             .expression_attribute_values(":version", n(cart.version))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if super::condition_failed(&err) => Ok(false),
-            Err(err) => Err(err.into()),
-        }
+        super::applied(result)
     }
 
     /// Emptying the cart as part of a checkout: only if it is still the version that was priced.

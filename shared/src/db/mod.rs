@@ -351,6 +351,20 @@ pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>)
     error_code(err) == Some("ConditionalCheckFailedException")
 }
 
+/// A conditional single-item write's result: `true` if it applied, `false` if its condition
+/// refused it (someone else changed the item first).
+pub(crate) fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, DbError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if condition_failed(&err) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// Why a `TransactWriteItems` did not commit.
 #[derive(Debug)]
 pub(crate) enum TransactFailure {

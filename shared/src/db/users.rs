@@ -359,11 +359,7 @@ impl Db {
             .expression_attribute_values(":now", s(rfc3339(now)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if super::condition_failed(&err) => Ok(false),
-            Err(err) => Err(err.into()),
-        }
+        super::applied(result)
     }
 
     /// Runs an update on an existing user (never creating one) and returns the new item.
