@@ -4,7 +4,7 @@
 //!
 //! Every metric the code emits is declared here, once, and emitted only through its declaration
 //! (`metrics::ORDERS_PLACED.count(["customer"])`): its name, its dimensions, and whether it counts
-//! money or messages gone astray. [`REGISTRY`] lists them all; tests/contract/tests/alarms.rs holds
+//! money or messages gone astray. [`REGISTRY`] lists them all; tests/contract/tests/api/alarms.rs holds
 //! template.yaml's alarms to it, so an alarm cannot watch a metric nobody emits, and a loss of
 //! money or of a message cannot go without an alarm.
 
