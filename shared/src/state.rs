@@ -31,6 +31,8 @@ pub struct Inner {
     webhook_key: Option<WebhookKey>,
     /// The kitchen's rules for orders, from `config`.
     pub rules: crate::app::OrderRules,
+    /// How sessions are issued and sign-ins throttled, from `config`.
+    account_settings: crate::app::sign_in::AccountSettings,
 }
 
 impl Deref for AppState {
@@ -205,6 +207,7 @@ impl AppState {
             google,
             paystack,
             webhook_key,
+            account_settings: crate::app::sign_in::AccountSettings::from_config(&config),
             rules: crate::app::OrderRules {
                 kitchen_zone: config.kitchen_zone.clone(),
                 unpaid_order_expiry: config.unpaid_order_expiry,
@@ -219,7 +222,7 @@ impl AppState {
         Ok(crate::app::sign_in::Accounts {
             db: &self.db,
             tokens: self.tokens()?,
-            settings: crate::app::sign_in::AccountSettings::from_config(&self.config),
+            settings: self.account_settings,
         })
     }
 

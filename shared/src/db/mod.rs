@@ -57,7 +57,7 @@ pub use carts::{CheckoutReads, MAX_CART_LINES};
 pub use dishes::{DishWriteError, MenuFilter, StoredDish};
 pub use idempotency::{IDEMPOTENCY_WINDOW, IdempotencyRecord, IdempotentRequest};
 pub use listing::Page;
-pub use orders::{OrderFilter, PlaceOrderError, StoredOrder};
+pub use orders::{OrderFilter, PlaceOrderError, StoredOrder, order_key, orders_in};
 pub use payments::{PaymentFilter, StartPaymentError, StoredPayment};
 pub use sessions::SessionRead;
 pub use throttle::LoginThrottle;

@@ -145,13 +145,14 @@ impl TestApp {
         db.client()
             .update_item()
             .table_name(db.table_name())
-            .key("pk", AttributeValue::S(format!("ORDER#{order}")))
-            .key("sk", AttributeValue::S("ORDER".into()))
+            .set_key(Some(kitchen::db::order_key(order)))
             .update_expression("SET gsi2pk = :unpaid")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(
                 ":unpaid",
-                AttributeValue::S("ORDERS#pending_payment".into()),
+                AttributeValue::S(kitchen::db::orders_in(
+                    kitchen::domain::OrderStatus::PendingPayment,
+                )),
             )
             .send()
             .await
