@@ -138,12 +138,12 @@ ADDRESS_EX = "12 Admiralty Way, Lekki Phase 1, Lagos"
 EX_USER = {
     "id": ADA_ID, "email": "ada.obi@example.com", "first_name": "Ada", "last_name": "Obi",
     "phone": "+2348012345678", "address": ADDRESS_EX, "gender": "female", "role": "customer",
-    "active": True, "created_at": "2026-11-20T08:14:03Z",
+    "active": True, "email_verified": True, "created_at": "2026-11-20T08:14:03Z",
 }
 EX_PHONE_USER = {
     "id": CHINEDU_ID, "email": None, "first_name": "Chinedu", "last_name": "Eze",
     "phone": "+2348098765432", "address": "4 Ojuelegba Road, Surulere, Lagos", "gender": "unspecified",
-    "role": "customer", "active": True, "created_at": "2026-11-23T10:02:44Z",
+    "role": "customer", "active": True, "email_verified": True, "created_at": "2026-11-23T10:02:44Z",
 }
 EX_TOKENS = {
     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMUpEM1daSzVNOFAxUTZTMlQ5VjRYN1kzQSJ9.c2lnbmF0dXJl",
@@ -298,7 +298,7 @@ schemas["Problem"] = {
     "description": "An RFC 9457 problem document, sent as `application/problem+json`.",
     "properties": {
         "type": {"type": "string", "pattern": "^urn:kitchen:problem:[a-z-]+$",
-                 "description": "`urn:kitchen:problem:<slug>`; slugs: bad-request, unauthorized, forbidden, not-found, "
+                 "description": "`urn:kitchen:problem:<slug>`; slugs: bad-request, unauthorized, forbidden, email-unverified, not-found, "
                                 "method-not-allowed, conflict, payload-too-large, unsupported-media-type, unprocessable, "
                                 "too-many-requests, bad-gateway, unavailable, internal."},
         "title": {"type": "string", "description": "The status code's reason phrase."},
@@ -358,6 +358,10 @@ schemas["User"] = obj({
     "gender": ref("Gender"),
     "role": ref("Role"),
     "active": {"type": "boolean"},
+    "email_verified": {"type": "boolean",
+                       "description": "Whether the holder of `email` has proven it (the link of a verification or reset "
+                                      "email, or Google sign-in). True for a phone-only customer, who has no email. A "
+                                      "customer needs it to place orders and pay."},
     "created_at": TIMESTAMP,
 }, description="A user. `email` is null for phone-only customers created by staff. Never carries a password.",
     example=EX_USER)
@@ -510,6 +514,17 @@ schemas["LogoutRequest"] = obj({
 schemas["GoogleSignInRequest"] = obj({
     "id_token": {"type": "string", "description": "A Google ID token (JWT) issued to this API's Google client id."},
 }, example={"id_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6IjFmNDAifQ.eyJpc3MiOiJodHRwczovL2FjY291bnRzLmdvb2dsZS5jb20ifQ.c2ln"})
+# A one-time token from a verification or reset link: the user's id and 32 random bytes (base64url,
+# unpadded). The pattern is the shape only; whether it works is the server's to say (400).
+LINK_TOKEN = {"type": "string", "description": "The `token` of the link in the email."}
+schemas["VerifyEmailRequest"] = obj({"token": LINK_TOKEN},
+                                    example={"token": f"{ADA_ID}.a2l0Y2hlbi1leGFtcGxlLXZlcmlmeS1zZWNyZXQhISE"})
+schemas["EmailVerified"] = obj({"user": ref("User")}, description="The user, whose email is now verified.",
+                               example={"user": EX_USER})
+schemas["ForgotPassword"] = obj({"email": EMAIL}, example={"email": "ada.obi@example.com"})
+schemas["ResetPassword"] = obj({"token": LINK_TOKEN, "new_password": NEW_PASSWORD},
+                               example={"token": f"{ADA_ID}.a2l0Y2hlbi1leGFtcGxlLXJlc2V0LXNlY3JldCEhISEh",
+                                        "new_password": "egusi-on-monday-7"})
 schemas["ProfilePatch"] = obj({
     "first_name": nullable(PERSON_NAME),
     "last_name": nullable(PERSON_NAME),
@@ -787,12 +802,22 @@ def op(method, path, tag, op_id, summary, description, who, params=None, request
 
 
 UNAVAIL = {"503": rref("Unavailable")}
+EMAIL_UNVERIFIED = {
+    "description": "The caller is a customer whose email is not verified yet (`type` "
+                   "`urn:kitchen:problem:email-unverified`): open the link of the verification email, or ask for "
+                   "another with `POST /auth/email/resend`.",
+    "content": {"application/problem+json": {"schema": ref("Problem"), "example": {
+        "type": "urn:kitchen:problem:email-unverified", "title": "Forbidden", "status": 403,
+        "detail": "confirm your email address first: open the link we emailed you, or ask for a new one at "
+                  "POST /auth/email/resend"}}},
+}
 LIST_PARAMS = [pref("Limit"), pref("Cursor")]
 
 # ---- auth ----------------------------------------------------------------------------------
 
 op("post", "/auth/register", "auth", "register", "Create an account with email and password",
-   "Creates a customer account and signs it in. Emails are stored lower-cased and must be unique.",
+   "Creates a customer account, signs it in, and emails a link that verifies the address (`email_verified` is false "
+   "until it is used; placing orders and paying need it). Emails are stored lower-cased and must be unique.",
    "anyone", request=body("RegisterRequest", schemas["RegisterRequest"]["examples"][0]),
    resps={"201": json_resp("Account created and signed in.", "SignedIn", EX_SIGNED_IN),
           "400": bad_body(invalid("password", "Password too short", "password", "must be between 8 and 128 characters"),
@@ -803,8 +828,9 @@ op("post", "/auth/register", "auth", "register", "Create an account with email a
           **UNAVAIL})
 
 op("post", "/auth/login", "auth", "login", "Sign in with email and password",
-   "Starts a new session. A wrong email and a wrong password get the same 401. Repeated failures for one email "
-   "lock sign-in for that email for a while (429 with `Retry-After`).",
+   "Starts a new session. A wrong email and a wrong password get the same 401. Every attempt counts against its email "
+   "before the password is checked: past `LOGIN_MAX_FAILURES` attempts in a window (5 in 15 minutes by default) the "
+   "rest answer 429 with `Retry-After` unchecked, however many arrive at once. A successful sign-in clears the count.",
    "anyone", request=body("LoginRequest", schemas["LoginRequest"]["examples"][0]),
    resps={"200": json_resp("Signed in.", "SignedIn", EX_SIGNED_IN),
           "400": bad_body(invalid("email", "Bad email", "email", "must be an email address like name@example.com"),
@@ -817,8 +843,9 @@ op("post", "/auth/login", "auth", "login", "Sign in with email and password",
           **UNAVAIL})
 
 op("post", "/auth/refresh", "auth", "refreshTokens", "Swap a refresh token for a new token pair",
-   "Rotates the session's refresh token: the one presented stops working. Presenting an already-rotated refresh "
-   "token again is taken as theft: the answer is 401 and the whole session is revoked.",
+   "Rotates the session's refresh token: the one presented stops working. Presenting a refresh token that this "
+   "session issued and has since rotated is taken as theft: the answer is 401 and the whole session is revoked. Any "
+   "other wrong token is a plain 401 that revokes nothing.",
    "anyone", request=body("RefreshRequest", schemas["RefreshRequest"]["examples"][0]),
    resps={"200": json_resp("A new token pair for the same session.", "TokenPair", EX_TOKENS),
           "400": bad_body(("missing", "Missing field", "refresh_token: missing field `refresh_token`",
@@ -838,7 +865,9 @@ op("post", "/auth/logout", "auth", "logout", "Sign out",
 
 op("post", "/auth/google", "auth", "signInWithGoogle", "Sign in with a Google ID token",
    "Verifies the ID token against Google's published keys (signature, issuer, audience, expiry, verified email). "
-   "The first sign-in creates the account; an existing account with the same email is linked to the Google account.",
+   "The first sign-in creates the account. An existing account with the same email is linked to the Google account "
+   "if its email is verified; if it is not, the Google identity (which has just proven the email) takes it over: its "
+   "password is removed and every session it had ends.",
    "anyone", request=body("GoogleSignInRequest", schemas["GoogleSignInRequest"]["examples"][0]),
    resps={"200": json_resp("Signed in.", "SignedIn", EX_SIGNED_IN),
           "400": bad_body(("missing", "Missing field", "id_token: missing field `id_token`",
@@ -850,6 +879,71 @@ op("post", "/auth/google", "auth", "signInWithGoogle", "Sign in with a Google ID
           "403": problem(403, "The account is deactivated.", ("this account is deactivated",)),
           "502": problem(502, "Google's signing keys could not be fetched.", ("A service this request depends on failed.",)),
           **UNAVAIL})
+
+BAD_LINK = ("bad", "Wrong, used or expired", "token: is wrong, already used or expired",
+            [("token", "is wrong, already used or expired")])
+HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
+LINK_PARAM = {"name": "token", "in": "query", "required": False,
+              "description": "The link's token. Other query parameters (a mail client's tracking, say) are ignored.",
+              "schema": {"type": "string"}}
+
+op("post", "/auth/email/verify", "auth", "verifyEmail", "Verify the account's email with a link's token",
+   "Uses the token of the link in a verification email (sent at sign-up, or by `POST /auth/email/resend`): the "
+   "account's email is verified from now on. A token works once, for 48 hours, and only until a newer verification "
+   "email replaces it.",
+   "anyone", request=body("VerifyEmailRequest", schemas["VerifyEmailRequest"]["examples"][0]),
+   resps={"200": json_resp("The email is verified.", "EmailVerified", {"user": EX_USER}),
+          "400": bad_body(BAD_LINK, ("missing", "Missing field", "token: missing field `token`",
+                                     [("token", "missing field `token`")])),
+          **UNAVAIL})
+
+op("get", "/auth/email/verify", "auth", "verifyEmailLink", "The verification email's link",
+   "What the link in a verification email opens: verifies the email as `POST /auth/email/verify` does and answers a "
+   "small HTML page saying so, or saying plainly that the link is wrong, used or expired (400).",
+   "anyone", params=[LINK_PARAM],
+   resps={"200": {"description": "The email is verified; a page says so.", "content": HTML_PAGE},
+          "400": {"description": "The link is wrong, used or expired; a page says so.", "content": HTML_PAGE},
+          "503": {"description": "The link could not be checked just now; a page asks to open it again.",
+                  "headers": {"Retry-After": href("Retry-After")}, "content": HTML_PAGE}})
+
+op("post", "/auth/email/resend", "auth", "resendVerificationEmail", "Send another verification email",
+   "Emails the caller a new verification link, which replaces the older. At most one a minute.",
+   "user",
+   resps={"202": {"description": "The email is on its way."},
+          "409": problem(409, "The caller's email is already verified (or the caller has none).",
+                         ("this account's email is already verified",)),
+          "429": problem(429, "A verification email went to the caller less than a minute ago; retry after "
+                              "`Retry-After` seconds.",
+                         ("a verification email was sent a moment ago; check your inbox",)),
+          **UNAVAIL})
+
+op("post", "/auth/password/forgot", "auth", "forgotPassword", "Ask for a password reset email",
+   "Answers 202 whatever the email: an unknown, deactivated or phone-only address gets the same answer as an account's. "
+   "For an active account with this email a reset link is emailed (at most 3 an hour for one address; further "
+   "requests still answer 202 and send nothing). The link works once, for 30 minutes, and only until a newer one "
+   "replaces it.",
+   "anyone", request=body("ForgotPassword", schemas["ForgotPassword"]["examples"][0]),
+   resps={"202": {"description": "If the email has an account, a reset email is on its way."},
+          "400": bad_body(invalid("email", "Bad email", "email", "must be an email address like name@example.com")),
+          **UNAVAIL})
+
+op("post", "/auth/password/reset", "auth", "resetPassword", "Set a new password with a reset link's token",
+   "Sets the new password, ends **every** session of the account (sign in again with the new password), and marks "
+   "the email verified (the link reached it). The token works once.",
+   "anyone", request=body("ResetPassword", schemas["ResetPassword"]["examples"][0]),
+   resps={"204": NO_CONTENT,
+          "400": bad_body(BAD_LINK, invalid("new_password", "New password too short", "new_password",
+                                            "must be between 8 and 128 characters")),
+          **UNAVAIL})
+
+op("get", "/auth/password/reset", "auth", "resetPasswordLink", "The reset email's link",
+   "What the link in a reset email opens: a small HTML form for the new password, which posts to "
+   "`POST /auth/password/reset`; or a page saying plainly that the link is wrong, used or expired (400).",
+   "anyone", params=[LINK_PARAM],
+   resps={"200": {"description": "The form.", "content": HTML_PAGE},
+          "400": {"description": "The link is wrong, used or expired; a page says so.", "content": HTML_PAGE},
+          "503": {"description": "The link could not be checked just now; a page asks to open it again.",
+                  "headers": {"Retry-After": href("Retry-After")}, "content": HTML_PAGE}})
 
 op("get", "/me", "auth", "getMe", "The caller's profile", "The signed-in user.", "user",
    resps={"200": json_resp("The caller.", "User", EX_USER), **UNAVAIL})
@@ -867,13 +961,15 @@ op("patch", "/me", "auth", "updateMe", "Change the caller's profile",
 
 op("post", "/me/password", "auth", "changePassword", "Change the caller's password",
    "Checks the current password, sets the new one and revokes every other session of the user (this one stays "
-   "signed in). Wrong current passwords count towards the same lockout as failed sign-ins.",
+   "signed in); a sign-in or refresh racing the change leaves no live session behind. Attempts count towards the "
+   "same limit as sign-ins, before the password is checked.",
    "user", request=body("PasswordChange", schemas["PasswordChange"]["examples"][0]),
    resps={"204": NO_CONTENT,
           "400": bad_body(invalid("new_password", "New password too short", "new_password",
                                   "must be between 8 and 128 characters")),
           "403": problem(403, "The current password is wrong.", ("current password is wrong",)),
-          "409": problem(409, "The account signs in with Google only and has no password.",
+          "409": problem(409, "The account signs in with Google only and has no password, or its credentials "
+                              "changed during the request.",
                          ("this account signs in with Google and has no password",)),
           "429": problem(429, "Too many wrong passwords; retry after `Retry-After` seconds.",
                          ("too many wrong passwords; try again later",)),
@@ -979,6 +1075,7 @@ op("post", "/orders", "orders", "placeOrder", "Place an order",
    resps={"201": json_resp("The order.", "Order", EX_ORDER, headers_={"Location": href("Location"),
                                                                        "Idempotent-Replayed": href("Idempotent-Replayed")}),
           "400": ORDER_BAD,
+          "403": EMAIL_UNVERIFIED,
           "409": problem(409, "A request with the same `Idempotency-Key` is still being processed.", IDEMP_409[2:]),
           "422": ORDER_422, **UNAVAIL})
 
@@ -1030,6 +1127,7 @@ op("post", "/orders/{id}/payments", "payments", "startPayment", "Start paying fo
           "400": problem(400, "The `Idempotency-Key` header is malformed.",
                          ("Idempotency-Key: must be 1 to 255 visible ASCII characters",
                           [("Idempotency-Key", "must be 1 to 255 visible ASCII characters")])),
+          "403": EMAIL_UNVERIFIED,
           "404": not_found("order"),
           "409": problem(409, "The order is already paid or cancelled, or a request with the same `Idempotency-Key` "
                               "is still being processed.", [
@@ -1219,6 +1317,11 @@ op("get", "/admin/payments", "admin", "adminListPayments", "All payments", "Ever
 
 DESCRIPTION_MD = """Food-ordering backend: the menu, a cart, orders, Paystack payments, SMS notifications and the \
 kitchen's back office.
+
+**Accounts.** `POST /auth/register` emails a link that verifies the address; a customer needs a verified email \
+to place orders and pay (403 `email-unverified` until then; `POST /auth/email/resend` sends another link). A \
+forgotten password: `POST /auth/password/forgot` emails a reset link, whose token sets a new one at \
+`POST /auth/password/reset` and ends every session.
 
 **Authentication.** `POST /auth/register`, `/auth/login` and `/auth/google` answer a token pair. Send \
 `Authorization: Bearer <access_token>` on user and admin routes. An access token lives `expires_in` seconds (30 minutes \

@@ -110,6 +110,8 @@ export RUST_LOG="${RUST_LOG:-info}"
 export KITCHEN_GATE_PORT="$GATE_PORT"
 export KITCHEN_PARAM_PaystackBaseUrl="http://127.0.0.1:$PAYSTACK_PORT"
 export KITCHEN_PARAM_PaystackCallbackUrl="http://127.0.0.1:$API_PORT/docs"
+# The links in verification and reset emails (printed below as they are sent) open this API.
+export KITCHEN_PARAM_PublicApiUrl="http://127.0.0.1:$API_PORT"
 # The kitchen's own phone gets an SMS for every paid order; locally it only lands in moto.
 export KITCHEN_PARAM_KitchenPhone="${KITCHEN_PHONE:-+2348000000000}"
 export KITCHEN_PARAM_LogLevel="$RUST_LOG"

@@ -1,7 +1,8 @@
-"""Prints each SMS that moto records, so `make dev` shows what a customer would receive.
+"""Prints each SMS and each email that moto records, so `make dev` shows what a customer would
+receive.
 
-moto keeps sent SMS in its state dump (GET /moto-api/data.json, under sns.SMS); this polls it.
-Usage: python3 scripts/sms-tail.py PORT [INTERVAL_SECONDS]
+moto keeps sent SMS and emails in its state dump (GET /moto-api/data.json, under sns.SMS and
+ses.Message); this polls it. Usage: python3 scripts/sms-tail.py PORT [INTERVAL_SECONDS]
 """
 
 import json
@@ -17,17 +18,32 @@ def main() -> None:
     while True:
         try:
             with urllib.request.urlopen(url, timeout=5) as resp:
-                sms = json.load(resp).get("sns", {}).get("SMS", [])
+                state = json.load(resp)
         except (OSError, ValueError):
             # moto restarting or stopping: try again, the caller decides when to end.
-            sms = []
-        for item in sms:
+            state = {}
+        for item in state.get("sns", {}).get("SMS", []):
             key = item.get("message_id") or json.dumps(item, sort_keys=True)
             if key in seen:
                 continue
             seen.add(key)
             print(f"[sms] to {item.get('phone_number')}: {item.get('message')}", flush=True)
+        for item in state.get("ses", {}).get("Message", []):
+            key = "email:" + (item.get("id") or json.dumps(item, sort_keys=True))
+            if key in seen:
+                continue
+            seen.add(key)
+            print(format_email(item), flush=True)
         time.sleep(interval)
+
+
+def format_email(item: dict) -> str:
+    """An email as the dev log shows it: who to, the subject, and the body indented."""
+    to = ", ".join(
+        address for addresses in item.get("destinations", {}).values() for address in addresses
+    )
+    body = "\n".join("        " + line for line in str(item.get("body", "")).splitlines())
+    return f"[email] to {to}: {item.get('subject')}\n{body}"
 
 
 if __name__ == "__main__":

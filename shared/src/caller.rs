@@ -20,7 +20,8 @@ pub struct Credentials {
     pub claims: AccessClaims,
 }
 
-/// The caller, authenticated: a valid access token whose session is live and whose user is active.
+/// The caller, authenticated: a valid access token whose session is live and whose user is active
+/// and has not changed their credentials since the session began.
 /// The session and the user are read in the same round trip as the request's data, so logout,
 /// password changes and deactivation take effect on the very next request.
 #[derive(Debug, Clone)]
@@ -45,12 +46,26 @@ impl AuthUser {
         let session = session
             .filter(|s| s.is_live(crate::now()))
             .ok_or_else(revoked)?;
-        let user = user.filter(|u| u.active).ok_or_else(revoked)?;
+        // A password set or reset, a deactivation or a role change since the session began ended it,
+        // however the two raced: the user's version moved on and the session's did not.
+        let user = user
+            .filter(|u| session.is_honoured_by(u))
+            .ok_or_else(revoked)?;
         Ok(AuthUser {
             user,
             session,
             claims: credentials.claims,
         })
+    }
+
+    /// The caller, if their email is proven (or they have none): what placing an order or paying as
+    /// a customer needs.
+    pub fn with_verified_email(self) -> Result<Self, ApiError> {
+        if self.user.has_verified_email() {
+            Ok(self)
+        } else {
+            Err(ApiError::EmailUnverified)
+        }
     }
 
     /// The caller as staff, whose role as stored now (not as the token remembers it) is admin.

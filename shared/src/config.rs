@@ -48,6 +48,8 @@ pub struct Config {
     pub login_lockout: Duration,
     /// Google sign-in ([`Setting::Google`]): the client ids it accepts and where Google's keys are.
     pub google: Option<GoogleConfig>,
+    /// Account emails ([`Setting::Email`]): the sender, and the address the links point at.
+    pub email: Option<EmailConfig>,
     /// The kitchen's time zone: "today" for the menu and delivery dates is the kitchen's today.
     pub kitchen_zone: jiff::tz::TimeZone,
     pub topic_arn: Option<String>,
@@ -71,6 +73,15 @@ pub struct GoogleConfig {
     pub client_ids: Vec<String>,
     /// `GOOGLE_JWKS_URL`: Google's keys (a local JWKS in tests and `make dev`).
     pub jwks_url: String,
+}
+
+/// Account emails' settings.
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    /// `EMAIL_FROM`: the sender, an address (or domain) verified in SES.
+    pub from: String,
+    /// `PUBLIC_API_URL`: the API's address as a mail reader reaches it; the links start with it.
+    pub public_api_url: String,
 }
 
 /// Paystack's webhook: our secret key (the signatures' key) and the source addresses it accepts.
@@ -164,6 +175,11 @@ impl Config {
             },
             login_lockout: vars.seconds_if(sessions, "LOGIN_LOCKOUT_SECONDS", 15 * 60),
             google: reads(Setting::Google).then(|| vars.google()),
+            email: if reads(Setting::Email) {
+                vars.email()
+            } else {
+                None
+            },
             kitchen_zone: if reads(Setting::KitchenTimezone) {
                 vars.time_zone("KITCHEN_TIMEZONE")
             } else {
@@ -238,6 +254,8 @@ pub enum Setting {
     PaystackWebhook,
     /// `KITCHEN_PHONE`, `SMS_SENDER_ID` (both optional): the notifier's texts.
     Sms,
+    /// `EMAIL_FROM`, `PUBLIC_API_URL`: account emails (verification and reset links) through SES.
+    Email,
 }
 
 impl Setting {
@@ -260,6 +278,7 @@ impl Setting {
             Setting::UnpaidOrderExpiry => Some("UNPAID_ORDER_EXPIRY_SECONDS"),
             Setting::Topic => Some("TOPIC_ARN"),
             Setting::Paystack | Setting::PaystackWebhook => Some("PAYSTACK_SECRET_PARAMETER"),
+            Setting::Email => Some("EMAIL_FROM"),
             Setting::Google | Setting::Sessions | Setting::Sms => None,
         }
     }
@@ -367,6 +386,33 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         Some(WebhookConfig {
             secret_key,
             allowed_ips: webhook_allowed_ips,
+        })
+    }
+
+    /// The sender and the links' base address, both required.
+    fn email(&mut self) -> Option<EmailConfig> {
+        let from = self.required("EMAIL_FROM");
+        let url = self.required("PUBLIC_API_URL");
+        if let Some(from) = &from
+            && crate::domain::Email::parse(from).is_err()
+        {
+            self.problems
+                .push(format!("EMAIL_FROM must be an email address, not {from:?}"));
+        }
+        let public_api_url = url.and_then(|url| {
+            let trimmed = url.trim().trim_end_matches('/').to_string();
+            if trimmed.starts_with("https://") || trimmed.starts_with("http://") {
+                Some(trimmed)
+            } else {
+                self.problems.push(format!(
+                    "PUBLIC_API_URL must be an http(s) URL, not {url:?}"
+                ));
+                None
+            }
+        });
+        Some(EmailConfig {
+            from: from?,
+            public_api_url: public_api_url?,
         })
     }
 

@@ -36,6 +36,11 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A customer whose email is not verified asked for what needs it (placing an order, paying).
+    #[error(
+        "confirm your email address first: open the link we emailed you, or ask for a new one at POST /auth/email/resend"
+    )]
+    EmailUnverified,
     #[error("{0}")]
     NotFound(String),
     #[error("method not allowed")]

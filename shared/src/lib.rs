@@ -21,6 +21,8 @@
 //! | [`error`] | `ApiError`, what a workflow or handler fails with, in the API's terms |
 //! | [`token`] | access JWTs and refresh tokens |
 //! | [`cursor`] | signed pagination cursors |
+//! | [`one_time`] | the one-time tokens of verification and reset links |
+//! | [`email`] | account emails sent through SES |
 //! | [`password`] | Argon2id hashing |
 //! | [`telemetry`] | JSON logs for Lambda, every line of an invocation with its request and trace ids |
 //! | [`metrics`] | every metric the code emits, declared once, as CloudWatch embedded-metric-format lines |
@@ -31,11 +33,13 @@ pub mod config;
 pub mod cursor;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod google;
 pub mod http;
 pub mod metrics;
+pub mod one_time;
 pub mod password;
 pub mod paystack;
 pub mod state;

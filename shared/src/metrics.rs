@@ -178,8 +178,16 @@ pub static EVENT_PUBLISH_FAILED: Metric<1> = Metric {
     concern: Concern::Messages,
 };
 
+/// An account email (a verification or reset link) SES did not take, by `Purpose`, and in all.
+pub static EMAIL_FAILED: Metric<1> = Metric {
+    name: "EmailFailed",
+    dimensions: ["Purpose"],
+    rollup: true,
+    concern: Concern::Messages,
+};
+
 /// Every metric above.
-pub static REGISTRY: [Declared; 9] = [
+pub static REGISTRY: [Declared; 10] = [
     SERVER_ERRORS.declared(),
     ORDERS_PLACED.declared(),
     PAYMENTS_SUCCEEDED.declared(),
@@ -189,6 +197,7 @@ pub static REGISTRY: [Declared; 9] = [
     SMS_SENT.declared(),
     SMS_FAILED.declared(),
     EVENT_PUBLISH_FAILED.declared(),
+    EMAIL_FAILED.declared(),
 ];
 
 /// Metrics go to stdout, which a test cannot read in-process: a test runs itself again in a child

@@ -27,6 +27,7 @@ pub struct Inner {
     tokens: Option<TokenKeys>,
     cursors: Option<CursorKey>,
     google: Option<GoogleVerifier>,
+    mail: Option<crate::email::Mail>,
     paystack: Option<Paystack>,
     webhook_key: Option<WebhookKey>,
     /// The kitchen's rules for orders, from `config`.
@@ -195,6 +196,10 @@ impl AppState {
             )),
             _ => None,
         };
+        let mail = config.email.as_ref().map(|email| crate::email::Mail {
+            mailer: crate::email::Mailer::new(aws_sdk_sesv2::Client::new(sdk), &email.from),
+            links: crate::email::Links::new(&email.public_api_url),
+        });
         let state = Inner {
             db: Db::new(dynamodb, config.table_name.clone()),
             events: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone()),
@@ -205,6 +210,7 @@ impl AppState {
                 .as_ref()
                 .map(|key| CursorKey::derive(key.as_bytes())),
             google,
+            mail,
             paystack,
             webhook_key,
             account_settings: crate::app::sign_in::AccountSettings::from_config(&config),
@@ -217,11 +223,12 @@ impl AppState {
         Ok(Self(Arc::new(state)))
     }
 
-    /// The account workflows (a function with the token key).
+    /// The account workflows (a function with the token key and account emails).
     pub fn accounts(&self) -> Result<crate::app::sign_in::Accounts<'_>, crate::ApiError> {
         Ok(crate::app::sign_in::Accounts {
             db: &self.db,
             tokens: self.tokens()?,
+            mail: configured(&self.mail, "account emails")?,
             settings: self.account_settings,
         })
     }

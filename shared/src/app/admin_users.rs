@@ -97,7 +97,7 @@ impl Users<'_> {
         Ok(self.find(id).await?.profile())
     }
 
-    /// Changes a user. Deactivating ends every session of theirs at once.
+    /// Changes a user. A deactivation or a role change ends every session of theirs at once.
     pub async fn update(
         &self,
         admin: &AdminUser,
@@ -124,10 +124,10 @@ impl Users<'_> {
             .update_user_as_admin(&target.id, &changes, patch.role, patch.active, crate::now())
             .await?
             .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
-        if patch.active == Some(false) {
-            // The flag alone already refuses their tokens; deleting the sessions also ends refreshes.
-            let revoked = self.db.delete_sessions(&user.id, None).await?;
-            tracing::info!(user_id = %user.id, revoked, "user deactivated; sessions revoked");
+        if patch.active.is_some() || patch.role.is_some() {
+            // The same write moved the user's credential version on: every session made before it
+            // is refused from the next request, and so is every refresh.
+            tracing::info!(user_id = %user.id, active = user.active, role = ?user.role, "user's role or activity changed; sessions revoked");
         }
         Ok(user.profile())
     }

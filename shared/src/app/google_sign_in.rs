@@ -1,5 +1,8 @@
-//! Signing in with a Google ID token. The first sign-in creates the account; an existing account
-//! with the same (Google-verified) email is linked to the Google account.
+//! Signing in with a Google ID token. The first sign-in creates the account. An existing account
+//! with the same email is linked to the Google account only if its email was verified; one whose
+//! email nobody proved is taken over by the Google identity, which has just proved it: its password
+//! is removed and every session it had ends, so whoever registered someone else's email keeps
+//! nothing.
 
 use super::sign_in::{Accounts, SignedIn};
 use crate::{
@@ -17,10 +20,16 @@ pub struct GoogleSignIn<'a> {
     pub google: &'a GoogleVerifier,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoogleRequest {
     pub id_token: String,
+}
+
+impl std::fmt::Debug for GoogleRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleRequest").finish_non_exhaustive()
+    }
 }
 
 impl GoogleSignIn<'_> {
@@ -55,10 +64,11 @@ impl GoogleSignIn<'_> {
                         .as_deref()
                         .and_then(|n| PersonName::parse(n).ok()),
                     google_sub: Some(identity.sub.clone()),
+                    email_verified: true,
                     ..NewUser::default()
                 }
                 .into_user(now);
-                if let Some(signed_in) = accounts.sign_up(&user, now).await? {
+                if let Some((signed_in, _)) = accounts.sign_up(&user, now).await? {
                     return Ok(signed_in);
                 }
                 // Signed up a moment ago by another request: sign in to that account below.
@@ -72,6 +82,27 @@ impl GoogleSignIn<'_> {
         if !user.active {
             return Err(ApiError::Forbidden("this account is deactivated".into()));
         }
+        let user = if user.has_verified_email() {
+            user
+        } else {
+            match accounts
+                .db
+                .take_over_for_google(&user.id, &identity.sub, now)
+                .await?
+            {
+                Some(taken_over) => {
+                    tracing::warn!(user_id = %taken_over.id, "unverified account taken over by the Google identity of its email; password removed, sessions ended");
+                    taken_over
+                }
+                // Verified or linked a moment ago: decide again on the account as it is now.
+                None => accounts
+                    .db
+                    .get_user(&user.id)
+                    .await?
+                    .filter(|u| u.has_verified_email())
+                    .ok_or_else(|| ApiError::internal("account neither verified nor taken over"))?,
+            }
+        };
         let linked = match user.google_sub.as_deref() {
             Some(sub) => sub == identity.sub,
             None => {

@@ -31,6 +31,8 @@
 //! | [`profile`] | the caller's own profile |
 //! | [`refresh`] | rotating a session's refresh token, and signing out |
 //! | [`register`] | signing up with an email and a password |
+//! | [`email_verification`] | proving an account's email with the link we sent it; sending another |
+//! | [`password_reset`] | a forgotten password: the reset email, and the new password it allows |
 //! | [`sign_in`] | signing in with a password, behind the login throttle; starting every session |
 
 pub mod admin_dishes;
@@ -39,6 +41,7 @@ pub mod admin_users;
 pub mod announce;
 pub mod cart;
 pub mod edit_order;
+pub mod email_verification;
 pub mod ensure_admin;
 pub mod google_sign_in;
 pub mod idempotency;
@@ -46,6 +49,7 @@ pub mod menu;
 pub mod move_order;
 pub mod order_history;
 pub mod password;
+pub mod password_reset;
 pub mod payment_history;
 pub mod paystack_event;
 pub mod place_order;

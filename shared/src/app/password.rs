@@ -1,15 +1,21 @@
 //! Changing one's own password: the current one is checked against the same throttle as sign-in,
-//! and every other session of the account is signed out.
+//! and every other session of the account ends.
 
 use super::sign_in::Accounts;
 use crate::{caller::AuthUser, domain::Password, error::ApiError};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: Password,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange").finish_non_exhaustive()
+    }
 }
 
 /// The stored (Argon2id) form of a new password.
@@ -20,7 +26,8 @@ pub(crate) async fn hash(password: &Password) -> Result<String, ApiError> {
 }
 
 impl Accounts<'_> {
-    /// Sets the caller's password, given the current one, and ends the caller's other sessions.
+    /// Sets the caller's password, given the current one, and ends every other session of theirs
+    /// as no race can undo (the credential version moves on; the caller's session moves with it).
     pub async fn change_password(
         &self,
         caller: &AuthUser,
@@ -33,28 +40,25 @@ impl Accounts<'_> {
             ));
         };
         // Guessing the current password with a stolen access token counts against the same limit as
-        // guessing it at the login form.
+        // guessing it at the login form, counted before the guess is checked.
         if let Some(email) = &caller.user.email {
-            let throttle = self.db.login_throttle(email, now).await?;
-            self.refuse_if_locked(
-                throttle.as_ref(),
-                now,
-                "too many wrong passwords; try again later",
-            )?;
+            let attempts = self.count_attempt(email, now).await?;
+            self.refuse_past_limit(&attempts, now, "too many wrong passwords; try again later")?;
         }
         if !crate::password::verify(&body.current_password, Some(current_hash)).await {
-            if let Some(email) = &caller.user.email {
-                self.count_failure(email, now).await?;
-            }
             return Err(ApiError::Forbidden("current password is wrong".into()));
         }
         let hash = hash(&body.new_password).await?;
-        self.db.set_password_hash(caller.id(), &hash, now).await?;
-        let revoked = self
+        if !self
             .db
-            .delete_sessions(caller.id(), Some(&caller.session.session_id))
-            .await?;
-        tracing::info!(user_id = %caller.id(), revoked, "password changed; other sessions revoked");
+            .change_password(&caller.user, &caller.session, &hash, now)
+            .await?
+        {
+            return Err(ApiError::Conflict(
+                "the account's credentials changed meanwhile; sign in again".into(),
+            ));
+        }
+        tracing::info!(user_id = %caller.id(), "password changed; other sessions revoked");
         Ok(())
     }
 }

@@ -55,6 +55,7 @@ impl Orders<'_> {
             .checkout_reads(&credentials, idempotent.as_ref(), &named, crate::now())
             .await?
             .authorise(credentials)?;
+        let caller = caller.with_verified_email()?;
         let run = Idempotency::new(self.db, idempotent);
         if let Some(first) = run.replay(reads.idempotency)? {
             return Ok(Outcome::Replayed(first));

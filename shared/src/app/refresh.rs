@@ -1,25 +1,43 @@
 //! Keeping a session alive and ending it. Every refresh rotates the refresh token; presenting one
-//! that was already rotated is taken as theft and ends the session (RFC 9700 §4.14).
+//! that was already rotated is taken as theft and ends the session (RFC 9700 §4.14). The session
+//! remembers the tokens rotation replaced, so only a token it really issued can end it.
 
 use super::sign_in::{Accounts, TokenPair};
 use crate::{caller::AuthUser, error::ApiError, token::RefreshToken};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
     #[serde(default, deserialize_with = "crate::domain::non_null")]
     pub refresh_token: Option<String>,
 }
 
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRequest").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for LogoutRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogoutRequest")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
 impl Accounts<'_> {
-    /// A new token pair for the session the refresh token names, which it replaces.
+    /// A new token pair for the session the refresh token names, which it replaces. A token the
+    /// session issued before and has replaced since is a stolen copy (or the thief's original):
+    /// the session ends. Any other wrong token is a plain 401 that changes nothing, so knowing a
+    /// user's and a session's ids (from any access token) is not enough to end their session.
     pub async fn refresh(&self, body: RefreshRequest) -> Result<TokenPair, ApiError> {
         let invalid = || ApiError::Unauthorized("refresh token invalid or expired".into());
         let presented = RefreshToken::parse(&body.refresh_token).ok_or_else(invalid)?;
@@ -32,15 +50,20 @@ impl Accounts<'_> {
         let reused = || {
             ApiError::Unauthorized("refresh token was already used; the session is revoked".into())
         };
-        if session.refresh_hash != presented.hash() {
-            // A rotated token came back: someone holds a copy. End the session for both of them.
+        let hash = presented.hash();
+        if session.refresh_hash != hash {
+            if !session.replaced(&hash) {
+                return Err(invalid());
+            }
+            // A replaced token came back: someone holds a copy. End the session for both of them.
             self.db
                 .delete_session(&session.user_id, &session.session_id)
                 .await?;
             tracing::warn!(user_id = %session.user_id, session_id = %session.session_id, "refresh token reuse; session revoked");
             return Err(reused());
         }
-        let Some(user) = user.filter(|u| u.active) else {
+        // A deactivation or a credential change since the session began ended it.
+        let Some(user) = user.filter(|u| session.is_honoured_by(u)) else {
             self.db
                 .delete_session(&session.user_id, &session.session_id)
                 .await?;
@@ -49,13 +72,7 @@ impl Accounts<'_> {
         let next = RefreshToken::generate(user.id.clone(), session.session_id.clone());
         let rotated = self
             .db
-            .rotate_session(
-                &session,
-                &session.refresh_hash,
-                &next.hash(),
-                self.settings.refresh_token_ttl,
-                now,
-            )
+            .rotate_session(&session, &next.hash(), self.settings.refresh_token_ttl, now)
             .await?;
         if rotated.is_none() {
             // Another request rotated this same token a moment ago: the token was used twice.

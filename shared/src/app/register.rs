@@ -1,4 +1,5 @@
-//! Signing up with an email and a password: the account and its first session in one write.
+//! Signing up with an email and a password: the account, its first session and its email's
+//! verification token in one write, then the verification email.
 
 use super::sign_in::{Accounts, SignedIn};
 use crate::{
@@ -8,7 +9,7 @@ use crate::{
 };
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     pub email: Email,
@@ -25,8 +26,24 @@ pub struct RegisterRequest {
     pub gender: Option<Gender>,
 }
 
+/// Everything but the password.
+impl std::fmt::Debug for RegisterRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterRequest")
+            .field("email", &self.email)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("phone", &self.phone)
+            .field("address", &self.address)
+            .field("gender", &self.gender)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Accounts<'_> {
-    /// Creates a customer's account and signs them in; a 409 if the email already has one.
+    /// Creates a customer's account, signs them in and emails them the link that verifies their
+    /// address; a 409 if the email already has an account. The account stands even if the email
+    /// cannot be sent (counted and alarmed): its holder can ask for another.
     pub async fn register(&self, body: RegisterRequest) -> Result<SignedIn, ApiError> {
         let hash = super::password::hash(&body.password).await?;
         let now = crate::now();
@@ -41,10 +58,16 @@ impl Accounts<'_> {
             ..NewUser::default()
         }
         .into_user(now);
-        let signed_in = self.sign_up(&user, now).await?.ok_or_else(|| {
+        let (signed_in, link) = self.sign_up(&user, now).await?.ok_or_else(|| {
             ApiError::Conflict("an account with this email already exists".into())
         })?;
         tracing::info!(user_id = %user.id, "registered");
+        if let Some(token) = link {
+            // Sent is logged by send_link; a failure is logged and counted there.
+            let _ = self
+                .send_link(&user, &token, crate::one_time::Purpose::VerifyEmail)
+                .await;
+        }
         Ok(signed_in)
     }
 }

@@ -6,10 +6,12 @@
 
 use crate::{
     Config,
-    db::{CreateUserError, Db, LoginThrottle},
+    db::{Attempts, Counted, CreateUserError, Db, StoredToken},
     domain::{Email, SessionId},
     domain::{Session, User, UserProfile},
+    email::Mail,
     error::ApiError,
+    one_time::Purpose,
     token::{RefreshToken, TokenKeys},
 };
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,8 @@ pub struct AccountSettings {
     pub refresh_token_ttl: Duration,
     /// How long a session may be kept alive by refreshing, from its sign-in.
     pub session_max_age: Duration,
-    /// Wrong passwords for one email within `login_lockout` before its sign-ins are refused.
+    /// Password checks for one email within `login_lockout`; the attempts past them are refused
+    /// unchecked until the window ends (a success clears the count).
     pub login_max_failures: u32,
     /// The window the failures are counted in, and so the longest a lockout lasts.
     pub login_lockout: Duration,
@@ -42,11 +45,12 @@ impl AccountSettings {
     }
 }
 
-/// What the account workflows use: the table, the token key, and the account rules.
+/// What the account workflows use: the table, the token key, the account emails, and the rules.
 #[derive(Clone, Copy)]
 pub struct Accounts<'a> {
     pub db: &'a Db,
     pub tokens: &'a TokenKeys,
+    pub mail: &'a Mail,
     pub settings: AccountSettings,
 }
 
@@ -70,25 +74,37 @@ pub struct SignedIn {
     pub tokens: TokenPair,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: Email,
     pub password: String,
 }
 
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Accounts<'_> {
-    /// Signs in with an email and a password. An email locked out by too many wrong passwords is
-    /// refused before its password is checked; a wrong password counts against it.
+    /// Signs in with an email and a password. The attempt is counted against the email before the
+    /// password is checked, in one atomic write that answers the count: however many guesses race,
+    /// only the first `login_max_failures` of a window are checked and the rest answer 429.
     pub async fn sign_in(&self, body: LoginRequest) -> Result<SignedIn, ApiError> {
         let now = crate::now();
-        let (throttle, user_id) = self.db.login_lookup(&body.email, now).await?;
-        self.refuse_if_locked(
-            throttle.as_ref(),
+        let (attempts, user_id) = tokio::join!(
+            self.count_attempt(&body.email, now),
+            self.db.user_id_by_email(&body.email)
+        );
+        self.refuse_past_limit(
+            &attempts?,
             now,
             "too many failed sign-ins for this email; try again later",
         )?;
-        let user = match user_id {
+        let user = match user_id? {
             Some(id) => self.db.get_user(&id).await?,
             None => None,
         };
@@ -97,26 +113,27 @@ impl Accounts<'_> {
             user.as_ref(),
             crate::password::verify(&body.password, stored_hash).await,
         ) else {
-            self.count_failure(&body.email, now).await?;
             return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
         };
         if !user.active {
             return Err(ApiError::Forbidden("this account is deactivated".into()));
         }
-        if throttle.is_some() {
-            self.db.clear_login_failures(&body.email).await?;
-        }
-        self.start_session(user, now).await
+        let (session, tokens) = self.new_session(user, now)?;
+        self.db.put_session_clearing(&session, &body.email).await?;
+        Ok(SignedIn {
+            user: user.profile(),
+            tokens,
+        })
     }
 
-    /// A 429 saying `detail` if `throttle` locks its email out now.
-    pub(super) fn refuse_if_locked(
+    /// A 429 saying `detail` if `attempts` is past the limit of password checks.
+    pub(super) fn refuse_past_limit(
         &self,
-        throttle: Option<&LoginThrottle>,
+        attempts: &Attempts,
         now: OffsetDateTime,
         detail: &str,
     ) -> Result<(), ApiError> {
-        match throttle.and_then(|t| t.locked_for(self.settings.login_max_failures, now)) {
+        match attempts.over(self.settings.login_max_failures, now) {
             Some(retry_after_secs) => Err(ApiError::TooManyRequests {
                 detail: detail.into(),
                 retry_after_secs,
@@ -125,16 +142,16 @@ impl Accounts<'_> {
         }
     }
 
-    /// Counts one wrong password against `email`.
-    pub(super) async fn count_failure(
+    /// Counts one password check against `email`, before it is made.
+    pub(super) async fn count_attempt(
         &self,
         email: &Email,
         now: OffsetDateTime,
-    ) -> Result<(), ApiError> {
-        self.db
-            .record_login_failure(email, self.settings.login_lockout, now)
-            .await?;
-        Ok(())
+    ) -> Result<Attempts, ApiError> {
+        Ok(self
+            .db
+            .count_attempt(Counted::SignIn(email), self.settings.login_lockout, now)
+            .await?)
     }
 
     /// A new session for an existing `user`, stored, and its tokens.
@@ -151,19 +168,38 @@ impl Accounts<'_> {
         })
     }
 
-    /// Creates `user` together with its first session, in one write. `None` if the email is
-    /// already taken.
+    /// Creates `user` together with its first session (and, for an email nobody has proven yet,
+    /// the verification token its email carries), in one write. `None` if the email is already
+    /// taken. The token is `Some` when one was stored, to be sent.
     pub(super) async fn sign_up(
         &self,
         user: &User,
         now: OffsetDateTime,
-    ) -> Result<Option<SignedIn>, ApiError> {
+    ) -> Result<Option<(SignedIn, Option<crate::one_time::LinkToken>)>, ApiError> {
         let (session, tokens) = self.new_session(user, now)?;
-        match self.db.create_user(user, Some(&session)).await {
-            Ok(()) => Ok(Some(SignedIn {
-                user: user.profile(),
-                tokens,
-            })),
+        let link = match &user.email {
+            Some(email) if !user.has_verified_email() => {
+                let token = crate::one_time::LinkToken::generate(user.id.clone());
+                let stored = StoredToken::new(&token, email, Purpose::VerifyEmail, now);
+                Some((token, stored))
+            }
+            _ => None,
+        };
+        let stored = link
+            .as_ref()
+            .map(|(_, stored)| (stored, Purpose::VerifyEmail));
+        match self
+            .db
+            .create_user_with_token(user, Some(&session), stored)
+            .await
+        {
+            Ok(()) => Ok(Some((
+                SignedIn {
+                    user: user.profile(),
+                    tokens,
+                },
+                link.map(|(token, _)| token),
+            ))),
             Err(CreateUserError::EmailTaken) => Ok(None),
             Err(CreateUserError::Db(err)) => Err(err.into()),
         }
@@ -178,7 +214,7 @@ impl Accounts<'_> {
         let session_id = SessionId::new();
         let refresh = RefreshToken::generate(user.id.clone(), session_id.clone());
         let session = Session::start(
-            user.id.clone(),
+            user,
             session_id,
             refresh.hash(),
             now,

@@ -34,6 +34,7 @@ impl Payments<'_> {
         key: Option<IdempotencyKey>,
     ) -> Result<Outcome<Payment>, ApiError> {
         let (caller, stored) = self.orders.own_order(credentials, order_id).await?;
+        let caller = caller.with_verified_email()?;
         // The request is the order it names: the same key used for another order is a 422.
         let idempotent = key
             .map(|key| IdempotentRequest::new(caller.id().clone(), SCOPE, key, &stored.order.id));

@@ -20,7 +20,9 @@
 //! | a session (auth check, refresh) | `pk = USER#<id>`, `sk = SESSION#<session id>` | session (TTL) |
 //! | sessions of a user (revoke all) | `pk = USER#<id>`, `sk begins_with SESSION#` | session (TTL) |
 //! | session check plus the caller's data | one `BatchGetItem` of the session and the user | |
-//! | login throttle of an email | `pk = LOGIN#<email>`, `sk = THROTTLE` | throttle (TTL) |
+//! | sign-in attempts of an email (counted before the password is checked) | `pk = LOGIN#<email>`, `sk = THROTTLE`, atomic `ADD` | throttle (TTL) |
+//! | reset emails sent to an email | `pk = RESET#<email>`, `sk = LIMIT`, atomic `ADD` | limit (TTL) |
+//! | a user's email-verification or password-reset token (one of each) | `pk = USER#<id>`, `sk = TOKEN#<kind>` | one-time token (TTL), read with the user in one `BatchGetItem` |
 //! | user search (admin) | `gsi1pk = USERS`, filter on lower-cased names, email, phone | user |
 //! | dish by id | `pk = DISH#<id>`, `sk = DISH` | dish |
 //! | dish name uniqueness | `pk = DISHNAME#<folded name>`, `sk = DISHNAME` → `dish_id` | name claim, in the dish's transaction |
@@ -45,6 +47,7 @@ mod dishes;
 mod idempotency;
 mod listing;
 pub mod meter;
+mod one_time;
 mod orders;
 mod payments;
 mod sessions;
@@ -57,10 +60,11 @@ pub use carts::{CheckoutReads, MAX_CART_LINES};
 pub use dishes::{DishWriteError, MenuFilter, StoredDish};
 pub use idempotency::{IDEMPOTENCY_WINDOW, IdempotencyRecord, IdempotentRequest};
 pub use listing::Page;
+pub use one_time::StoredToken;
 pub use orders::{OrderFilter, PlaceOrderError, StoredOrder, order_key, orders_in};
 pub use payments::{PaymentFilter, StartPaymentError, StoredPayment};
 pub use sessions::SessionRead;
-pub use throttle::LoginThrottle;
+pub use throttle::{Attempts, Counted};
 pub use users::{CreateUserError, NewUser, ProfileChanges};
 
 use crate::error::{ApiError, BoxError};

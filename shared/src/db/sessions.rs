@@ -8,7 +8,6 @@ use crate::{
     domain::{SessionId, UserId},
     error::ApiError,
 };
-use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -26,6 +25,10 @@ fn session_key(user: &UserId, session: &SessionId) -> Item {
 }
 
 impl Session {
+    pub(crate) fn key(&self) -> Item {
+        session_key(&self.user_id, &self.session_id)
+    }
+
     pub(crate) fn to_item(&self) -> Result<Item, DbError> {
         // No index: a session is only ever read by its key, or with its user's other sessions.
         let key = session_key(&self.user_id, &self.session_id);
@@ -70,6 +73,27 @@ impl Db {
             .send()
             .await?;
         Ok(())
+    }
+
+    /// Stores a password sign-in's new session and clears the attempts counted against its email,
+    /// in one write.
+    pub async fn put_session_clearing(
+        &self,
+        session: &Session,
+        email: &crate::domain::Email,
+    ) -> Result<(), DbError> {
+        let writes = vec![
+            aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .put(super::built(
+                    aws_sdk_dynamodb::types::Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(session.to_item()?))
+                        .build(),
+                )?)
+                .build(),
+            super::throttle::clear_in(&self.table, super::Counted::SignIn(email))?,
+        ];
+        self.transact(writes).await.map_err(DbError::from)
     }
 
     /// Reads a session and its user in one strongly consistent round trip.
@@ -127,27 +151,39 @@ impl Db {
         Ok((check, others))
     }
 
-    /// Replaces the refresh hash, only if it is still `old_hash` and the session is still live —
-    /// so of two concurrent refreshes with one token, exactly one wins. `false` if it lost.
+    /// Replaces the refresh hash, only if it is still the one `session` was read with and the
+    /// session is still live — so of two concurrent refreshes with one token, exactly one wins —
+    /// and remembers the replaced hash, so that the replaced token coming back is known for a
+    /// copy. `None` if it lost.
     pub async fn rotate_session(
         &self,
         session: &Session,
-        old_hash: &str,
         new_hash: &str,
         refresh_ttl: Duration,
         now: OffsetDateTime,
     ) -> Result<Option<Session>, DbError> {
         let expires =
             (now.unix_timestamp() + refresh_ttl.as_secs() as i64).min(session.absolute_expires_at);
+        let remembered: Vec<_> = std::iter::once(&session.refresh_hash)
+            .chain(&session.previous_hashes)
+            .take(Session::REMEMBERED_ROTATIONS)
+            .map(|hash| s(hash.as_str()))
+            .collect();
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(session_key(&session.user_id, &session.session_id)))
-            .update_expression("SET refresh_hash = :new, expires_at = :expires")
+            .set_key(Some(session.key()))
+            .update_expression(
+                "SET refresh_hash = :new, previous_hashes = :previous, expires_at = :expires",
+            )
             .condition_expression("refresh_hash = :old AND expires_at > :now")
             .expression_attribute_values(":new", s(new_hash))
-            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":old", s(&session.refresh_hash))
+            .expression_attribute_values(
+                ":previous",
+                aws_sdk_dynamodb::types::AttributeValue::L(remembered),
+            )
             .expression_attribute_values(":expires", n(expires))
             .expression_attribute_values(":now", n(now.unix_timestamp()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
@@ -168,80 +204,6 @@ impl Db {
             .send()
             .await?;
         Ok(())
-    }
-
-    /// Deletes every session of a user except `keep`. Returns how many it deleted.
-    pub async fn delete_sessions(
-        &self,
-        user: &UserId,
-        keep: Option<&SessionId>,
-    ) -> Result<usize, DbError> {
-        let keep_sk = keep.map(session_sk);
-        let mut doomed = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(users::user_pk(user)))
-                .expression_attribute_values(":prefix", s(SK_PREFIX))
-                .projection_expression("pk, sk")
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in output.items.unwrap_or_default() {
-                if key_of(&item).map(|(_, sk)| sk) != keep_sk.as_deref() {
-                    doomed.push(item);
-                }
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        let count = doomed.len();
-        for chunk in doomed.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|key| {
-                    WriteRequest::builder()
-                        .delete_request(
-                            DeleteRequest::builder()
-                                .set_key(Some(key.clone()))
-                                .build()
-                                .expect("a delete request with a key"),
-                        )
-                        .build()
-                })
-                .collect();
-            for attempt in 0..5 {
-                if requests.is_empty() {
-                    break;
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
-                }
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await?;
-                requests = output
-                    .unprocessed_items
-                    .and_then(|mut rest| rest.remove(&self.table))
-                    .unwrap_or_default();
-            }
-            if !requests.is_empty() {
-                return Err(DbError::Unavailable(
-                    "batch delete left sessions unprocessed".into(),
-                ));
-            }
-        }
-        Ok(count)
     }
 }
 

@@ -64,7 +64,7 @@ pub(crate) fn user() -> User {
 pub(crate) fn session() -> Session {
     let day = Duration::from_secs(24 * 3600);
     let session = SessionId::parse(SESSION).unwrap();
-    Session::start(user_id(), session, "hash".into(), at(), day, 30 * day)
+    Session::start(&user(), session, "hash".into(), at(), day, 30 * day)
 }
 
 pub(crate) fn dish() -> Dish {

@@ -1,134 +1,153 @@
-//! Login throttling per email: failures counted in a fixed window; at the limit, logins for that
-//! email are refused until the window ends. The item expires with its window.
+//! Attempts counted per email in a fixed window: sign-ins (every attempt counts before its password
+//! is checked, and a success clears the count), and reset emails sent. Each count is one atomic
+//! `ADD` that answers the new total, so however many requests race, each sees a different number
+//! and at most the limit of them go ahead. The item expires with its window.
 
-use super::{Db, DbError, Item, attr, from_item, is_live, key, key_of, n, s};
-use crate::domain::{Email, UserId};
-use aws_sdk_dynamodb::types::ReturnValue;
+use super::{Db, DbError, Item, attr, built, from_item, is_live, key, n, s};
+use crate::domain::Email;
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
 use serde::Deserialize;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-const ENTITY: &str = "login_throttle";
-
-fn throttle_key(email: &Email) -> Item {
-    key(format!("LOGIN#{email}"), "THROTTLE")
+/// What a window counts, and so its key and entity.
+#[derive(Debug, Clone, Copy)]
+pub enum Counted<'a> {
+    /// Sign-in attempts (password checks) for an email.
+    SignIn(&'a Email),
+    /// Password-reset emails sent to an email.
+    ResetEmail(&'a Email),
 }
 
-/// A new window's record: `failures` so far, gone at `expires_at`. (A failure inside a window
-/// updates the same item, its `entity` set by the update expression to the same [`ENTITY`].)
-fn throttle_item(email: &Email, failures: u32, expires_at: i64) -> Item {
-    let mut item = throttle_key(email);
-    item.insert("failures".into(), n(failures));
+impl Counted<'_> {
+    fn key(self) -> Item {
+        match self {
+            Counted::SignIn(email) => key(format!("LOGIN#{email}"), "THROTTLE"),
+            Counted::ResetEmail(email) => key(format!("RESET#{email}"), "LIMIT"),
+        }
+    }
+
+    fn entity(self) -> &'static str {
+        match self {
+            Counted::SignIn(_) => "login_throttle",
+            Counted::ResetEmail(_) => "reset_email_limit",
+        }
+    }
+}
+
+/// A new window's record: one attempt so far, gone at `expires_at`.
+fn window_item(counted: Counted<'_>, expires_at: i64) -> Item {
+    let mut item = counted.key();
+    item.insert("attempts".into(), n(1));
     item.insert("expires_at".into(), n(expires_at));
-    item.insert(attr::ENTITY.into(), s(ENTITY));
+    item.insert(attr::ENTITY.into(), s(counted.entity()));
     item
 }
 
+/// A window as the count that just went in left it.
 #[derive(Debug, Clone, Deserialize)]
-pub struct LoginThrottle {
-    pub failures: u32,
+pub struct Attempts {
+    /// Attempts in the window, this one included.
+    pub attempts: u32,
     pub expires_at: i64,
 }
 
-impl LoginThrottle {
-    /// Seconds until logins are allowed again, if the email is locked out now.
-    pub fn locked_for(&self, max_failures: u32, now: OffsetDateTime) -> Option<u64> {
-        let now = now.unix_timestamp();
-        (is_live(self.expires_at, now) && self.failures >= max_failures)
-            .then(|| (self.expires_at - now).max(1) as u64)
+impl Attempts {
+    /// Seconds until the window ends, if this attempt is over `limit` and must not go ahead.
+    pub fn over(&self, limit: u32, now: OffsetDateTime) -> Option<u64> {
+        (self.attempts > limit).then(|| (self.expires_at - now.unix_timestamp()).max(1) as u64)
     }
 }
 
 impl Db {
-    /// What a login needs to know before checking a password, in one round trip: whether the email
-    /// is locked out, and which user (if any) holds it.
-    pub async fn login_lookup(
+    /// Counts one attempt, atomically, and answers the window with it counted. The first attempt
+    /// opens a window of `window`; a window that is over (which the table may not have deleted
+    /// yet) is replaced by a new one holding this attempt.
+    pub async fn count_attempt(
         &self,
-        email: &Email,
-        now: OffsetDateTime,
-    ) -> Result<(Option<LoginThrottle>, Option<UserId>), DbError> {
-        let throttle_key = throttle_key(email);
-        let items = self
-            .batch_get(vec![throttle_key.clone(), Db::email_claim_key(email)])
-            .await?;
-        let (mut throttle, mut user) = (None, None);
-        for item in items {
-            if key_of(&item) == key_of(&throttle_key) {
-                let record: LoginThrottle = from_item(item)?;
-                throttle = Some(record).filter(|t| is_live(t.expires_at, now.unix_timestamp()));
-            } else {
-                user = super::users::claimed_user(&item);
-            }
-        }
-        Ok((throttle, user))
-    }
-
-    /// The email's live throttle record, if any.
-    pub async fn login_throttle(
-        &self,
-        email: &Email,
-        now: OffsetDateTime,
-    ) -> Result<Option<LoginThrottle>, DbError> {
-        let item = self.get_consistent(throttle_key(email)).await?;
-        let throttle: Option<LoginThrottle> = item.map(from_item).transpose()?;
-        Ok(throttle.filter(|t| is_live(t.expires_at, now.unix_timestamp())))
-    }
-
-    /// Counts one failed login. The first failure opens a window of `window`; an expired record
-    /// (which the table may not have deleted yet) starts a new one.
-    pub async fn record_login_failure(
-        &self,
-        email: &Email,
+        counted: Counted<'_>,
         window: Duration,
         now: OffsetDateTime,
-    ) -> Result<LoginThrottle, DbError> {
+    ) -> Result<Attempts, DbError> {
         let window_end = now.unix_timestamp() + window.as_secs() as i64;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(throttle_key(email)))
-            .update_expression(
-                "SET failures = if_not_exists(failures, :zero) + :one, \
-                 expires_at = if_not_exists(expires_at, :end), entity = :entity",
-            )
-            .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":end", n(window_end))
-            .expression_attribute_values(":now", n(now.unix_timestamp()))
-            .expression_attribute_values(":entity", s(ENTITY))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => from_item(output.attributes.unwrap_or_default()),
-            Err(err) if super::condition_failed(&err) => {
-                // The old window is over: start a new one with this failure.
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(throttle_item(email, 1, window_end)))
-                    .send()
-                    .await?;
-                Ok(LoginThrottle {
-                    failures: 1,
-                    expires_at: window_end,
-                })
+        // Losing a try means another request replaced an expired window between our two writes;
+        // the window it made is live, so the next try counts in it.
+        for _ in 0..3 {
+            let counted_in = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(counted.key()))
+                .update_expression(
+                    "ADD attempts :one SET expires_at = if_not_exists(expires_at, :end), entity = :entity",
+                )
+                .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":end", n(window_end))
+                .expression_attribute_values(":now", n(now.unix_timestamp()))
+                .expression_attribute_values(":entity", s(counted.entity()))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match counted_in {
+                Ok(output) => return from_item(output.attributes.unwrap_or_default()),
+                Err(err) if super::condition_failed(&err) => {}
+                Err(err) => return Err(err.into()),
             }
-            Err(err) => Err(err.into()),
+            // The window is over: start a new one, unless another request just did.
+            let replaced = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(window_item(counted, window_end)))
+                .condition_expression("expires_at <= :now")
+                .expression_attribute_values(":now", n(now.unix_timestamp()))
+                .send()
+                .await;
+            if super::applied(replaced)? {
+                return Ok(Attempts {
+                    attempts: 1,
+                    expires_at: window_end,
+                });
+            }
         }
+        Err(DbError::Unavailable(
+            "the attempt counter kept changing under us".into(),
+        ))
     }
 
-    pub async fn clear_login_failures(&self, email: &Email) -> Result<(), DbError> {
+    /// The live window of `counted`, if any, without counting.
+    pub async fn attempts(
+        &self,
+        counted: Counted<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Attempts>, DbError> {
+        let item = self.get_consistent(counted.key()).await?;
+        let window: Option<Attempts> = item.map(from_item).transpose()?;
+        Ok(window.filter(|w| is_live(w.expires_at, now.unix_timestamp())))
+    }
+
+    pub async fn clear_attempts(&self, counted: Counted<'_>) -> Result<(), DbError> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(throttle_key(email)))
+            .set_key(Some(counted.key()))
             .send()
             .await?;
         Ok(())
     }
+}
+
+/// Clearing `counted`'s window as one write of a transaction (a sign-in's session, a new password).
+pub(crate) fn clear_in(table: &str, counted: Counted<'_>) -> Result<TransactWriteItem, DbError> {
+    Ok(TransactWriteItem::builder()
+        .delete(built(
+            Delete::builder()
+                .table_name(table)
+                .set_key(Some(counted.key()))
+                .build(),
+        )?)
+        .build())
 }
 
 #[cfg(test)]
@@ -137,8 +156,9 @@ mod tests {
     use crate::db::testing::{self, layout};
 
     #[test]
-    fn a_login_throttle_is_keyed_by_the_email() {
-        let item = throttle_item(&testing::email(), 1, 1_800_000_000);
+    fn a_sign_in_window_is_keyed_by_the_email() {
+        let email = testing::email();
+        let item = window_item(Counted::SignIn(&email), 1_800_000_000);
         assert_eq!(
             layout(&item),
             [
@@ -148,18 +168,40 @@ mod tests {
             ]
         );
         assert_eq!(item["expires_at"].as_n().unwrap(), "1800000000");
+        assert_eq!(item["attempts"].as_n().unwrap(), "1");
     }
 
     #[test]
-    fn an_email_is_locked_only_at_the_limit_and_only_inside_its_window() {
+    fn a_reset_email_window_is_keyed_by_the_email_apart_from_sign_ins() {
+        let email = testing::email();
+        let item = window_item(Counted::ResetEmail(&email), 1_800_000_000);
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "reset_email_limit"),
+                ("pk", "RESET#ada@example.com"),
+                ("sk", "LIMIT"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_attempt_is_refused_only_past_the_limit() {
         let now = crate::now();
-        let t = |failures, expires_at| LoginThrottle {
-            failures,
-            expires_at,
-        };
         let later = now.unix_timestamp() + 600;
-        assert_eq!(t(4, later).locked_for(5, now), None);
-        assert_eq!(t(5, later).locked_for(5, now), Some(600));
-        assert_eq!(t(9, now.unix_timestamp() - 1).locked_for(5, now), None);
+        let w = |attempts| Attempts {
+            attempts,
+            expires_at: later,
+        };
+        assert_eq!(w(5).over(5, now), None);
+        assert_eq!(w(6).over(5, now), Some(600));
+        assert_eq!(
+            Attempts {
+                attempts: 9,
+                expires_at: now.unix_timestamp()
+            }
+            .over(5, now),
+            Some(1)
+        );
     }
 }

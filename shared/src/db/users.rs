@@ -1,6 +1,6 @@
 //! Users, their email claims, and their profiles.
 
-use super::{Db, DbError, Item, attr, from_item, key, s};
+use super::{Db, DbError, Item, attr, from_item, key, n, s};
 use crate::domain::{Address, Email, Gender, Patch, PersonName, PhoneNumber, Role, UserId};
 use crate::domain::{Session, User};
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
@@ -57,6 +57,8 @@ pub struct NewUser {
     pub role: Option<Role>,
     pub password_hash: Option<String>,
     pub google_sub: Option<String>,
+    /// Whoever makes the account has proven its email (Google has).
+    pub email_verified: bool,
 }
 
 impl NewUser {
@@ -71,6 +73,8 @@ impl NewUser {
             gender: self.gender,
             role: self.role.unwrap_or(Role::Customer),
             active: true,
+            email_verified: self.email_verified,
+            credential_version: 0,
             password_hash: self.password_hash,
             google_sub: self.google_sub,
             created_at: now,
@@ -112,6 +116,7 @@ impl From<CreateUserError> for crate::error::ApiError {
 pub(crate) struct Update {
     set: Vec<String>,
     remove: Vec<String>,
+    add: Vec<String>,
     names: std::collections::HashMap<String, String>,
     values: Item,
 }
@@ -126,6 +131,15 @@ impl Update {
     pub(crate) fn remove(&mut self, name: &str) {
         self.names.insert(format!("#{name}"), name.to_string());
         self.remove.push(format!("#{name}"));
+    }
+
+    /// Ends every session of the user, as no race can undo: the sessions' version stays behind.
+    pub(crate) fn revoke_sessions(&mut self) {
+        self.names
+            .insert("#credential_version".into(), "credential_version".into());
+        self.values.insert(":credential_step".into(), n(1));
+        self.add
+            .push("#credential_version :credential_step".to_string());
     }
 
     pub(crate) fn patch<T: AsRef<str>>(&mut self, name: &str, patch: &Patch<T>) {
@@ -159,6 +173,9 @@ impl Update {
         if !self.remove.is_empty() {
             parts.push(format!("REMOVE {}", self.remove.join(", ")));
         }
+        if !self.add.is_empty() {
+            parts.push(format!("ADD {}", self.add.join(", ")));
+        }
         parts.join(" ")
     }
 }
@@ -182,6 +199,17 @@ impl Db {
         user: &User,
         session: Option<&Session>,
     ) -> Result<(), CreateUserError> {
+        self.create_user_with_token(user, session, None).await
+    }
+
+    /// [`Db::create_user`], with the account's first one-time token (its email's verification)
+    /// in the same transaction, so no account is left without the link it was sent.
+    pub async fn create_user_with_token(
+        &self,
+        user: &User,
+        session: Option<&Session>,
+        token: Option<(&super::StoredToken, crate::one_time::Purpose)>,
+    ) -> Result<(), CreateUserError> {
         let mut writes = Vec::new();
         if let Some(email) = &user.email {
             writes.push(put(&self.table, email_claim(email, &user.id))?);
@@ -197,6 +225,18 @@ impl Db {
                             .build()
                             .map_err(|e| DbError::Other(Box::new(e)))?,
                     )
+                    .build(),
+            );
+        }
+        if let Some((token, purpose)) = token {
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(super::built(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(token.to_item(purpose)?))
+                            .build(),
+                    )?)
                     .build(),
             );
         }
@@ -272,6 +312,11 @@ impl Db {
                 aws_sdk_dynamodb::types::AttributeValue::Bool(active),
             );
         }
+        if role.is_some() || active.is_some() {
+            // A new role or a deactivation ends the sessions made under the old one (a reactivation
+            // too: its sessions were ended by the deactivation and must not come back).
+            update.revoke_sessions();
+        }
         self.update_user(id, update, now).await
     }
 
@@ -307,18 +352,124 @@ impl Db {
         self.list(listing, limit, start).await
     }
 
-    pub async fn set_password_hash(
+    /// Sets a new password that ends every other session of the user, keeping `keep` (the caller's)
+    /// alive: the user's credential version moves on and `keep` moves with it, in one transaction
+    /// conditioned on the version the caller's check read, and the email's sign-in window is
+    /// cleared. A sign-in or refresh that read the old version, however it races this, leaves only
+    /// a dead session. `false` if the user changed credentials meanwhile (nothing is written).
+    pub async fn change_password(
+        &self,
+        user: &User,
+        keep: &Session,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, DbError> {
+        use aws_sdk_dynamodb::types::Update as UpdateItem;
+        let version = user.credential_version;
+        // An account stored before versions existed has none: it is version 0.
+        let same_version = if version == 0 {
+            "(attribute_not_exists(credential_version) OR credential_version = :version)"
+        } else {
+            "credential_version = :version"
+        };
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .update(super::built(
+                    UpdateItem::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(user_key(&user.id)))
+                        .update_expression(
+                            "SET password_hash = :hash, credential_version = :next, updated_at = :now",
+                        )
+                        .condition_expression(format!("attribute_exists(pk) AND {same_version}"))
+                        .expression_attribute_values(":hash", s(hash))
+                        .expression_attribute_values(":version", n(version))
+                        .expression_attribute_values(":next", n(version + 1))
+                        .expression_attribute_values(":now", s(rfc3339(now)))
+                        .build(),
+                )?)
+                .build(),
+            TransactWriteItem::builder()
+                .update(super::built(
+                    UpdateItem::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(keep.key()))
+                        .update_expression("SET credential_version = :next")
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_values(":next", n(version + 1))
+                        .build(),
+                )?)
+                .build(),
+        ];
+        if let Some(email) = &user.email {
+            writes.push(super::throttle::clear_in(
+                &self.table,
+                super::Counted::SignIn(email),
+            )?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(failure) if failure.lost_race() => Ok(false),
+            Err(failure) => Err(failure.into()),
+        }
+    }
+
+    /// Ends every session of a user at once (the credential version moves on).
+    pub async fn revoke_sessions(
         &self,
         id: &UserId,
-        hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<User>, DbError> {
         let mut update = Update::default();
-        update.set("password_hash", s(hash));
+        update.revoke_sessions();
         self.update_user(id, update, now).await
     }
 
-    /// Sets role and activity (and optionally a new password), as the admin tool does.
+    /// Hands an account whose email nobody proved to the Google identity that just proved it: the
+    /// password is removed, every session ended, the email verified and the Google account linked.
+    /// `None` if the account was verified or linked meanwhile (nothing is written).
+    pub async fn take_over_for_google(
+        &self,
+        id: &UserId,
+        sub: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, DbError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(id)))
+            .update_expression(
+                "SET google_sub = :sub, email_verified = :true, updated_at = :now \
+                 REMOVE password_hash ADD credential_version :one",
+            )
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(google_sub) \
+                 AND (attribute_not_exists(email_verified) OR email_verified = :false)",
+            )
+            .expression_attribute_values(":sub", s(sub))
+            .expression_attribute_values(
+                ":true",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+            )
+            .expression_attribute_values(
+                ":false",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+            )
+            .expression_attribute_values(":now", s(rfc3339(now)))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output.attributes.map(from_item).transpose(),
+            Err(err) if super::condition_failed(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Sets role and activity (and optionally a new password), as the admin tool does; every
+    /// session the account had ends.
     pub async fn set_role(
         &self,
         id: &UserId,
@@ -336,6 +487,7 @@ impl Db {
         if let Some(hash) = password_hash {
             update.set("password_hash", s(hash));
         }
+        update.revoke_sessions();
         self.update_user(id, update, now).await
     }
 
@@ -387,10 +539,6 @@ impl Db {
             Err(err) if super::condition_failed(&err) => Ok(None),
             Err(err) => Err(err.into()),
         }
-    }
-
-    pub(crate) fn email_claim_key(email: &Email) -> Item {
-        email_key(email)
     }
 }
 

@@ -24,6 +24,15 @@ pub struct User {
     pub gender: Gender,
     pub role: Role,
     pub active: bool,
+    /// Whether the holder of `email` has shown they read it (a verification or reset link, or
+    /// Google's word). Accounts stored before the flag existed read as unverified unless Google
+    /// linked them or they have no email: see [`User::has_verified_email`].
+    #[serde(default)]
+    pub email_verified: bool,
+    /// Bumped by every change that must end the account's sessions (a password set, a
+    /// deactivation, a role change); a session made under an older version is dead.
+    #[serde(default)]
+    pub credential_version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,11 +65,18 @@ pub struct UserProfile {
     pub gender: Gender,
     pub role: Role,
     pub active: bool,
+    pub email_verified: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 
 impl User {
+    /// Whether the account's email is proven: by a link we sent it, or by Google (a linked account).
+    /// A phone-only customer has no email to prove and counts as verified.
+    pub fn has_verified_email(&self) -> bool {
+        self.email_verified || self.email.is_none() || self.google_sub.is_some()
+    }
+
     pub fn profile(&self) -> UserProfile {
         UserProfile {
             id: self.id.clone(),
@@ -72,6 +88,7 @@ impl User {
             gender: self.gender,
             role: self.role,
             active: self.active,
+            email_verified: self.has_verified_email(),
             created_at: self.created_at,
         }
     }
@@ -83,6 +100,14 @@ pub struct Session {
     pub session_id: SessionId,
     /// SHA-256 (hex) of the current refresh token's secret.
     pub refresh_hash: String,
+    /// The hashes of the refresh tokens this session issued and rotation replaced, newest first
+    /// (at most [`Session::REMEMBERED_ROTATIONS`]): one of them coming back is a stolen copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_hashes: Vec<String>,
+    /// The user's [`User::credential_version`] when the session began; the session lives only
+    /// while the two agree.
+    #[serde(default)]
+    pub credential_version: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When the session dies unless refreshed first (epoch seconds; the table's TTL attribute).
@@ -92,9 +117,13 @@ pub struct Session {
 }
 
 impl Session {
-    /// A new session whose refresh window starts now.
+    /// How many replaced refresh tokens a session remembers. A refresh every 30 minutes keeps the
+    /// last 16 hours' tokens: a copy older than that is refused as a plain bad token.
+    pub const REMEMBERED_ROTATIONS: usize = 32;
+
+    /// A new session of `user` whose refresh window starts now.
     pub fn start(
-        user_id: UserId,
+        user: &super::User,
         session_id: SessionId,
         refresh_hash: String,
         now: OffsetDateTime,
@@ -103,9 +132,11 @@ impl Session {
     ) -> Self {
         let absolute = now.unix_timestamp() + max_age.as_secs() as i64;
         Self {
-            user_id,
+            user_id: user.id.clone(),
             session_id,
             refresh_hash,
+            previous_hashes: Vec::new(),
+            credential_version: user.credential_version,
             created_at: now,
             expires_at: (now.unix_timestamp() + refresh_ttl.as_secs() as i64).min(absolute),
             absolute_expires_at: absolute,
@@ -114,5 +145,16 @@ impl Session {
 
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         now.unix_timestamp() < self.expires_at
+    }
+
+    /// Whether `user` (this session's) still stands behind it: active, and no credential change
+    /// since the session began.
+    pub fn is_honoured_by(&self, user: &super::User) -> bool {
+        user.id == self.user_id && user.active && user.credential_version == self.credential_version
+    }
+
+    /// Whether `hash` is of a refresh token this session issued and has since replaced.
+    pub fn replaced(&self, hash: &str) -> bool {
+        self.previous_hashes.iter().any(|h| h == hash)
     }
 }

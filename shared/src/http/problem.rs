@@ -20,7 +20,7 @@ impl Status for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::EmailUnverified => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -41,6 +41,7 @@ fn slug(error: &ApiError) -> &'static str {
         ApiError::BadRequest { .. } => "bad-request",
         ApiError::Unauthorized(_) => "unauthorized",
         ApiError::Forbidden(_) => "forbidden",
+        ApiError::EmailUnverified => "email-unverified",
         ApiError::NotFound(_) => "not-found",
         ApiError::MethodNotAllowed => "method-not-allowed",
         ApiError::Conflict(_) => "conflict",

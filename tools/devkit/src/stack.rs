@@ -238,7 +238,16 @@ pub struct LocalBindings {
     pub parameters: BTreeMap<String, String>,
     pub table_name: String,
     pub topic_name: String,
+    /// Values for parameters the template declares without a default, used when nothing binds
+    /// them (see [`LocalBindings::new`]); a template that does not declare one ignores it.
+    pub local_defaults: BTreeMap<String, String>,
 }
+
+/// The sender of account emails locally: verified as an SES identity in moto by the local setup
+/// and by each test app, as an operator verifies the real one in SES.
+pub const LOCAL_EMAIL_FROM: &str = "kitchen@kitchen.local";
+/// The API's address as `make dev` serves it (the links in account emails start with it).
+pub const LOCAL_API_URL: &str = "http://127.0.0.1:9000";
 
 impl LocalBindings {
     /// The bindings of the local stack of `make dev` (and of the tools it starts), from its
@@ -260,11 +269,19 @@ impl LocalBindings {
         bindings
     }
 
+    /// Bindings for a table and a topic, with the local values of the parameters a deployment must
+    /// choose but the local stack has one answer for: the sender of account emails (the identity
+    /// the local setup verifies in moto's SES, [`LOCAL_EMAIL_FROM`]) and the API's public address
+    /// (`make dev`'s). Either can be bound again like any parameter.
     pub fn new(table_name: impl Into<String>, topic_name: impl Into<String>) -> Self {
         Self {
             table_name: table_name.into(),
             topic_name: topic_name.into(),
             parameters: BTreeMap::new(),
+            local_defaults: BTreeMap::from([
+                ("EmailFromAddress".to_string(), LOCAL_EMAIL_FROM.to_string()),
+                ("PublicApiUrl".to_string(), LOCAL_API_URL.to_string()),
+            ]),
         }
     }
 
@@ -296,7 +313,11 @@ impl Stack {
         let mut parameters = BTreeMap::new();
         for (name, spec) in declared.into_iter().flatten() {
             let name = name.as_str().unwrap_or_default();
-            let value = match bindings.parameters.get(name) {
+            let value = match bindings
+                .parameters
+                .get(name)
+                .or_else(|| bindings.local_defaults.get(name))
+            {
                 Some(value) => value.clone(),
                 None => match &spec["Default"] {
                     Value::Null => bail!("parameter {name} has no default and no local value"),

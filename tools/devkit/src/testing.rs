@@ -152,6 +152,9 @@ impl TestAppBuilder {
             bindings = bindings.parameter(&name, value);
         }
         let (stack, gate) = deploy(self.template, &bindings);
+        if let Some(sender) = stack.parameter("EmailFromAddress") {
+            verify_sender(&operator, &sender).await;
+        }
         let ssm = aws_sdk_ssm::Client::new(&operator);
         for (parameter, value) in [
             ("JwtSecretParameterName", TEST_JWT_SECRET),
@@ -304,6 +307,62 @@ pub async fn put_secure_parameter(ssm: &aws_sdk_ssm::Client, name: &str, value: 
         .send()
         .await
         .unwrap_or_else(|err| panic!("moto stores SSM parameter {name}: {err:?}"));
+}
+
+/// Verifies `address` as an SES identity (moto's), as an operator does before SES sends from it.
+pub async fn verify_sender(sdk: &aws_config::SdkConfig, address: &str) {
+    aws_sdk_sesv2::Client::new(sdk)
+        .create_email_identity()
+        .email_identity(address)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("moto's SES verifies {address}: {err:?}"));
+}
+
+/// One email moto's SES accepted.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SentEmail {
+    pub source: String,
+    pub subject: String,
+    pub body: String,
+    pub destinations: BTreeMap<String, Vec<String>>,
+}
+
+impl SentEmail {
+    /// The `token` of the first link in the body to `path` (such as `/auth/email/verify`).
+    pub fn link_token(&self, path: &str) -> Option<String> {
+        let line = self
+            .body
+            .lines()
+            .find(|line| line.contains(&format!("{path}?token=")))?;
+        let query = line.split_once('?')?.1;
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "token")
+            .map(|(_, value)| value.into_owned())
+    }
+}
+
+/// Every email moto's SES has accepted for `to`, oldest first (moto keeps them at
+/// `GET /moto-api/data.json`, under `ses.Message`).
+pub async fn emails_to(to: &str) -> Vec<SentEmail> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SESV2")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL_SNS"))
+        .expect("make test sets the moto endpoint");
+    let state: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .expect("moto answers")
+        .json()
+        .await
+        .expect("moto's state is JSON");
+    let messages = state["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    messages
+        .into_iter()
+        .filter_map(|m| serde_json::from_value::<SentEmail>(m).ok())
+        .filter(|m| m.destinations.values().flatten().any(|d| d == to))
+        .collect()
 }
 
 /// `http://127.0.0.1:<a port where nothing listens>`.
@@ -598,8 +657,18 @@ impl TestApp {
         response
     }
 
-    /// A user with [`TEST_PASSWORD`] and a live session, written straight to the table.
+    /// A user with [`TEST_PASSWORD`], a verified email and a live session, written straight to
+    /// the table.
     pub async fn user(&self, role: Role) -> Caller {
+        self.user_with(role, true).await
+    }
+
+    /// A customer as [`TestApp::user`] makes one, but whose email is not verified yet.
+    pub async fn unverified_user(&self) -> Caller {
+        self.user_with(Role::Customer, false).await
+    }
+
+    async fn user_with(&self, role: Role, email_verified: bool) -> Caller {
         let email = Email::parse(&format!(
             "user-{}@example.com",
             ulid::Ulid::new().to_string().to_lowercase()
@@ -613,6 +682,7 @@ impl TestApp {
             email: Some(email),
             role: Some(role),
             password_hash: Some(hash),
+            email_verified,
             ..NewUser::default()
         }
         .into_user(now);
@@ -620,7 +690,7 @@ impl TestApp {
         let refresh = RefreshToken::generate(user.id.clone(), session_id.clone());
         let config = &self.state.config;
         let session = Session::start(
-            user.id.clone(),
+            &user,
             session_id.clone(),
             refresh.hash(),
             now,

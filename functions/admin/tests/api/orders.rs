@@ -102,6 +102,21 @@ async fn staff_place_an_order_for_a_phone_customer_who_gets_the_sms() {
 }
 
 #[tokio::test]
+async fn staff_place_orders_for_a_customer_whose_email_is_not_verified() {
+    let (app, admin, jollof) = app().await;
+    let customer = app.unverified_user().await;
+    let response = app
+        .post(
+            "/admin/orders",
+            &order_for(&app, customer.user.id.as_str(), &jollof),
+            Some(&admin.access_token),
+        )
+        .await;
+    response.assert_status(201);
+    assert_eq!(response.json["placed_by"], "admin");
+}
+
+#[tokio::test]
 async fn staff_orders_need_a_real_customer_and_valid_lines() {
     let (app, admin, jollof) = app().await;
     let token = Some(admin.access_token.as_str());

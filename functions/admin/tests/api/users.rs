@@ -195,8 +195,9 @@ async fn deactivating_a_user_ends_their_sessions_at_once() {
 }
 
 #[tokio::test]
-async fn promoting_a_user_gives_them_the_back_office_on_their_next_request() {
+async fn a_role_change_ends_the_sessions_made_under_the_old_role() {
     let (app, admin) = app().await;
+    let auth = auth_app(&app).await;
     let customer = app.user(Role::Customer).await;
     app.get("/admin/users", Some(&customer.access_token))
         .await
@@ -205,9 +206,32 @@ async fn promoting_a_user_gives_them_the_back_office_on_their_next_request() {
     app.patch(&path, &json!({"role": "admin"}), Some(&admin.access_token))
         .await
         .assert_status(200);
+    // A token of the customer's session does not become a staff token: the session ended.
     app.get("/admin/users", Some(&customer.access_token))
         .await
+        .assert_problem(401);
+    auth.post(
+        "/auth/refresh",
+        &json!({"refresh_token": customer.refresh_token}),
+        None,
+    )
+    .await
+    .assert_problem(401);
+    // Signed in again, they have the back office.
+    let email = customer.user.email.as_ref().unwrap().as_str();
+    let signed_in = auth
+        .post(
+            "/auth/login",
+            &json!({"email": email, "password": TEST_PASSWORD}),
+            None,
+        )
+        .await;
+    signed_in.assert_status(200);
+    let staff_token = signed_in.json["access_token"].as_str().unwrap().to_string();
+    app.get("/admin/users", Some(&staff_token))
+        .await
         .assert_status(200);
+    // Demoted, that staff session ends too.
     app.patch(
         &path,
         &json!({"role": "customer"}),
@@ -215,9 +239,9 @@ async fn promoting_a_user_gives_them_the_back_office_on_their_next_request() {
     )
     .await
     .assert_status(200);
-    app.get("/admin/users", Some(&customer.access_token))
+    app.get("/admin/users", Some(&staff_token))
         .await
-        .assert_problem(403);
+        .assert_problem(401);
 }
 
 #[tokio::test]

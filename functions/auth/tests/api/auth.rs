@@ -832,9 +832,10 @@ async fn google_sign_in_creates_the_account_once() {
 }
 
 #[tokio::test]
-async fn google_sign_in_links_an_existing_account_with_the_same_email() {
+async fn google_sign_in_links_an_existing_account_whose_email_is_verified() {
     let app = google_app().await;
     let registered = register(&app, "ada@gmail.com").await;
+    crate::accounts::verify_by_email(&app, "ada@gmail.com").await;
     let response = app
         .post(
             "/auth/google",
@@ -844,6 +845,17 @@ async fn google_sign_in_links_an_existing_account_with_the_same_email() {
         .await;
     response.assert_status(200);
     assert_eq!(response.json["user"]["id"], registered["user"]["id"]);
+    // Linking is not a take-over: the password and the earlier session keep working.
+    app.get("/me", Some(&token(&registered, "access_token")))
+        .await
+        .assert_status(200);
+    app.post(
+        "/auth/login",
+        &json!({"email": "ada@gmail.com", "password": "a good long password"}),
+        None,
+    )
+    .await
+    .assert_status(200);
     // Once linked, another Google account cannot claim that email.
     let intruder = app
         .post(
@@ -853,6 +865,54 @@ async fn google_sign_in_links_an_existing_account_with_the_same_email() {
         )
         .await;
     intruder.assert_problem(401);
+}
+
+#[tokio::test]
+async fn google_sign_in_takes_over_an_account_whose_email_nobody_proved() {
+    let app = google_app().await;
+    // Someone registers the victim's address with a password of their own, and stays signed in.
+    let squatter = register(&app, "victim@gmail.com").await;
+    let response = app
+        .post(
+            "/auth/google",
+            &json!({"id_token": id_token(&google_claims("victim@gmail.com", "g-victim"))}),
+            None,
+        )
+        .await;
+    response.assert_status(200);
+    assert_eq!(response.json["user"]["id"], squatter["user"]["id"]);
+    assert_eq!(response.json["user"]["email_verified"], true);
+    // The squatter keeps nothing: not the session, not its refresh token, not the password.
+    app.get("/me", Some(&token(&squatter, "access_token")))
+        .await
+        .assert_problem(401);
+    app.post(
+        "/auth/refresh",
+        &json!({"refresh_token": token(&squatter, "refresh_token")}),
+        None,
+    )
+    .await
+    .assert_problem(401);
+    app.post(
+        "/auth/login",
+        &json!({"email": "victim@gmail.com", "password": "a good long password"}),
+        None,
+    )
+    .await
+    .assert_problem(401);
+    // The owner is signed in, and stays the account's owner on the next sign-in.
+    app.get("/me", Some(&token(&response.json, "access_token")))
+        .await
+        .assert_status(200);
+    let again = app
+        .post(
+            "/auth/google",
+            &json!({"id_token": id_token(&google_claims("victim@gmail.com", "g-victim"))}),
+            None,
+        )
+        .await;
+    again.assert_status(200);
+    assert_eq!(again.json["user"]["id"], squatter["user"]["id"]);
 }
 
 #[tokio::test]

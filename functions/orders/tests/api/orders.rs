@@ -97,6 +97,41 @@ async fn an_order_is_priced_by_the_server_and_announced() {
 }
 
 #[tokio::test]
+async fn a_customer_whose_email_is_not_verified_can_fill_a_cart_but_not_order() {
+    let (app, _) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let unverified = app.unverified_user().await;
+    let token = Some(unverified.access_token.as_str());
+    app.post(
+        "/cart/items",
+        &json!({"dish_id": jollof.id, "quantity": 2}),
+        token,
+    )
+    .await
+    .assert_status(201);
+    for body in [
+        order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}])),
+        json!({"delivery_date": app.today().to_string(), "delivery_address": "12 Marina, Lagos"}),
+    ] {
+        let refused = app.post("/orders", &body, token).await;
+        refused.assert_problem(403);
+        assert_eq!(refused.json["type"], "urn:kitchen:problem:email-unverified");
+    }
+    // Nothing was placed, and the cart is as it was.
+    let orders = app.get("/orders", token).await;
+    orders.assert_status(200);
+    assert_eq!(orders.json["items"], json!([]));
+    assert_eq!(
+        app.get("/cart", token).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(app.published_events().await.is_empty());
+}
+
+#[tokio::test]
 async fn prices_and_totals_from_the_client_are_refused() {
     let (app, caller) = app().await;
     let (jollof, _) = menu(&app).await;

@@ -152,6 +152,33 @@ async fn paying_through_the_simulator_marks_the_order_paid_by_webhook() {
 }
 
 #[tokio::test]
+async fn a_customer_whose_email_is_not_verified_cannot_start_a_payment() {
+    let (app, _) = app().await;
+    let unverified = app.unverified_user().await;
+    // An order staff placed for them needs nothing of them; paying it does.
+    let order = app.unpaid_order(&unverified, 1).await;
+    let refused = app
+        .request(
+            Method::POST,
+            &format!("/orders/{}/payments", order.id),
+            None,
+            Some(&unverified.access_token),
+        )
+        .await;
+    refused.assert_problem(403);
+    assert_eq!(refused.json["type"], "urn:kitchen:problem:email-unverified");
+    let attempts = app
+        .get(
+            &format!("/orders/{}/payments", order.id),
+            Some(&unverified.access_token),
+        )
+        .await;
+    attempts.assert_status(200);
+    assert_eq!(attempts.json["items"], json!([]));
+    assert!(app.paystack().state().transactions().is_empty());
+}
+
+#[tokio::test]
 async fn verify_marks_the_order_paid_when_the_webhook_never_came() {
     let (app, caller) = app().await;
     let order = app.unpaid_order(&caller, 1).await;

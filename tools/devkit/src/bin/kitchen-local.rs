@@ -256,6 +256,13 @@ async fn setup() -> Result<()> {
         .context("creating the SNS topic")?;
     println!("topic      {}", topic.topic_arn().unwrap_or(topic_name));
 
+    // Account emails go out from the template's sender, which SES sends from only once verified.
+    let sender = stack
+        .parameter("EmailFromAddress")
+        .context("template.yaml has no parameter EmailFromAddress")?;
+    devkit::testing::verify_sender(&sdk, &sender).await;
+    println!("sender     {sender} (verified in SES)");
+
     // The functions read their secrets from SSM at cold start, as in AWS.
     let ssm = aws_sdk_ssm::Client::new(&sdk);
     for (parameter, variable) in [
