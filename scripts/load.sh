@@ -223,6 +223,7 @@ fi
 "$TARGET_DIR/release/kitchen-load" \
     --api "http://127.0.0.1:$API_PORT" \
     --paystack "http://127.0.0.1:$PAYSTACK_PORT" \
+    --mail "http://127.0.0.1:$MOTO_PORT" \
     --customers "${LOAD_CUSTOMERS:-32}" \
     --duration "${LOAD_DURATION:-60s}" \
     --template "$ROOT/template.yaml" \

@@ -534,6 +534,49 @@ mod tests {
         assert!(err.to_string().contains("KITCHEN_TIMEZONE"));
     }
 
+    fn email_settings(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::for_function(&[Setting::Email], |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn account_emails_need_a_sender_address_and_the_public_url() {
+        let config = email_settings(&[
+            ("EMAIL_FROM", "kitchen@example.com"),
+            ("PUBLIC_API_URL", "https://api.example.com/"),
+        ])
+        .unwrap();
+        let email = config.email.unwrap();
+        assert_eq!(email.from, "kitchen@example.com");
+        assert_eq!(email.public_api_url, "https://api.example.com");
+        let text = email_settings(&[]).unwrap_err().to_string();
+        assert!(
+            text.contains("EMAIL_FROM is not set") && text.contains("PUBLIC_API_URL is not set"),
+            "{text}"
+        );
+        let text = email_settings(&[
+            ("EMAIL_FROM", "kitchen"),
+            ("PUBLIC_API_URL", "api.example.com"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            text.contains("EMAIL_FROM must be an email address")
+                && text.contains("PUBLIC_API_URL must be an http(s) URL"),
+            "{text}"
+        );
+        // A function that sends no email reads neither.
+        assert!(
+            load(&[("TABLE_NAME", "t"), ("JWT_SECRET", &"x".repeat(32))])
+                .unwrap()
+                .email
+                .is_none()
+        );
+    }
+
     #[test]
     fn a_short_jwt_secret_is_refused() {
         let err = load(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")]).unwrap_err();

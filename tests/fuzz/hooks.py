@@ -22,9 +22,9 @@ def before_call(context, case, **kwargs):
     """Keeps the fuzzer's own customer signed in.
 
     Schemathesis reuses the ids it reads in responses, so it soon sends the admin's
-    `PATCH /admin/users/{id}` with `{"active": false}` to the customer whose token every other
-    operation uses; deactivation revokes that token and the rest of the run would test nothing but
-    401s. Those requests go to an unknown user instead (a 404, which the checks accept).
+    `PATCH /admin/users/{id}` with `{"active": false}` or a new `role` to the customer whose token
+    every other operation uses; either revokes that token and the rest of the run would test nothing
+    but 401s. Those requests go to an unknown user instead (a 404, which the checks accept).
     """
     if (
         case.operation.path == "/admin/users/{id}"

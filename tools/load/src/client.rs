@@ -60,11 +60,18 @@ pub struct Http {
     client: reqwest::Client,
     api: String,
     simulator: String,
+    /// moto, whose SES keeps every email the API sent.
+    mail: String,
     recorder: Arc<Recorder>,
 }
 
 impl Http {
-    pub fn new(api: &str, simulator: &str, recorder: Arc<Recorder>) -> anyhow::Result<Self> {
+    pub fn new(
+        api: &str,
+        simulator: &str,
+        mail: &str,
+        recorder: Arc<Recorder>,
+    ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(CLIENT_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
@@ -73,8 +80,43 @@ impl Http {
             client,
             api: api.trim_end_matches('/').to_string(),
             simulator: simulator.trim_end_matches('/').to_string(),
+            mail: mail.trim_end_matches('/').to_string(),
             recorder,
         })
+    }
+
+    /// The `token` of the link to `path` in the latest email moto's SES holds for `to`, as the
+    /// customer would open it. Not API traffic, so not recorded.
+    pub async fn mailed_token(&self, to: &str, path: &str) -> Option<String> {
+        let state: Value = self
+            .client
+            .get(format!("{}/moto-api/data.json", self.mail))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let wanted = format!("{path}?token=");
+        state["ses"]["Message"]
+            .as_array()?
+            .iter()
+            .rev()
+            .filter(|message| {
+                message["destinations"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|d| d.values())
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .any(|address| address.as_str() == Some(to))
+            })
+            .filter_map(|message| message["body"].as_str())
+            .flat_map(str::lines)
+            .find_map(|line| {
+                let (_, token) = line.split_once(&wanted)?;
+                Some(token.split('&').next().unwrap_or(token).to_string())
+            })
     }
 
     pub fn recorder(&self) -> &Recorder {

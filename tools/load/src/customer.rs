@@ -153,6 +153,7 @@ struct User {
     email: String,
     password: String,
     token: String,
+    refresh: String,
 }
 
 /// An order the customer got a 201 for.
@@ -375,8 +376,77 @@ impl Customer {
             self.register().await
         } else if rand::random_bool(0.2) {
             self.login().await
+        } else if rand::random_bool(0.25) {
+            self.refresh().await
         } else {
             Ok(())
+        }
+    }
+
+    /// Swaps the refresh token for a new pair, as a client does when its access token runs out.
+    async fn refresh(&mut self) -> Step<()> {
+        let Some(user) = self.user.clone() else {
+            return self.login().await;
+        };
+        let answer = self
+            .call(
+                "POST /auth/refresh",
+                Method::POST,
+                "/auth/refresh",
+                &[],
+                Some(json!({"refresh_token": user.refresh})),
+            )
+            .await?;
+        match answer.status {
+            200 => {
+                self.user = Some(User {
+                    token: answer.text("access_token"),
+                    refresh: answer.text("refresh_token"),
+                    ..user
+                });
+                Ok(())
+            }
+            // A retry of a refresh whose first answer was lost presents a rotated token: the
+            // session ends, as it should, and the customer signs in again.
+            401 => self.login().await,
+            _ => self.unexpected("refresh", &answer),
+        }
+    }
+
+    /// Opens the link of the verification email the sign-up sent, as the customer would: orders
+    /// and payments need a verified email.
+    async fn verify_email(&mut self, email: &str) -> Step<()> {
+        let mut token = None;
+        for _ in 0..20 {
+            token = self.http().mailed_token(email, "/auth/email/verify").await;
+            if token.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        let Some(token) = token else {
+            self.violation(
+                "verification_email_missing",
+                format!("no verification email reached {email}"),
+            );
+            self.last_failure = format!("no verification email to {email}");
+            return Err(GaveUp);
+        };
+        let answer = self
+            .call(
+                "POST /auth/email/verify",
+                Method::POST,
+                "/auth/email/verify",
+                &[],
+                Some(json!({"token": token})),
+            )
+            .await?;
+        match answer.status {
+            200 => Ok(()),
+            // A retried verify whose first answer was lost: the token is used up, and the email is
+            // verified. Login (next) says whether it is.
+            400 => Ok(()),
+            _ => self.unexpected("verify email", &answer),
         }
     }
 
@@ -409,20 +479,25 @@ impl Customer {
             email,
             password,
             token: String::new(),
+            refresh: String::new(),
         };
         match answer.status {
             201 => {
                 let json = answer.json();
                 user.id = json["user"]["id"].as_str().unwrap_or_default().to_string();
                 user.token = answer.text("access_token");
+                user.refresh = answer.text("refresh_token");
                 self.shared.ledger.user(&user.id);
+                let email = user.email.clone();
                 self.user = Some(user);
-                Ok(())
+                self.verify_email(&email).await
             }
             // An earlier try committed but its answer was lost: the account is there.
             409 => {
+                let email = user.email.clone();
                 self.user = Some(user);
-                self.login().await
+                self.login().await?;
+                self.verify_email(&email).await
             }
             _ => self.unexpected("register", &answer),
         }
@@ -454,6 +529,7 @@ impl Customer {
         self.user = Some(User {
             id,
             token: answer.text("access_token"),
+            refresh: answer.text("refresh_token"),
             ..user
         });
         Ok(())

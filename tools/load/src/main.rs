@@ -53,6 +53,10 @@ struct Args {
     )]
     paystack: String,
 
+    /// moto's base URL: its SES keeps the verification emails whose links new customers open.
+    #[arg(long, env = "LOAD_MAIL_URL", default_value = "http://127.0.0.1:4566")]
+    mail: String,
+
     /// Customers at once.
     #[arg(long, env = "LOAD_CUSTOMERS", default_value_t = 32)]
     customers: usize,
@@ -284,7 +288,7 @@ async fn run(args: Args) -> Result<bool> {
 
     let recorder = Arc::new(Recorder::new());
     let violations = Arc::new(Violations::default());
-    let http = Http::new(&args.api, &args.paystack, recorder.clone())?;
+    let http = Http::new(&args.api, &args.paystack, &args.mail, recorder.clone())?;
     let tomorrow = time::OffsetDateTime::now_utc()
         .date()
         .next_day()
