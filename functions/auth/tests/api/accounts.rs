@@ -647,3 +647,38 @@ async fn a_token_rotated_many_refreshes_ago_still_gives_the_theft_away() {
         .await
         .assert_problem(401);
 }
+
+#[tokio::test]
+async fn account_email_bodies_mean_what_the_document_says() {
+    let app = app().await;
+    let token = LinkToken::generate(kitchen::domain::UserId::new()).expose();
+    for (path, body) in [
+        ("/auth/email/verify", json!({"token": token})),
+        ("/auth/email/verify", json!({"token": null})),
+        ("/auth/email/verify", json!({"token": ""})),
+        ("/auth/password/forgot", json!({"email": "Ada@Example.com"})),
+        ("/auth/password/forgot", json!({"email": "ada@"})),
+        ("/auth/password/forgot", json!({"email": null})),
+        (
+            "/auth/password/reset",
+            json!({"token": token, "new_password": "long enough now"}),
+        ),
+        (
+            "/auth/password/reset",
+            json!({"token": token, "new_password": "x".repeat(129)}),
+        ),
+        (
+            "/auth/password/reset",
+            json!({"new_password": "long enough now"}),
+        ),
+    ] {
+        let response = app
+            .agrees_with_document(http::Method::POST, path, &body, None)
+            .await;
+        assert!(
+            [202, 400].contains(&response.status.as_u16()),
+            "{path} {body}: {}",
+            response.text
+        );
+    }
+}
