@@ -234,6 +234,20 @@ impl Db {
         Err(TransactFailure::Db(err.into()))
     }
 
+    /// [`Db::transact`] for writes whose conditions say "only if nothing changed since we read":
+    /// `false` if the transaction lost a race (a condition failed, or another transaction held an
+    /// item), which is an answer, not an error.
+    pub(crate) async fn transact_unless_raced(
+        &self,
+        writes: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<bool, DbError> {
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(failure) if failure.lost_race() => Ok(false),
+            Err(failure) => Err(failure.into()),
+        }
+    }
+
     /// One item by key, strongly consistent.
     pub(crate) async fn get_consistent(&self, key: Item) -> Result<Option<Item>, DbError> {
         let output = self

@@ -7,7 +7,7 @@ use super::{Db, DbError, Item, built, from_item, is_live, key, key_of, n, s, thr
 use crate::domain::{Email, User, UserId};
 use crate::one_time::{LinkToken, Purpose};
 use aws_sdk_dynamodb::types::{
-    Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -168,29 +168,13 @@ impl Db {
         token: &LinkToken,
         now: OffsetDateTime,
     ) -> Result<bool, DbError> {
+        let mut verified = users::Update::default();
+        verified.set("email_verified", AttributeValue::Bool(true));
         let writes = vec![
             use_up(&self.table, token, Purpose::VerifyEmail, now)?,
-            TransactWriteItem::builder()
-                .update(built(
-                    Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(users::user_key(&token.user_id)))
-                        .update_expression("SET email_verified = :true, updated_at = :now")
-                        .condition_expression("attribute_exists(pk)")
-                        .expression_attribute_values(
-                            ":true",
-                            aws_sdk_dynamodb::types::AttributeValue::Bool(true),
-                        )
-                        .expression_attribute_values(":now", s(users::rfc3339(now)))
-                        .build(),
-                )?)
-                .build(),
+            verified.of_user_in(&self.table, &token.user_id, now)?,
         ];
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(failure) if failure.lost_race() => Ok(false),
-            Err(failure) => Err(failure.into()),
-        }
+        self.transact_unless_raced(writes).await
     }
 
     /// Uses a reset token: the new password is set, the email verified (the link reached it), every
@@ -203,35 +187,16 @@ impl Db {
         password_hash: &str,
         now: OffsetDateTime,
     ) -> Result<bool, DbError> {
+        let mut reset = users::Update::default();
+        reset.set("password_hash", s(password_hash));
+        reset.set("email_verified", AttributeValue::Bool(true));
+        reset.revoke_sessions();
         let writes = vec![
             use_up(&self.table, token, Purpose::ResetPassword, now)?,
-            TransactWriteItem::builder()
-                .update(built(
-                    Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(users::user_key(&token.user_id)))
-                        .update_expression(
-                            "SET password_hash = :hash, email_verified = :true, updated_at = :now \
-                             ADD credential_version :one",
-                        )
-                        .condition_expression("attribute_exists(pk)")
-                        .expression_attribute_values(":hash", s(password_hash))
-                        .expression_attribute_values(
-                            ":true",
-                            aws_sdk_dynamodb::types::AttributeValue::Bool(true),
-                        )
-                        .expression_attribute_values(":now", s(users::rfc3339(now)))
-                        .expression_attribute_values(":one", n(1))
-                        .build(),
-                )?)
-                .build(),
+            reset.of_user_in(&self.table, &token.user_id, now)?,
             throttle::clear_in(&self.table, throttle::Counted::SignIn(email))?,
         ];
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(failure) if failure.lost_race() => Ok(false),
-            Err(failure) => Err(failure.into()),
-        }
+        self.transact_unless_raced(writes).await
     }
 }
 

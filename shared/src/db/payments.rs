@@ -227,12 +227,7 @@ impl Db {
             )?;
             writes.push(TransactWriteItem::builder().put(order_put).build());
         }
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            // Lost a race (a condition failed, or another transaction held an item): not an error.
-            Err(failure) if failure.lost_race() => Ok(false),
-            Err(failure) => Err(failure.into()),
-        }
+        self.transact_unless_raced(writes).await
     }
 
     /// A customer's payments, newest first.

@@ -165,6 +165,29 @@ impl Update {
         }
     }
 
+    /// The update of an existing user (never creating one), stamped `updated_at`, as one write of a
+    /// transaction.
+    pub(crate) fn of_user_in(
+        mut self,
+        table: &str,
+        id: &UserId,
+        now: OffsetDateTime,
+    ) -> Result<TransactWriteItem, DbError> {
+        self.set("updated_at", s(rfc3339(now)));
+        Ok(TransactWriteItem::builder()
+            .update(super::built(
+                aws_sdk_dynamodb::types::Update::builder()
+                    .table_name(table)
+                    .set_key(Some(user_key(id)))
+                    .update_expression(self.expression())
+                    .condition_expression("attribute_exists(pk)")
+                    .set_expression_attribute_names(Some(self.names))
+                    .set_expression_attribute_values(Some(self.values))
+                    .build(),
+            )?)
+            .build())
+    }
+
     pub(crate) fn expression(&self) -> String {
         let mut parts = Vec::new();
         if !self.set.is_empty() {
@@ -407,11 +430,7 @@ impl Db {
                 super::Counted::SignIn(email),
             )?);
         }
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(failure) if failure.lost_race() => Ok(false),
-            Err(failure) => Err(failure.into()),
-        }
+        self.transact_unless_raced(writes).await
     }
 
     /// Ends every session of a user at once (the credential version moves on).

@@ -64,6 +64,22 @@ pub async fn verify_by_email(app: &TestApp, email: &str) {
         .assert_status(200);
 }
 
+/// Stores `token` as the link of `purpose` emailed to `email` at `at` (as if the clock had moved on
+/// since), replacing the one the API sent.
+async fn sent_at(
+    app: &TestApp,
+    token: &LinkToken,
+    email: &Email,
+    purpose: Purpose,
+    at: time::OffsetDateTime,
+) {
+    app.db()
+        .store_token(&StoredToken::new(token, email, purpose, at), purpose, None)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
 fn login(email: &str, password: &str) -> Value {
     json!({"email": email, "password": password})
 }
@@ -173,15 +189,7 @@ async fn a_verification_token_that_is_made_up_expired_or_for_another_purpose_is_
     let old = LinkToken::generate(user_id.clone());
     let long_ago = kitchen::now() - time::Duration::hours(49);
     let parsed_email = Email::parse(&email).unwrap();
-    app.db()
-        .store_token(
-            &StoredToken::new(&old, &parsed_email, Purpose::VerifyEmail, long_ago),
-            Purpose::VerifyEmail,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    sent_at(&app, &old, &parsed_email, Purpose::VerifyEmail, long_ago).await;
     for bad in [made_up, old.expose(), "not-a-token".into(), "".into()] {
         let response = app
             .post("/auth/email/verify", &json!({"token": bad}), None)
@@ -230,20 +238,15 @@ async fn resending_sends_a_new_link_that_replaces_the_old_at_most_once_a_minute(
     let user_id = kitchen::domain::UserId::parse(body["user"]["id"].as_str().unwrap()).unwrap();
     let parsed_email = Email::parse(&email).unwrap();
     let aged = LinkToken::parse(&first).unwrap();
-    app.db()
-        .store_token(
-            &StoredToken::new(
-                &aged,
-                &parsed_email,
-                Purpose::VerifyEmail,
-                kitchen::now() - time::Duration::seconds(61),
-            ),
-            Purpose::VerifyEmail,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let a_minute_ago = kitchen::now() - time::Duration::seconds(61);
+    sent_at(
+        &app,
+        &aged,
+        &parsed_email,
+        Purpose::VerifyEmail,
+        a_minute_ago,
+    )
+    .await;
     app.request(
         http::Method::POST,
         "/auth/email/resend",
@@ -442,20 +445,15 @@ async fn a_reset_token_that_is_expired_replaced_or_made_up_changes_nothing() {
     let email = caller.user.email.clone().unwrap();
     // Sent 31 minutes ago.
     let expired = LinkToken::generate(caller.user.id.clone());
-    app.db()
-        .store_token(
-            &StoredToken::new(
-                &expired,
-                &email,
-                Purpose::ResetPassword,
-                kitchen::now() - time::Duration::minutes(31),
-            ),
-            Purpose::ResetPassword,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let half_an_hour_ago = kitchen::now() - time::Duration::minutes(31);
+    sent_at(
+        &app,
+        &expired,
+        &email,
+        Purpose::ResetPassword,
+        half_an_hour_ago,
+    )
+    .await;
     let attempt =
         |token: String| json!({"token": token, "new_password": "an entirely new password"});
     app.post("/auth/password/reset", &attempt(expired.expose()), None)
@@ -651,18 +649,16 @@ async fn a_token_rotated_many_refreshes_ago_still_gives_the_theft_away() {
 #[tokio::test]
 async fn account_email_bodies_mean_what_the_document_says() {
     let app = app().await;
+    // A made-up token is well-formed to the document and refused by the API (400 naming the
+    // token), as a made-up cursor is: the tests above cover those. Here: what the document allows
+    // is not refused as malformed, and what it refuses is a 400.
     let token = LinkToken::generate(kitchen::domain::UserId::new()).expose();
     for (path, body) in [
-        ("/auth/email/verify", json!({"token": token})),
         ("/auth/email/verify", json!({"token": null})),
-        ("/auth/email/verify", json!({"token": ""})),
+        ("/auth/email/verify", json!({})),
         ("/auth/password/forgot", json!({"email": "Ada@Example.com"})),
         ("/auth/password/forgot", json!({"email": "ada@"})),
         ("/auth/password/forgot", json!({"email": null})),
-        (
-            "/auth/password/reset",
-            json!({"token": token, "new_password": "long enough now"}),
-        ),
         (
             "/auth/password/reset",
             json!({"token": token, "new_password": "x".repeat(129)}),
