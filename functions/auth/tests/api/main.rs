@@ -3,3 +3,4 @@
 //! One test binary for the crate (one link of the AWS SDK), a module per feature.
 
 mod auth;
+mod text;
