@@ -91,7 +91,10 @@ async fn main() -> Result<()> {
     let (user, outcome) = match ensure_admin(&db, &email, password.as_ref(), existing).await {
         Ok(done) => done,
         Err(err @ EnsureAdminError::AccountExists { .. }) if keep_password => {
-            return Err(anyhow!("{err}"));
+            return Err(anyhow!(
+                "{err}. --keep-password only confirms an active admin; to make that account one, \
+                 run without it and with {PROMOTE_FLAG}."
+            ));
         }
         Err(err @ EnsureAdminError::AccountExists { .. }) => {
             return Err(anyhow!(
