@@ -10,6 +10,7 @@
 //! - [`testing`]: a fresh table per test in DynamoDB Local and a function's router driven in-process.
 //! - [`google_dev`]: the development Google signing key `make dev` trusts, its JWKS, and ID tokens
 //!   minted with it.
+//! - [`seed`]: the admin the local stack's set-up seeds.
 //! - [`faults`]: faults of the table DynamoDB Local does not make by itself (a lagging index, reads
 //!   failing after a write), for the test apps.
 
@@ -18,6 +19,7 @@ pub mod google_dev;
 pub mod iam;
 pub mod iam_proxy;
 pub mod openapi;
+pub mod seed;
 pub mod stack;
 pub mod table;
 pub mod testing;

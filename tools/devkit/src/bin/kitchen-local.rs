@@ -28,7 +28,7 @@ use devkit::{
     table::TableDefinition,
 };
 use kitchen::{
-    app::ensure_admin::{AdminOutcome, EnsureAdminError, Existing, Holder, ensure_admin},
+    app::ensure_admin::AdminOutcome,
     db::Db,
     domain::{Email, Password},
 };
@@ -304,7 +304,7 @@ async fn setup() -> Result<()> {
     let password =
         Password::parse(&password_text).map_err(|e| anyhow::anyhow!("ADMIN_PASSWORD {e}"))?;
     let db = Db::new(client, table);
-    let (admin, outcome) = seed_admin(&db, &email, &password).await?;
+    let (admin, outcome) = devkit::seed::admin(&db, &email, &password).await?;
     let what = match outcome {
         AdminOutcome::Created => "created",
         AdminOutcome::AlreadyAdmin => "already there",
@@ -320,29 +320,6 @@ async fn setup() -> Result<()> {
     let (added, kept) = seed_menu(&db).await?;
     println!("menu       {added} demo dishes added, {kept} already there");
     Ok(())
-}
-
-/// The stack's admin, on a fresh table or on one kept in `KITCHEN_DATA_DIR`. Already this admin: left
-/// as it is (a restart keeps its sessions). An admin of that email with another password, or a
-/// deactivated one, was an earlier run's with another `ADMIN_PASSWORD`: it takes this one (and its
-/// sessions end, as with any password reset). A customer's account with that email is not taken
-/// over: the set-up stops and says what to do.
-async fn seed_admin(
-    db: &Db,
-    email: &Email,
-    password: &Password,
-) -> Result<(kitchen::domain::User, AdminOutcome)> {
-    match ensure_admin(db, email, Some(password), Existing::Refuse).await {
-        Err(EnsureAdminError::AccountExists {
-            holder: Holder::AdminWithAnotherPassword | Holder::DeactivatedAdmin,
-            ..
-        }) => Ok(ensure_admin(db, email, Some(password), Existing::Promote).await?),
-        Err(err @ EnsureAdminError::AccountExists { .. }) => Err(anyhow::anyhow!(
-            "ADMIN_EMAIL: {err}. Set ADMIN_EMAIL to another email, or make that account the admin \
-             with `kitchen-admin create --promote-existing --email {email}` against this table"
-        )),
-        other => Ok(other?),
-    }
 }
 
 /// A small menu, so `GET /dishes` shows something on a fresh stack. Dishes already there (by name)
