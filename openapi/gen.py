@@ -7,6 +7,7 @@ not what this writes. A test checks the document against the routers.
 """
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -80,20 +81,53 @@ EMAIL = {"type": "string", "format": "email", "maxLength": 254,
          "description": "Trimmed and stored lower-cased; unique across users."}
 PHONE = {"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$",
          "description": "E.164: `+`, country code and subscriber number (8 to 15 digits)."}
-# Text a person types (names, addresses, a cancel reason): no control characters but line breaks,
-# and not blank (at least one character that is not white space). The server trims it.
-_CONTROL = "\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F"
-_SPACE = "\\u000A\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
-TEXT_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
+# Text a person types. Control characters (Unicode general category Cc: line feed, tab, escape …) and
+# format characters (Cf: the bidirectional overrides and isolates, zero-width characters, the soft
+# hyphen, the invisible tag characters …) are refused: they smuggle extra lines into an SMS or make
+# text read otherwise on screen than it is stored. Cf is listed as Unicode 16 has it, as the server's
+# general-category table does; a contract test (tests/contract, text.rs) holds the document and the
+# server to the same answer for every code point. Code points above U+FFFF are written as the
+# characters themselves (JSON Schema's ECMA-262 patterns and Python's re share no escape for them);
+# the document escapes them as JSON surrogate pairs, so no invisible character is written raw.
+_CC = "\\u0000-\\u001F\\u007F-\\u009F"
+_CC_BUT_LF = "\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F"
+_CF = ("\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u180E\\u200B-\\u200F\\u202A-\\u202E"
+       "\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB"
+       "\U000110BD\U000110CD\U00013430-\U0001343F\U0001BCA0-\U0001BCA3\U0001D173-\U0001D17A"
+       "\U000E0001\U000E0020-\U000E007F")
+# Line and paragraph separators: line breaks too, so not in one-line text.
+_SEPARATORS = "\\u2028\\u2029"
+# White space that trimming removes and that is not a control character.
+_SPACE = "\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u202F\\u205F\\u3000"
+# One line (names, addresses, dish names): not blank, nothing of the above anywhere.
+_ONE = f"[^{_CC}{_CF}{_SEPARATORS}]"
+ONE_LINE_PATTERN = f"^{_ONE}*[^{_CC}{_CF}{_SEPARATORS}{_SPACE}]{_ONE}*$"
+# Several lines (a cancel reason; a description, which may also be empty): line feeds allowed.
+_MANY = f"[^{_CC_BUT_LF}{_CF}]"
+LINES_PATTERN = f"^{_MANY}*[^{_CC}{_CF}{_SEPARATORS}{_SPACE}]{_MANY}*$"
+MAYBE_EMPTY_LINES_PATTERN = f"^{_MANY}*$"
+ONE_LINE_RULE = ("one line: no line breaks, tabs or other control characters, and no invisible formatting "
+                 "characters (Unicode category Cf, such as U+202E or U+200B); accents and combining marks are "
+                 "letters and are kept")
+LINES_RULE = ("may hold line breaks (U+000A), but no other control character and no invisible formatting "
+              "character (Unicode category Cf, such as U+202E or U+200B)")
+# The same text as the API answers it: written since 2026-12 under the rules above, but a value stored
+# earlier is shown as it was stored, under the rule of its time (no control characters but line breaks).
+_OLD_CONTROL = "\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F"
+_OLD_SPACE = "\\u000A\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+STORED_TEXT_PATTERN = f"^[^{_OLD_CONTROL}]*[^{_OLD_CONTROL}{_OLD_SPACE}][^{_OLD_CONTROL}]*$"
+STORED_NOTE = ("Values written since 2026-12 follow the rule of the request bodies (no control characters, no "
+               "formatting characters); one stored earlier is shown as it was stored, and may hold line breaks or "
+               "formatting characters.")
 # Search text: anything with at least one character that is not white space (the server folds runs
 # of white space to one space and compares case-insensitively).
 SEARCH = {"type": "string", "minLength": 1, "maxLength": 100,
           "pattern": "[^\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]",
           "description": "Not blank; runs of white space count as one space."}
-PERSON_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": TEXT_PATTERN,
-               "description": "Trimmed; must not be blank; no control characters but line breaks."}
-ADDRESS = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": TEXT_PATTERN,
-           "description": "Trimmed; must not be blank; no control characters but line breaks."}
+PERSON_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": ONE_LINE_PATTERN,
+               "description": f"Trimmed; must not be blank; {ONE_LINE_RULE}."}
+ADDRESS = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": ONE_LINE_PATTERN,
+           "description": f"Trimmed; must not be blank; {ONE_LINE_RULE} (separate its parts with commas)."}
 NEW_PASSWORD = {"type": "string", "format": "password", "minLength": 8, "maxLength": 128,
                 "description": "8 to 128 characters (counted as Unicode scalar values)."}
 DATE = {"type": "string", "format": "date"}
@@ -103,9 +137,10 @@ MONEY = {"type": "integer", "minimum": 0,
 PRICE = {"type": "integer", "minimum": 1, "maximum": 100000000,
          "description": "Price in kobo (1 to 100,000,000, i.e. up to ₦1,000,000.00)."}
 QUANTITY = {"type": "integer", "minimum": 1, "maximum": 50}
-DISH_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": TEXT_PATTERN,
-             "description": "Trimmed; unique among all dishes, compared case-insensitively."}
-DESCRIPTION = {"type": "string", "maxLength": 1000, "description": "Free text; empty when there is none."}
+DISH_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": ONE_LINE_PATTERN,
+             "description": f"Trimmed; unique among all dishes, compared case-insensitively; {ONE_LINE_RULE}."}
+DESCRIPTION = {"type": "string", "maxLength": 1000, "pattern": MAYBE_EMPTY_LINES_PATTERN,
+               "description": f"Free text, trimmed; empty when there is none; {LINES_RULE}."}
 TAG = {"type": "string", "minLength": 1, "maxLength": 30, "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
        "description": "Lower-case kebab-case word, e.g. `spicy`, `gluten-free`."}
 TAGS = {"type": "array", "items": TAG, "maxItems": 10, "uniqueItems": True}
@@ -115,8 +150,15 @@ TAG_IN = with_(TAG, pattern="^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$",
                            "any case, stored lower-cased.")
 TAGS_IN = {"type": "array", "items": TAG_IN, "maxItems": 10,
            "description": "Up to 10; a repeat (in any case) is kept once."}
-REASON = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": TEXT_PATTERN,
-          "description": "Trimmed; must not be blank; no control characters but line breaks."}
+REASON = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": LINES_PATTERN,
+          "description": f"Trimmed; must not be blank; {LINES_RULE}."}
+# The text fields of User, Dish, CartLine, OrderItem and Order as the API answers them.
+STORED_PERSON_NAME = with_(PERSON_NAME, pattern=STORED_TEXT_PATTERN, description=f"Trimmed, not blank. {STORED_NOTE}")
+STORED_ADDRESS = with_(ADDRESS, pattern=STORED_TEXT_PATTERN, description=f"Trimmed, not blank. {STORED_NOTE}")
+STORED_DISH_NAME = with_(DISH_NAME, pattern=STORED_TEXT_PATTERN,
+                         description=f"Unique among all dishes, compared case-insensitively. {STORED_NOTE}")
+STORED_DESCRIPTION = {"type": "string", "maxLength": 1000,
+                      "description": f"Free text; empty when there is none. {STORED_NOTE}"}
 REFERENCE = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9.=-]+$",
              "description": "Unique per payment attempt (a new ULID for each attempt); sent to Paystack as the transaction reference."}
 
@@ -351,10 +393,10 @@ schemas["PaymentNote"] = {
 schemas["User"] = obj({
     "id": ID,
     "email": nullable(EMAIL),
-    "first_name": nullable(PERSON_NAME),
-    "last_name": nullable(PERSON_NAME),
+    "first_name": nullable(STORED_PERSON_NAME),
+    "last_name": nullable(STORED_PERSON_NAME),
     "phone": nullable(PHONE),
-    "address": nullable(ADDRESS),
+    "address": nullable(STORED_ADDRESS),
     "gender": ref("Gender"),
     "role": ref("Role"),
     "active": {"type": "boolean"},
@@ -384,8 +426,8 @@ schemas["SignedIn"] = obj(dict({"user": ref("User")}, **TOKEN_PROPS),
 
 schemas["Dish"] = obj({
     "id": ID,
-    "name": DISH_NAME,
-    "description": DESCRIPTION,
+    "name": STORED_DISH_NAME,
+    "description": STORED_DESCRIPTION,
     "price": PRICE,
     "currency": ref("Currency"),
     "dish_type": ref("DishType"),
@@ -401,7 +443,7 @@ schemas["Dish"] = obj({
 schemas["CartLine"] = obj({
     "id": ID,
     "dish_id": ID,
-    "dish_name": DISH_NAME,
+    "dish_name": STORED_DISH_NAME,
     "unit_price": with_(PRICE, description="The dish's current price, in kobo."),
     "quantity": QUANTITY,
     "line_total": with_(MONEY, description="`unit_price × quantity`, in kobo."),
@@ -415,7 +457,7 @@ schemas["Cart"] = obj({
 
 schemas["OrderItem"] = obj({
     "dish_id": ID,
-    "dish_name": DISH_NAME,
+    "dish_name": STORED_DISH_NAME,
     "unit_price": with_(PRICE, description="The dish's price when the order was placed (or last edited), in kobo."),
     "quantity": QUANTITY,
     "line_total": with_(MONEY, description="`unit_price × quantity`, in kobo."),
@@ -436,7 +478,7 @@ schemas["Order"] = obj({
     "total": with_(MONEY, description="Sum of the items' totals, in kobo, computed by the server."),
     "currency": ref("Currency"),
     "delivery_date": DATE,
-    "delivery_address": ADDRESS,
+    "delivery_address": STORED_ADDRESS,
     "placed_by": {"type": "string", "enum": ["customer", "admin"]},
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
@@ -444,7 +486,8 @@ schemas["Order"] = obj({
     "status_history": {"type": "array", "items": ref("StatusChange"), "minItems": 1,
                        "description": "Every status the order has had, oldest first; the first entry is `pending_payment`."},
     "refund_due": {"type": "boolean", "description": "True when staff cancelled the order after it was paid."},
-    "cancel_reason": nullable(with_(REASON, description="The reason staff gave when cancelling; null otherwise.")),
+    "cancel_reason": nullable(with_(REASON, pattern=STORED_TEXT_PATTERN,
+                                    description=f"The reason staff gave when cancelling; null otherwise. {STORED_NOTE}")),
 }, description="An order. Nothing is ever hard-deleted; cancelled orders stay with status `cancelled`.",
     example=EX_ORDER)
 
@@ -1392,7 +1435,11 @@ doc = {
     },
 }
 
+# Readable as UTF-8 (₦, →), but with every character above U+FFFF (the patterns' format characters)
+# escaped, so the file holds no invisible character.
+text = json.dumps(doc, indent=2, ensure_ascii=False)
+text = re.sub("[\U00010000-\U0010FFFF]", lambda m: json.dumps(m.group(0)).strip('"'), text)
 with open(OUT, "w", encoding="utf-8") as f:
-    json.dump(doc, f, indent=2, ensure_ascii=False)
+    f.write(text)
     f.write("\n")
 print(f"wrote {OUT}: {len(ORDER)} operations")

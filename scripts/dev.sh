@@ -115,6 +115,12 @@ export KITCHEN_PARAM_PublicApiUrl="http://127.0.0.1:$API_PORT"
 # The kitchen's own phone gets an SMS for every paid order; locally it only lands in moto.
 export KITCHEN_PARAM_KitchenPhone="${KITCHEN_PHONE:-+2348000000000}"
 export KITCHEN_PARAM_LogLevel="$RUST_LOG"
+# Google sign-in with the development key (tools/dev-keys/google-dev.pem; tools/devkit/src/google_dev.rs):
+# the auth function accepts ID tokens issued to client id kitchen-local, checked against the JWKS the
+# IAM gate serves, as it checks Google's. `make google-token EMAIL=...` mints one. These are stack
+# parameters of this deployment only: template.yaml's defaults trust no development key.
+export KITCHEN_PARAM_GoogleClientIds="kitchen-local"
+export KITCHEN_PARAM_GoogleJwksUrl="http://127.0.0.1:$GATE_PORT/_dev/google/oauth2/v3/certs"
 
 build=(cargo build --workspace)
 watch=(cargo lambda watch -A 127.0.0.1 -P "$API_PORT")
@@ -224,6 +230,8 @@ cat <<EOF
    schedules        template.yaml's, as EventBridge fires them (the unpaid-order sweep every 15 minutes);
                     one at once: make invoke EVENT=events/orders/sweep-unpaid-orders.json
    admin login      $ADMIN_EMAIL / $ADMIN_PASSWORD
+   Google sign-in   client id $KITCHEN_PARAM_GoogleClientIds, development key (tools/dev-keys/google-dev.pem):
+                    TOKEN=\$(make -s google-token EMAIL=ada@example.com); then POST /auth/google {"id_token": "\$TOKEN"}
    logs             $KITCHEN_LOG_DIR/
  Ctrl-C stops everything.
 ==================================================================================================

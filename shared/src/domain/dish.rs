@@ -4,11 +4,14 @@ use super::{Currency, Date, Description, DishId, DishName, DishType, Price, Tag}
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// A dish, as stored and as the API shows it.
+/// A dish, as stored and as the API shows it. The name and description read back as they were
+/// written (see [`super::StoredText`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dish {
     pub id: DishId,
+    #[serde(deserialize_with = "super::stored")]
     pub name: DishName,
+    #[serde(deserialize_with = "super::stored")]
     pub description: Description,
     pub price: Price,
     pub currency: Currency,

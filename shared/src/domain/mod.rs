@@ -2,7 +2,8 @@
 //!
 //! Each type's only way in is `parse` (also used by serde through `try_from`), so a handler holding an
 //! `Email` never checks it again. A failed parse names what is wrong; the JSON extractor turns it into
-//! a 400 with the field's path.
+//! a 400 with the field's path. The one exception is text read back from the table under rules
+//! tightened since it was written ([`StoredText`]): the stored types take it as it is.
 
 mod cart;
 mod dish;
@@ -107,41 +108,84 @@ impl PhoneNumber {
 }
 
 string_newtype!(
-    /// A person's first or last name: 1 to 100 characters, not blank.
+    /// A person's first or last name: one line of 1 to 100 characters, not blank (see [`Lines::One`]).
     PersonName
 );
 
 impl PersonName {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded_text(raw, 100).map(Self)
+        typed_text(raw, 100, Lines::One).map(Self)
     }
 }
 
 string_newtype!(
-    /// A delivery address: 1 to 500 characters, not blank.
+    /// A delivery address: one line of 1 to 500 characters, not blank (see [`Lines::One`]). Commas, not
+    /// line breaks, separate its parts: it goes into SMS and the kitchen's dispatch list as one line.
     Address
 );
 
 impl Address {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded_text(raw, 500).map(Self)
+        typed_text(raw, 500, Lines::One).map(Self)
     }
 }
 
 string_newtype!(
-    /// Why staff cancelled an order, shown to the customer: 1 to 500 characters, not blank.
+    /// Why staff cancelled an order, shown to the customer: 1 to 500 characters, not blank; it may
+    /// run over several lines (see [`Lines::Many`]).
     CancelReason
 );
 
 impl CancelReason {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded_text(raw, 500).map(Self)
+        typed_text(raw, 500, Lines::Many).map(Self)
     }
 }
 
-/// Text a person typed: trimmed, not blank, no control characters but line breaks. The limit counts
-/// the characters as sent (as the OpenAPI document's `maxLength` does), white space included.
-fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
+/// Which characters a kind of text may hold besides the visible ones.
+///
+/// Control characters (general category Cc: line feed, tab, carriage return, escape …) and format
+/// characters (Cf: the bidirectional overrides and isolates U+202A–202E and U+2066–2069, the
+/// zero-width characters U+200B–200F, U+FEFF, the soft hyphen, the invisible tag characters …)
+/// are how a name smuggles an extra line into an SMS or makes text read differently on screen than
+/// it is stored. Combining marks (Mn, Mc) are letters' accents and stay: "Ọ̀bí" is a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// A single line: no control character at all, no format character, and no line or paragraph
+    /// separator (U+2028, U+2029), so it can be printed on one line of an SMS or a list.
+    One,
+    /// Free text that may run over several lines: line feeds (U+000A) only; no other control or
+    /// format character.
+    Many,
+}
+
+/// What `lines` finds wrong with `c`, if anything.
+fn refused_character(c: char, lines: Lines) -> Option<&'static str> {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    match (get_general_category(c), lines) {
+        (GeneralCategory::Control, Lines::Many) if c == '\n' => None,
+        (
+            GeneralCategory::Control
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator,
+            Lines::One,
+        ) => Some("must be a single line: no line breaks, tabs or other control characters"),
+        (GeneralCategory::Control, Lines::Many) => {
+            Some("must not contain control characters other than line breaks")
+        }
+        (GeneralCategory::Format, _) => Some(
+            "must not contain invisible formatting characters (such as zero-width spaces or text \
+             direction overrides)",
+        ),
+        _ => None,
+    }
+}
+
+/// Text a person typed: trimmed of white space, not blank, at most `max` characters as sent (as the
+/// OpenAPI document's `maxLength` counts them, white space included), and holding only what `lines`
+/// allows anywhere in it (a refused character is refused even where trimming would drop it, as the
+/// document's pattern does).
+fn typed_text(raw: &str, max: usize, lines: Lines) -> Result<String, String> {
     let text = raw.trim();
     if text.is_empty() {
         return Err("must not be blank".to_string());
@@ -149,10 +193,48 @@ fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
     if raw.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err("must not contain control characters".to_string());
+    if let Some(refusal) = raw.chars().find_map(|c| refused_character(c, lines)) {
+        return Err(refusal.to_string());
     }
     Ok(text.to_string())
+}
+
+/// Text types whose rules were tightened after values were stored under the old ones (names,
+/// addresses and dish names once allowed line breaks and format characters). A value read back from
+/// the table is taken as it was written, so an item stored before the rule still reads (no 500, and
+/// a name claim keyed on it can still be found); only a request's value goes through `parse`. Used
+/// only by the stored types' `deserialize_with` ([`stored`], [`stored_opt`]), never for input.
+pub(crate) trait StoredText: Sized {
+    fn from_stored(value: String) -> Self;
+}
+
+macro_rules! stored_text {
+    ($($name:ident),*) => {$(
+        impl StoredText for $name {
+            fn from_stored(value: String) -> Self {
+                Self(value)
+            }
+        }
+    )*};
+}
+stored_text!(PersonName, Address, DishName, Description);
+
+/// `deserialize_with` for a stored text field: the value as written (see [`StoredText`]).
+pub(crate) fn stored<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: StoredText,
+{
+    String::deserialize(deserializer).map(T::from_stored)
+}
+
+/// [`stored`] for an optional field (use with `#[serde(default)]`).
+pub(crate) fn stored_opt<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: StoredText,
+{
+    Option::<String>::deserialize(deserializer).map(|value| value.map(T::from_stored))
 }
 
 /// A new password as a user chose it: 8 to 128 characters. Never printed.
@@ -359,8 +441,111 @@ mod tests {
         assert_eq!(PersonName::parse("  Ada ").unwrap().as_str(), "Ada");
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse(&"a".repeat(101)).is_err());
-        assert!(Address::parse("12 Marina Road\nLagos").is_ok());
         assert!(Address::parse("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn names_addresses_and_dish_names_are_one_line_of_visible_text() {
+        for bad in [
+            "Ada\nCALL +2348000000000",
+            "Ada\r\nObi",
+            "Ada\tObi",
+            "Ada\n",
+            "\u{1b}[2JAda",
+            "Ada\u{85}Obi",
+            "Ada\u{2028}Obi",
+            "Ada\u{2029}Obi",
+        ] {
+            let refusal = PersonName::parse(bad).unwrap_err();
+            assert!(refusal.contains("single line"), "{bad:?}: {refusal}");
+            assert!(Address::parse(bad).is_err(), "{bad:?}");
+            assert!(DishName::parse(bad).is_err(), "{bad:?}");
+        }
+        for bad in [
+            "Ada\u{202E}ibO",
+            "\u{2066}Ada\u{2069}",
+            "Ad\u{200B}a",
+            "Ad\u{200D}a",
+            "\u{FEFF}Ada",
+            "Ada\u{AD}",
+            "Ada\u{E0041}\u{E0042}",
+            "Ada\u{180E}",
+        ] {
+            let refusal = PersonName::parse(bad).unwrap_err();
+            assert!(refusal.contains("formatting"), "{bad:?}: {refusal}");
+            assert!(Address::parse(bad).is_err(), "{bad:?}");
+            assert!(DishName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Address::parse("12 Marina Road\nLagos").is_err());
+        assert!(Address::parse("12 Marina Road, Lagos").is_ok());
+    }
+
+    #[test]
+    fn accents_and_other_scripts_are_names() {
+        // O with a dot below, then a combining grave accent: combining marks are part of the letter.
+        for good in [
+            "Ọ̀bí",
+            "Ọ\u{300}bí",
+            "Chukwuemeka",
+            "Ñandú",
+            "Zoë",
+            "محمد",
+            "李",
+            "O'Neil-Smith",
+        ] {
+            assert_eq!(PersonName::parse(good).unwrap().as_str(), good);
+        }
+        assert_eq!(
+            PersonName::parse("\u{a0}Ada\u{3000}").unwrap().as_str(),
+            "Ada"
+        );
+    }
+
+    #[test]
+    fn text_stored_before_the_rule_still_reads() {
+        #[derive(Deserialize)]
+        struct Stored {
+            #[serde(deserialize_with = "stored")]
+            name: PersonName,
+            #[serde(default, deserialize_with = "stored_opt")]
+            address: Option<Address>,
+            #[serde(default, deserialize_with = "stored_opt")]
+            missing: Option<Address>,
+        }
+        let stored: Stored = serde_json::from_str(
+            r#"{"name": "Ada\nCALL +2348000000000", "address": "1 Marina\u202e"}"#,
+        )
+        .unwrap();
+        assert_eq!(stored.name.as_str(), "Ada\nCALL +2348000000000");
+        assert_eq!(stored.address.unwrap().as_str(), "1 Marina\u{202E}");
+        assert!(stored.missing.is_none());
+        // A request's value is parsed, never taken as stored.
+        assert!(serde_json::from_str::<PersonName>(r#""Ada\nCALL""#).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_one_line_text_never_holds_a_control_or_format_character(raw in "\\PC*\\p{Cc}?\\p{Cf}?\\PC*") {
+            use unicode_general_category::{GeneralCategory, get_general_category};
+            if let Ok(name) = PersonName::parse(&raw) {
+                let bad = name.as_str().chars().find(|&c| matches!(
+                    get_general_category(c),
+                    GeneralCategory::Control | GeneralCategory::Format
+                        | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
+                ));
+                proptest::prop_assert_eq!(bad, None);
+                proptest::prop_assert_eq!(name.as_str(), raw.trim());
+            }
+        }
+
+        #[test]
+        fn visible_text_with_combining_marks_is_kept_as_typed(
+            letters in proptest::collection::vec(("[a-zA-Z\u{C0}-\u{24F}\u{1E00}-\u{1EFF}]", "[\u{300}-\u{36F}]?"), 1..20)
+        ) {
+            let raw: String = letters.iter().map(|(letter, mark)| format!("{letter}{mark}")).collect();
+            proptest::prop_assert_eq!(PersonName::parse(&raw).map(String::from), Ok(raw.clone()));
+            proptest::prop_assert_eq!(DishName::parse(&raw).map(String::from), Ok(raw));
+        }
     }
 
     #[test]
@@ -659,13 +844,14 @@ impl DishType {
 }
 
 string_newtype!(
-    /// A dish's name: 1 to 100 characters. Unique across dishes, ignoring case.
+    /// A dish's name: one line of 1 to 100 characters (see [`Lines::One`]). Unique across dishes,
+    /// ignoring case.
     DishName
 );
 
 impl DishName {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded_text(raw, 100).map(Self)
+        typed_text(raw, 100, Lines::One).map(Self)
     }
 
     /// The form uniqueness and search compare: lower-cased, inner white space folded.
@@ -679,17 +865,20 @@ impl DishName {
 }
 
 string_newtype!(
-    /// A dish description: up to 1000 characters (may be empty).
+    /// A dish description: up to 1000 characters, trimmed, may be empty; it may run over several
+    /// lines (see [`Lines::Many`]).
     Description
 );
 
 impl Description {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let text = raw.trim();
         if raw.chars().count() > 1000 {
             return Err("must be at most 1000 characters".to_string());
         }
-        Ok(Self(text.to_string()))
+        if let Some(refusal) = raw.chars().find_map(|c| refused_character(c, Lines::Many)) {
+            return Err(refusal.to_string());
+        }
+        Ok(Self(raw.trim().to_string()))
     }
 }
 
@@ -813,6 +1002,25 @@ mod menu_tests {
             fraction.to_string().contains("expected a whole number"),
             "{fraction}"
         );
+    }
+
+    #[test]
+    fn descriptions_and_reasons_may_run_over_lines_but_hold_nothing_else_invisible() {
+        let text = "Smoky party jollof.\nServed with plantain.";
+        assert_eq!(Description::parse(text).unwrap().as_str(), text);
+        assert_eq!(CancelReason::parse(text).unwrap().as_str(), text);
+        assert_eq!(Description::parse("").unwrap().as_str(), "");
+        assert_eq!(Description::parse(" \n ").unwrap().as_str(), "");
+        for bad in [
+            "tab\there",
+            "crlf\r\n",
+            "\u{202E}reversed",
+            "zero\u{200B}width",
+            "esc\u{1b}",
+        ] {
+            assert!(Description::parse(bad).is_err(), "{bad:?}");
+            assert!(CancelReason::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct Order {
     pub total: Money,
     pub currency: Currency,
     pub delivery_date: Date,
+    /// As written when the order was placed or edited (see [`super::StoredText`]).
+    #[serde(deserialize_with = "super::stored")]
     pub delivery_address: Address,
     pub placed_by: PlacedBy,
     #[serde(with = "time::serde::rfc3339")]

@@ -6,19 +6,32 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 /// A user as stored. `password_hash` and `google_sub` never leave the server: responses use
-/// [`UserProfile`].
+/// [`UserProfile`]. Names and the address read back as they were written (see
+/// [`super::StoredText`]), so do the profile's.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<Email>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::stored_opt"
+    )]
     pub first_name: Option<PersonName>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::stored_opt"
+    )]
     pub last_name: Option<PersonName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<PhoneNumber>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::stored_opt"
+    )]
     pub address: Option<Address>,
     #[serde(default)]
     pub gender: Gender,
@@ -58,9 +71,12 @@ impl std::fmt::Debug for User {
 pub struct UserProfile {
     pub id: UserId,
     pub email: Option<Email>,
+    #[serde(default, deserialize_with = "super::stored_opt")]
     pub first_name: Option<PersonName>,
+    #[serde(default, deserialize_with = "super::stored_opt")]
     pub last_name: Option<PersonName>,
     pub phone: Option<PhoneNumber>,
+    #[serde(default, deserialize_with = "super::stored_opt")]
     pub address: Option<Address>,
     pub gender: Gender,
     pub role: Role,

@@ -32,6 +32,7 @@ pub struct Upstreams {
 struct Proxy {
     gate: Arc<Gate>,
     upstreams: Upstreams,
+    documents: Documents,
     http: reqwest::Client,
 }
 
@@ -41,9 +42,25 @@ pub async fn serve(
     gate: Arc<Gate>,
     upstreams: Upstreams,
 ) -> Result<()> {
+    serve_with_documents(listener, gate, upstreams, Documents::new()).await
+}
+
+/// JSON documents the gate answers itself, by path, to anyone (no signature): what the local stack
+/// serves in place of a third party's published document (the development Google JWKS), on the one
+/// port every local stack already has.
+pub type Documents = std::collections::HashMap<String, Bytes>;
+
+/// [`serve`], also answering `GET` of each of `documents`' paths with its JSON.
+pub async fn serve_with_documents(
+    listener: tokio::net::TcpListener,
+    gate: Arc<Gate>,
+    upstreams: Upstreams,
+    documents: Documents,
+) -> Result<()> {
     let proxy = Arc::new(Proxy {
         gate,
         upstreams,
+        documents,
         http: reqwest::Client::builder()
             .no_proxy()
             .build()
@@ -73,6 +90,14 @@ impl Proxy {
         let (parts, body) = request.into_parts();
         if parts.uri.path() == HEALTH_PATH {
             return Ok(plain(200, "ok"));
+        }
+        if let Some(document) = self.documents.get(parts.uri.path()) {
+            return Ok(Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .header("cache-control", "public, max-age=3600")
+                .body(Full::new(document.clone()))
+                .expect("a valid response"));
         }
         let body = body
             .collect()

@@ -8,13 +8,18 @@
 //! - [`iam`]: each function's policy applied to every AWS request it makes, as AWS applies it.
 //! - [`iam_proxy`]: the same check for function processes, as a proxy in front of the stand-ins.
 //! - [`testing`]: a fresh table per test in DynamoDB Local and a function's router driven in-process.
+//! - [`google_dev`]: the development Google signing key `make dev` trusts, its JWKS, and ID tokens
+//!   minted with it.
+//! - [`seed`]: the admin the local stack's set-up seeds.
 //! - [`faults`]: faults of the table DynamoDB Local does not make by itself (a lagging index, reads
 //!   failing after a write), for the test apps.
 
 pub mod faults;
+pub mod google_dev;
 pub mod iam;
 pub mod iam_proxy;
 pub mod openapi;
+pub mod seed;
 pub mod stack;
 pub mod table;
 pub mod testing;

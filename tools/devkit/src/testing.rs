@@ -814,8 +814,56 @@ pub fn dish(name: &str, from: kitchen::domain::Date) -> kitchen::domain::Dish {
     }
 }
 
+/// `dish` with its name and description exactly as given, unchecked: what a rule older than today's
+/// may have stored (a line break in a name, say). Made as the table's reads make a stored dish, which
+/// take its text as written.
+pub fn dish_stored_unchecked(
+    dish: &kitchen::domain::Dish,
+    name: &str,
+    description: &str,
+) -> kitchen::domain::Dish {
+    let mut stored = serde_json::to_value(dish).expect("a dish as JSON");
+    stored["name"] = Value::from(name);
+    stored["description"] = Value::from(description);
+    serde_json::from_value(stored).expect("a stored dish reads whatever its text")
+}
+
 impl TestApp {
     /// Writes dishes straight to the table.
+    /// Sets a user's names and address to exactly these texts, unchecked, as a rule older than
+    /// today's may have stored them (written by the operator, through the profile update).
+    pub async fn store_profile_unchecked(
+        &self,
+        id: &kitchen::domain::UserId,
+        first_name: &str,
+        last_name: &str,
+        address: &str,
+    ) {
+        use kitchen::domain::Patch;
+        let user = self
+            .db()
+            .get_user(id)
+            .await
+            .expect("the table answers")
+            .expect("the user exists");
+        let mut stored = serde_json::to_value(&user).expect("a user as JSON");
+        stored["first_name"] = Value::from(first_name);
+        stored["last_name"] = Value::from(last_name);
+        stored["address"] = Value::from(address);
+        let old: User =
+            serde_json::from_value(stored).expect("a stored user reads whatever its text");
+        let changes = kitchen::db::ProfileChanges {
+            first_name: Patch::Value(old.first_name.expect("set above")),
+            last_name: Patch::Value(old.last_name.expect("set above")),
+            address: Patch::Value(old.address.expect("set above")),
+            ..Default::default()
+        };
+        self.db()
+            .update_profile(id, &changes, kitchen::now())
+            .await
+            .expect("the old profile is written");
+    }
+
     pub async fn add_dishes(&self, dishes: &[kitchen::domain::Dish]) {
         for dish in dishes {
             self.db()

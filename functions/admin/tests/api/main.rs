@@ -5,4 +5,5 @@
 mod dishes;
 mod orders;
 mod payments;
+mod text;
 mod users;

@@ -1105,7 +1105,7 @@ async fn account_bodies_mean_what_the_document_says() {
         .agrees_with_document(
             Method::PATCH,
             "/me",
-            &json!({"first_name": " Adaeze ", "last_name": null, "address": "12 Marina\nLagos"}),
+            &json!({"first_name": " Adaeze ", "last_name": null, "address": "12 Marina, Lagos"}),
             Some(&access),
         )
         .await;

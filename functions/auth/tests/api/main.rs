@@ -4,3 +4,5 @@
 
 mod accounts;
 mod auth;
+mod google_dev;
+mod text;

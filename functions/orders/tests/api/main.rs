@@ -4,3 +4,4 @@
 
 mod cart;
 mod orders;
+mod text;

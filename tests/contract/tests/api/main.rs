@@ -8,4 +8,5 @@ mod events;
 mod iam;
 mod notifier_environment;
 mod routes;
+mod text;
 mod timeouts;

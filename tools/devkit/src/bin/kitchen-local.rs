@@ -3,7 +3,8 @@
 //! - `setup`: creates the table from template.yaml and the SNS topic if they are missing, stores
 //!   the stack's secrets in SSM (moto) under the parameter names the template gives the functions,
 //!   seeds the admin and a demo menu, and prints what is where.
-//! - `gate`: the IAM gate every function reaches AWS through ([`devkit::iam_proxy`]).
+//! - `gate`: the IAM gate every function reaches AWS through ([`devkit::iam_proxy`]); it also
+//!   serves the development Google JWKS at [`devkit::google_dev::JWKS_PATH`].
 //! - `run BINARY [ARGS...]`: starts a function as Lambda would, with exactly its template
 //!   environment (parameters and resources resolved to local values) plus the gate's endpoint, the
 //!   region, the function's own local credentials and the runtime's `AWS_LAMBDA_*` variables.
@@ -13,6 +14,8 @@
 //! - `iam-report DIR`: least privilege, the other way round: lists per function every action its
 //!   policy grants that no call recorded in DIR used (the tests and the gate record each grant they
 //!   use there when `KITCHEN_IAM_USAGE_DIR` names it), and fails if there is any.
+//! - `google-token EMAIL [GIVEN_NAME [FAMILY_NAME]]`: prints a Google ID token for EMAIL signed with
+//!   the development key `make dev` trusts ([`devkit::google_dev`]), for `POST /auth/google`.
 //!
 //! The stack's bindings come from the environment `scripts/dev.sh` sets: `TABLE_NAME`, `TOPIC_ARN`,
 //! `KITCHEN_PARAM_<Name>` for each parameter it sets, `KITCHEN_GATE_PORT`, and the stand-ins'
@@ -25,7 +28,7 @@ use devkit::{
     table::TableDefinition,
 };
 use kitchen::{
-    app::ensure_admin::{AdminOutcome, ensure_admin},
+    app::ensure_admin::AdminOutcome,
     db::Db,
     domain::{Email, Password},
 };
@@ -44,8 +47,8 @@ fn local_stack() -> Result<Stack> {
         .context("template.yaml cannot be deployed locally")
 }
 
-const USAGE: &str =
-    "usage: kitchen-local setup | gate | run BINARY [ARGS...] | schedules | iam-report DIR";
+const USAGE: &str = "usage: kitchen-local setup | gate | run BINARY [ARGS...] | schedules | \
+                     iam-report DIR | google-token EMAIL [GIVEN_NAME [FAMILY_NAME]]";
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -59,6 +62,7 @@ async fn main() -> Result<()> {
         }
         Some("schedules") => schedules().await,
         Some("iam-report") => iam_report(&args.next().context(USAGE)?),
+        Some("google-token") => google_token(args),
         _ => bail!(USAGE),
     }
 }
@@ -79,7 +83,31 @@ async fn gate() -> Result<()> {
         "gate: checking every AWS call of {} functions against template.yaml on 127.0.0.1:{port}",
         stack.template().functions().len()
     );
-    devkit::iam_proxy::serve(listener, gate, upstreams).await
+    // The development Google JWKS, for make dev's Google sign-in.
+    let documents = devkit::google_dev::gate_documents()?;
+    devkit::iam_proxy::serve_with_documents(listener, gate, upstreams, documents).await
+}
+
+/// Prints a Google ID token for `EMAIL` signed with the development key (see devkit::google_dev).
+fn google_token(mut args: impl Iterator<Item = String>) -> Result<()> {
+    let usage = "usage: kitchen-local google-token EMAIL [GIVEN_NAME [FAMILY_NAME]]";
+    let email = args
+        .next()
+        .filter(|e| !e.trim().is_empty())
+        .context(usage)?;
+    let given = args.next().filter(|n| !n.is_empty());
+    let family = args.next().filter(|n| !n.is_empty());
+    if args.next().is_some() {
+        bail!(usage);
+    }
+    let token = devkit::google_dev::id_token(
+        &email,
+        given.as_deref(),
+        family.as_deref(),
+        time::OffsetDateTime::now_utc(),
+    )?;
+    println!("{token}");
+    Ok(())
 }
 
 /// Replaces this process with the function `binary`, in its template environment.
@@ -283,10 +311,13 @@ async fn setup() -> Result<()> {
     let password =
         Password::parse(&password_text).map_err(|e| anyhow::anyhow!("ADMIN_PASSWORD {e}"))?;
     let db = Db::new(client, table);
-    let (admin, outcome) = ensure_admin(&db, &email, Some(&password)).await?;
+    let (admin, outcome) = devkit::seed::admin(&db, &email, &password).await?;
     let what = match outcome {
         AdminOutcome::Created => "created",
-        AdminOutcome::Promoted => "already there; password set",
+        AdminOutcome::AlreadyAdmin => "already there",
+        AdminOutcome::Promoted => {
+            "already there; password set to ADMIN_PASSWORD, its sessions ended"
+        }
     };
     println!(
         "admin      {email} / {password_text} ({what}, id {})",
