@@ -420,6 +420,22 @@ TOKEN_PROPS = {
 }
 schemas["TokenPair"] = obj(TOKEN_PROPS, description="A new access token and refresh token for the same session.",
                            example=EX_TOKENS)
+# An Ed25519 public key (RFC 8037) as the JWKS publishes it; `kid` is its RFC 7638 thumbprint.
+EX_JWK = {"kty": "OKP", "crv": "Ed25519", "x": "F2NkPk8SXYuAzG2HivsAVToDa4xYyZHudEzsBmE9zLw",
+          "kid": "MDDdjbJ3Q9r5IH0Y1FdOWZAJmkDZ8Xbb65q6NIFn8t0", "alg": "EdDSA", "use": "sig"}
+BASE64URL_32 = {"type": "string", "pattern": "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"}
+schemas["Jwk"] = obj({
+    "kty": {"type": "string", "const": "OKP"},
+    "crv": {"type": "string", "const": "Ed25519"},
+    "x": with_(BASE64URL_32, description="The 32-byte public key, base64url without padding."),
+    "kid": with_(BASE64URL_32, description="The key's id, as in the `kid` of the tokens it signed: its RFC 7638 "
+                                           "thumbprint (SHA-256, base64url)."),
+    "alg": {"type": "string", "const": "EdDSA"},
+    "use": {"type": "string", "const": "sig"},
+}, description="A public key access tokens are checked with.", example=EX_JWK)
+schemas["Jwks"] = obj({"keys": {"type": "array", "items": ref("Jwk"), "minItems": 1, "maxItems": 2}},
+                      description="The public keys access tokens are checked with (RFC 7517). Two while a signing "
+                                  "key is being rotated.", example={"keys": [EX_JWK]})
 schemas["SignedIn"] = obj(dict({"user": ref("User")}, **TOKEN_PROPS),
                           description="The signed-in user and the token pair of the new session.",
                           example=EX_SIGNED_IN)
@@ -987,6 +1003,15 @@ op("get", "/auth/password/reset", "auth", "resetPasswordLink", "The reset email'
           "400": {"description": "The link is wrong, used or expired; a page says so.", "content": HTML_PAGE},
           "503": {"description": "The link could not be checked just now; a page asks to open it again.",
                   "headers": {"Retry-After": href("Retry-After")}, "content": HTML_PAGE}})
+
+op("get", "/.well-known/jwks.json", "auth", "getJwks", "The public keys of access tokens",
+   "The keys access tokens are signed with (EdDSA, Ed25519), for anyone who checks a token: a token's `kid` names "
+   "its key. During a key rotation two keys are listed; a new key is listed here for longer than the "
+   "`Cache-Control` lifetime before any token is signed with it.", "anyone",
+   resps={"200": json_resp("The key set.", "Jwks", {"keys": [EX_JWK]},
+                           headers_={"Cache-Control": {"description": "How long the set may be cached.",
+                                                       "schema": {"type": "string"},
+                                                       "example": "public, max-age=300"}})})
 
 op("get", "/me", "auth", "getMe", "The caller's profile", "The signed-in user.", "user",
    resps={"200": json_resp("The caller.", "User", EX_USER), **UNAVAIL})

@@ -30,7 +30,11 @@ standins_stop_on_exit
 standins_start_aws_on_free_ports
 export TABLE_NAME=kitchen-bench
 export TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:kitchen-bench-events"
-export JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789"
+# Development keys (tools/dev-keys/README.md), handed to the functions in the environment.
+TOKEN_SIGNING_KEY="$(cat tools/dev-keys/token-signing-dev.pem)"
+TOKEN_PUBLIC_KEYS="$(cat tools/dev-keys/token-public-dev.pem)"
+CURSOR_KEY="$(cat tools/dev-keys/cursor-dev.key)"
+export TOKEN_SIGNING_KEY TOKEN_PUBLIC_KEYS CURSOR_KEY
 export PAYSTACK_SECRET_KEY=sk_test_bench_secret
 export KITCHEN_PHONE=+2348000000000
 # The stack's parameters without a default (the bench sets the Paystack simulator's URL itself).

@@ -95,7 +95,11 @@ unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL
 export TABLE_NAME="${TABLE_NAME:-kitchen}"
 export TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:kitchen-events"
 # The stack's secrets; kitchen-local setup stores them in SSM (moto), where the functions read them.
-export JWT_SECRET="${JWT_SECRET:-local-dev-jwt-secret-change-me-0123456789}"
+# The token and cursor keys are development keys, for local use only (tools/dev-keys/README.md).
+TOKEN_SIGNING_KEY="${TOKEN_SIGNING_KEY:-$(cat tools/dev-keys/token-signing-dev.pem)}"
+TOKEN_PUBLIC_KEYS="${TOKEN_PUBLIC_KEYS:-$(cat tools/dev-keys/token-public-dev.pem)}"
+CURSOR_KEY="${CURSOR_KEY:-$(cat tools/dev-keys/cursor-dev.key)}"
+export TOKEN_SIGNING_KEY TOKEN_PUBLIC_KEYS CURSOR_KEY
 export PAYSTACK_SECRET_KEY="${PAYSTACK_SECRET_KEY:-sk_test_local_secret}"
 export ADMIN_EMAIL="${ADMIN_EMAIL:-admin@kitchen.local}"
 export ADMIN_PASSWORD="${ADMIN_PASSWORD:-kitchen-admin-123}"

@@ -39,8 +39,13 @@ pub enum SecretSource {
 pub struct Config {
     /// `TABLE_NAME` ([`Setting::Table`]); empty for a function that reads no table (the notifier).
     pub table_name: String,
-    /// The key that signs and checks access tokens and cursors ([`Setting::TokenKey`]).
-    pub jwt_secret: Option<SecretSource>,
+    /// The Ed25519 private key that signs access tokens, PKCS#8 PEM ([`Setting::TokenSigningKey`]).
+    pub token_signing_key: Option<SecretSource>,
+    /// The public keys access tokens are checked with, one or two PEM blocks
+    /// ([`Setting::TokenPublicKeys`]).
+    pub token_public_keys: Option<SecretSource>,
+    /// The key that signs page cursors, base64 of at least 32 random bytes ([`Setting::CursorKey`]).
+    pub cursor_key: Option<SecretSource>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub session_max_age: Duration,
@@ -151,8 +156,18 @@ impl Config {
         } else {
             String::new()
         };
-        let jwt_secret = if reads(Setting::TokenKey) {
-            vars.secret("JWT_SECRET", "JWT_SECRET_PARAMETER")
+        let token_signing_key = if reads(Setting::TokenSigningKey) {
+            vars.secret("TOKEN_SIGNING_KEY", "TOKEN_SIGNING_KEY_PARAMETER")
+        } else {
+            None
+        };
+        let token_public_keys = if reads(Setting::TokenPublicKeys) {
+            vars.secret("TOKEN_PUBLIC_KEYS", "TOKEN_PUBLIC_KEYS_PARAMETER")
+        } else {
+            None
+        };
+        let cursor_key = if reads(Setting::CursorKey) {
+            vars.secret("CURSOR_KEY", "CURSOR_KEY_PARAMETER")
         } else {
             None
         };
@@ -164,7 +179,9 @@ impl Config {
         let sessions = reads(Setting::Sessions);
         let config = Config {
             table_name,
-            jwt_secret,
+            token_signing_key,
+            token_public_keys,
+            cursor_key,
             access_token_ttl: vars.seconds_if(sessions, "ACCESS_TOKEN_TTL_SECONDS", 30 * 60),
             refresh_token_ttl: vars.seconds_if(sessions, "REFRESH_TOKEN_TTL_SECONDS", 90 * 60),
             session_max_age: vars.seconds_if(sessions, "SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600),
@@ -208,12 +225,6 @@ impl Config {
             kitchen_phone,
             sms_sender_id,
         };
-        if let Some(SecretSource::Value(secret)) = &config.jwt_secret
-            && secret.expose().len() < 32
-        {
-            vars.problems
-                .push("JWT_SECRET must be at least 32 characters".to_string());
-        }
         if vars.problems.is_empty() {
             Ok(config)
         } else {
@@ -233,8 +244,14 @@ impl Config {
 pub enum Setting {
     /// `TABLE_NAME`: the table.
     Table,
-    /// `JWT_SECRET_PARAMETER` (or `JWT_SECRET`): the key of access tokens and page cursors.
-    TokenKey,
+    /// `TOKEN_SIGNING_KEY_PARAMETER` (or `TOKEN_SIGNING_KEY`): the private key that signs access
+    /// tokens; the auth function alone.
+    TokenSigningKey,
+    /// `TOKEN_PUBLIC_KEYS_PARAMETER` (or `TOKEN_PUBLIC_KEYS`): the public keys access tokens are
+    /// checked with; every function with a route that takes a token.
+    TokenPublicKeys,
+    /// `CURSOR_KEY_PARAMETER` (or `CURSOR_KEY`): the key of page cursors; the functions that list.
+    CursorKey,
     /// `GOOGLE_CLIENT_IDS`, `GOOGLE_JWKS_URL`: Google sign-in (optional; none turns it off).
     Google,
     /// `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`, `SESSION_MAX_AGE_SECONDS`,
@@ -260,10 +277,12 @@ pub enum Setting {
 
 impl Setting {
     /// What a function that places and moves orders reads (orders, admin): the table, the token
-    /// key, the kitchen's today, the unpaid-order expiry and the topic its events go to.
+    /// public keys, the cursor key, the kitchen's today, the unpaid-order expiry and the topic its
+    /// events go to.
     pub const ORDERING: &'static [Setting] = &[
         Setting::Table,
-        Setting::TokenKey,
+        Setting::TokenPublicKeys,
+        Setting::CursorKey,
         Setting::KitchenTimezone,
         Setting::UnpaidOrderExpiry,
         Setting::Topic,
@@ -273,7 +292,9 @@ impl Setting {
     pub fn required_variable(self) -> Option<&'static str> {
         match self {
             Setting::Table => Some("TABLE_NAME"),
-            Setting::TokenKey => Some("JWT_SECRET_PARAMETER"),
+            Setting::TokenSigningKey => Some("TOKEN_SIGNING_KEY_PARAMETER"),
+            Setting::TokenPublicKeys => Some("TOKEN_PUBLIC_KEYS_PARAMETER"),
+            Setting::CursorKey => Some("CURSOR_KEY_PARAMETER"),
             Setting::KitchenTimezone => Some("KITCHEN_TIMEZONE"),
             Setting::UnpaidOrderExpiry => Some("UNPAID_ORDER_EXPIRY_SECONDS"),
             Setting::Topic => Some("TOPIC_ARN"),
@@ -491,7 +512,7 @@ mod tests {
     /// Every setting but Paystack's, which [`paystack`] loads.
     const EVERY: [Setting; 5] = [
         Setting::Table,
-        Setting::TokenKey,
+        Setting::TokenSigningKey,
         Setting::Google,
         Setting::Sessions,
         Setting::Sms,
@@ -513,12 +534,15 @@ mod tests {
         let err = load(&[]).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("TABLE_NAME is not set"), "{text}");
-        assert!(text.contains("JWT_SECRET"), "{text}");
+        assert!(
+            text.contains("neither TOKEN_SIGNING_KEY nor TOKEN_SIGNING_KEY_PARAMETER is set"),
+            "{text}"
+        );
     }
 
     #[test]
     fn defaults_apply_when_only_the_required_variables_are_set() {
-        let config = load(&[("TABLE_NAME", "t"), ("JWT_SECRET", &"x".repeat(32))]).unwrap();
+        let config = load(&[("TABLE_NAME", "t"), ("TOKEN_SIGNING_KEY", "a PEM")]).unwrap();
         assert_eq!(config.access_token_ttl, Duration::from_secs(1800));
         assert_eq!(config.refresh_token_ttl, Duration::from_secs(5400));
         assert_eq!(config.login_max_failures, 5);
@@ -570,7 +594,7 @@ mod tests {
         );
         // A function that sends no email reads neither.
         assert!(
-            load(&[("TABLE_NAME", "t"), ("JWT_SECRET", &"x".repeat(32))])
+            load(&[("TABLE_NAME", "t"), ("TOKEN_SIGNING_KEY", "a PEM")])
                 .unwrap()
                 .email
                 .is_none()
@@ -578,16 +602,51 @@ mod tests {
     }
 
     #[test]
-    fn a_short_jwt_secret_is_refused() {
-        let err = load(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")]).unwrap_err();
-        assert!(err.to_string().contains("at least 32"));
+    fn each_key_is_named_when_it_is_missing_and_read_only_where_listed() {
+        let keys = [
+            Setting::TokenSigningKey,
+            Setting::TokenPublicKeys,
+            Setting::CursorKey,
+        ];
+        let err = Config::for_function(&keys, |_| None)
+            .unwrap_err()
+            .to_string();
+        for variable in ["TOKEN_SIGNING_KEY", "TOKEN_PUBLIC_KEYS", "CURSOR_KEY"] {
+            let named = format!("neither {variable} nor {variable}_PARAMETER is set");
+            assert!(err.contains(&named), "{err}");
+        }
+        let vars = |name: &str| match name {
+            "TOKEN_SIGNING_KEY_PARAMETER" => Some("/k/signing".to_string()),
+            "TOKEN_PUBLIC_KEYS" => Some("a PEM".to_string()),
+            "CURSOR_KEY_PARAMETER" => Some("/k/cursor".to_string()),
+            _ => None,
+        };
+        let config = Config::for_function(&keys, vars).unwrap();
+        assert!(
+            matches!(config.token_signing_key, Some(SecretSource::SsmParameter(ref p)) if p == "/k/signing")
+        );
+        assert!(matches!(
+            config.token_public_keys,
+            Some(SecretSource::Value(_))
+        ));
+        assert!(
+            matches!(config.cursor_key, Some(SecretSource::SsmParameter(ref p)) if p == "/k/cursor")
+        );
+        // Each key is read only by a function that lists it.
+        let verifying = Config::for_function(&[Setting::TokenPublicKeys], vars).unwrap();
+        assert!(verifying.token_signing_key.is_none() && verifying.cursor_key.is_none());
+        let listing = Config::for_function(&[Setting::CursorKey], vars).unwrap();
+        assert!(listing.token_signing_key.is_none() && listing.token_public_keys.is_none());
+        assert!(Setting::ORDERING.contains(&Setting::TokenPublicKeys));
+        assert!(Setting::ORDERING.contains(&Setting::CursorKey));
+        assert!(!Setting::ORDERING.contains(&Setting::TokenSigningKey));
     }
 
     #[test]
     fn a_malformed_number_is_named() {
         let err = load(&[
             ("TABLE_NAME", "t"),
-            ("JWT_SECRET", &"x".repeat(32)),
+            ("TOKEN_SIGNING_KEY", "a PEM"),
             ("LOGIN_MAX_FAILURES", "many"),
         ])
         .unwrap_err();
@@ -596,7 +655,7 @@ mod tests {
 
     #[test]
     fn paystack_needs_its_secret_key_and_is_read_only_by_a_function_that_calls_it() {
-        let base = [("TABLE_NAME", "t"), ("JWT_SECRET", &*"x".repeat(32))];
+        let base = [("TABLE_NAME", "t"), ("TOKEN_SIGNING_KEY", "a PEM")];
         let with_key = [base[0], base[1], ("PAYSTACK_SECRET_KEY", "sk_test_abc")];
         let config = load(&with_key).unwrap();
         assert!(config.paystack.is_none() && config.paystack_webhook.is_none());
@@ -659,7 +718,7 @@ mod tests {
     fn malformed_paystack_settings_are_named() {
         let vars = [
             ("TABLE_NAME", "t"),
-            ("JWT_SECRET", &*"x".repeat(32)),
+            ("TOKEN_SIGNING_KEY", "a PEM"),
             ("PAYSTACK_SECRET_KEY", "sk_test_abc"),
             ("PAYSTACK_BASE_URL", "api.paystack.co"),
             ("PAYSTACK_WEBHOOK_ALLOWED_IPS", "52.31.139.75,somewhere"),
@@ -678,14 +737,8 @@ mod tests {
             (name == "TABLE_NAME").then(|| "t".to_string())
         })
         .unwrap();
-        assert!(config.jwt_secret.is_none() && config.google.is_none());
-        // Nor does a key it does not read stop it, however short.
-        assert!(
-            Config::for_function(&[Setting::Sms], |name| {
-                (name == "JWT_SECRET").then(|| "short".to_string())
-            })
-            .is_ok()
-        );
+        assert!(config.token_signing_key.is_none() && config.google.is_none());
+        assert!(config.token_public_keys.is_none() && config.cursor_key.is_none());
     }
 
     #[test]
@@ -718,7 +771,7 @@ mod tests {
 
     #[test]
     fn a_setting_the_function_reads_has_no_default() {
-        let base = [("TABLE_NAME", "t"), ("JWT_SECRET", &*"x".repeat(32))];
+        let base = [("TABLE_NAME", "t"), ("TOKEN_SIGNING_KEY", "a PEM")];
         let lookup = |vars: &[(&str, &str)]| {
             let map: HashMap<String, String> = vars
                 .iter()
@@ -769,11 +822,11 @@ mod tests {
     fn the_secret_may_come_from_an_ssm_parameter() {
         let config = load(&[
             ("TABLE_NAME", "t"),
-            ("JWT_SECRET_PARAMETER", "/kitchen/jwt"),
+            ("TOKEN_SIGNING_KEY_PARAMETER", "/kitchen/token-signing-key"),
         ])
         .unwrap();
         assert!(
-            matches!(config.jwt_secret, Some(SecretSource::SsmParameter(ref p)) if p == "/kitchen/jwt")
+            matches!(config.token_signing_key, Some(SecretSource::SsmParameter(ref p)) if p == "/kitchen/token-signing-key")
         );
         assert!(!format!("{config:?}").contains("xxxx"));
     }

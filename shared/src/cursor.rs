@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The cursor key, derived from the token secret so there is one secret less to manage.
+/// The cursor key: a random key of its own (not the token key's), held only by the functions that
+/// list things. The MAC key is derived from it with a label, so the same bytes used elsewhere by
+/// mistake would still not sign cursors.
 #[derive(Clone)]
 pub struct CursorKey([u8; 32]);
 
@@ -24,7 +26,26 @@ impl std::fmt::Debug for CursorKey {
     }
 }
 
+/// The least random a cursor key may hold: 32 bytes, HMAC-SHA256's own key size.
+pub const CURSOR_KEY_MIN_BYTES: usize = 32;
+
 impl CursorKey {
+    /// The key from its configured text: base64 of at least [`CURSOR_KEY_MIN_BYTES`] random bytes
+    /// (`openssl rand -base64 32`). The error says what is wrong, not the value.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        use base64::engine::general_purpose::STANDARD;
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|_| "is not base64 (make one with `openssl rand -base64 32`)".to_string())?;
+        if bytes.len() < CURSOR_KEY_MIN_BYTES {
+            return Err(format!(
+                "must hold at least {CURSOR_KEY_MIN_BYTES} random bytes, not {}",
+                bytes.len()
+            ));
+        }
+        Ok(Self::derive(&bytes))
+    }
+
     pub fn derive(secret: &[u8]) -> Self {
         let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
         mac.update(b"kitchen-api pagination cursor v1");
@@ -111,6 +132,24 @@ mod tests {
         );
         assert!(keys.decode("dishes?date=2026-11-24", payload).is_err());
         assert!(keys.decode("dishes?date=2026-11-24", "!!!.???").is_err());
+    }
+
+    #[test]
+    fn a_cursor_key_is_base64_of_at_least_32_bytes() {
+        let dev = include_str!("../../tools/dev-keys/cursor-dev.key");
+        let cursor = CursorKey::parse(dev).unwrap().encode("s", &key());
+        assert!(CursorKey::parse(dev).unwrap().decode("s", &cursor).is_ok());
+        let short = base64::engine::general_purpose::STANDARD.encode([7u8; 31]);
+        assert!(
+            CursorKey::parse(&short)
+                .unwrap_err()
+                .contains("at least 32")
+        );
+        assert!(
+            CursorKey::parse("not base64!")
+                .unwrap_err()
+                .contains("base64")
+        );
     }
 }
 

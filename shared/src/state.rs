@@ -8,7 +8,7 @@ use crate::{
     events::Publisher,
     google::GoogleVerifier,
     paystack::{Paystack, WebhookKey},
-    token::TokenKeys,
+    token::{TokenKeys, TokenVerifier},
 };
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use std::{ops::Deref, sync::Arc, time::Duration};
@@ -18,13 +18,15 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 pub struct AppState(Arc<Inner>);
 
 /// What one function holds. Each part is built only if the function's settings configure it (see
-/// [`crate::config::Setting`]): the webhook holds no token key, and only the functions that call
-/// Paystack or Google have an HTTP client.
+/// [`crate::config::Setting`]): only the auth function holds the token signing key, the webhook
+/// and the notifier hold no token or cursor key, and only the functions that call Paystack or
+/// Google have an HTTP client.
 pub struct Inner {
     pub config: Config,
     pub db: Db,
     pub events: Publisher,
     tokens: Option<TokenKeys>,
+    token_verifier: Option<TokenVerifier>,
     cursors: Option<CursorKey>,
     google: Option<GoogleVerifier>,
     mail: Option<crate::email::Mail>,
@@ -168,8 +170,39 @@ impl AppState {
         sdk: &SdkConfig,
         dynamodb: aws_sdk_dynamodb::Client,
     ) -> Result<Self, BoxError> {
-        let jwt_secret = match &config.jwt_secret {
-            Some(source) => Some(token_key(source, sdk).await?),
+        let secrets = Secrets::read(&config, sdk).await?;
+        let tokens = match &config.token_signing_key {
+            Some(source) => Some(
+                TokenKeys::from_pem(secrets.value(source), config.access_token_ttl)
+                    .map_err(|err| key_problem(source, "TOKEN_SIGNING_KEY", err))?,
+            ),
+            None => None,
+        };
+        let token_verifier = match &config.token_public_keys {
+            Some(source) => Some(
+                TokenVerifier::from_pem(secrets.value(source))
+                    .map_err(|err| key_problem(source, "TOKEN_PUBLIC_KEYS", err))?,
+            ),
+            None => None,
+        };
+        // Tokens that no function would accept: the rotation's order was not kept (docs/token-keys.md).
+        if let (Some(tokens), Some(verifier), Some(source)) =
+            (&tokens, &token_verifier, &config.token_public_keys)
+            && !verifier.contains(tokens.kid())
+        {
+            return Err(format!(
+                "the token signing key (kid {}) is not among the public keys of {}: add its public \
+                 key there, and let every function pick it up, before signing with it",
+                tokens.kid(),
+                where_from(source, "TOKEN_PUBLIC_KEYS")
+            )
+            .into());
+        }
+        let cursors = match &config.cursor_key {
+            Some(source) => Some(
+                CursorKey::parse(secrets.value(source))
+                    .map_err(|err| key_problem(source, "CURSOR_KEY", err))?,
+            ),
             None => None,
         };
         // One HTTP client, and only for a function that calls out: Paystack's API or Google's keys.
@@ -178,16 +211,15 @@ impl AppState {
             (Some(paystack), Some(http)) => Some(Paystack::new(
                 http.clone(),
                 paystack,
-                crate::config::Secret::new(resolve_secret(&paystack.secret_key, sdk).await?),
+                crate::config::Secret::new(secrets.value(&paystack.secret_key)),
             )),
             _ => None,
         };
-        let webhook_key = match &config.paystack_webhook {
-            Some(webhook) => Some(WebhookKey::new(crate::config::Secret::new(
-                resolve_secret(&webhook.secret_key, sdk).await?,
-            ))),
-            None => None,
-        };
+        let webhook_key = config.paystack_webhook.as_ref().map(|webhook| {
+            WebhookKey::new(crate::config::Secret::new(
+                secrets.value(&webhook.secret_key),
+            ))
+        });
         let google = match (&config.google, &http) {
             (Some(google), Some(http)) => Some(GoogleVerifier::new(
                 http.clone(),
@@ -203,12 +235,9 @@ impl AppState {
         let state = Inner {
             db: Db::new(dynamodb, config.table_name.clone()),
             events: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone()),
-            tokens: jwt_secret
-                .as_ref()
-                .map(|key| TokenKeys::new(key.as_bytes(), config.access_token_ttl)),
-            cursors: jwt_secret
-                .as_ref()
-                .map(|key| CursorKey::derive(key.as_bytes())),
+            tokens,
+            token_verifier,
+            cursors,
             google,
             mail,
             paystack,
@@ -223,7 +252,7 @@ impl AppState {
         Ok(Self(Arc::new(state)))
     }
 
-    /// The account workflows (a function with the token key and account emails).
+    /// The account workflows (a function with the token signing key and account emails).
     pub fn accounts(&self) -> Result<crate::app::sign_in::Accounts<'_>, crate::ApiError> {
         Ok(crate::app::sign_in::Accounts {
             db: &self.db,
@@ -298,12 +327,18 @@ impl AppState {
         configured(&self.webhook_key, "Paystack's webhook key")
     }
 
-    /// The token key (a function with [`Setting::TokenKey`]).
+    /// The key that signs access tokens (a function with [`Setting::TokenSigningKey`]: auth).
     pub fn tokens(&self) -> Result<&TokenKeys, crate::ApiError> {
-        configured(&self.tokens, "the token key")
+        configured(&self.tokens, "the token signing key")
     }
 
-    /// The page cursors' key (a function with [`Setting::TokenKey`]).
+    /// The public keys access tokens are checked with (a function with
+    /// [`Setting::TokenPublicKeys`]).
+    pub fn token_verifier(&self) -> Result<&TokenVerifier, crate::ApiError> {
+        configured(&self.token_verifier, "the token public keys")
+    }
+
+    /// The page cursors' key (a function with [`Setting::CursorKey`]).
     pub fn cursors(&self) -> Result<&CursorKey, crate::ApiError> {
         configured(&self.cursors, "the cursor key")
     }
@@ -322,44 +357,85 @@ fn configured<'a, T>(part: &'a Option<T>, what: &str) -> Result<&'a T, crate::Ap
     })
 }
 
-/// The token key, from the environment or SSM, held to one rule wherever it comes from.
-async fn token_key(source: &SecretSource, sdk: &SdkConfig) -> Result<String, BoxError> {
-    let key = resolve_secret(source, sdk).await?;
-    if key.len() < 32 {
-        return Err(match source {
-            SecretSource::SsmParameter(name) => {
-                format!("the JWT secret in SSM parameter {name} must be at least 32 characters")
-            }
-            SecretSource::Value(_) => "JWT_SECRET must be at least 32 characters".to_string(),
+/// Where a key came from, for an error: the SSM parameter (and the variable naming it) or the
+/// variable holding it.
+fn where_from(source: &SecretSource, variable: &str) -> String {
+    match source {
+        SecretSource::SsmParameter(name) => {
+            format!("SSM parameter {name} ({variable}_PARAMETER)")
         }
-        .into());
+        SecretSource::Value(_) => variable.to_string(),
     }
-    Ok(key)
+}
+
+fn key_problem(source: &SecretSource, variable: &str, why: impl std::fmt::Display) -> BoxError {
+    format!("{} {why}", where_from(source, variable)).into()
 }
 
 impl AppState {}
 
-/// A secret's value: from the environment as given, or from an SSM SecureString.
-async fn resolve_secret(source: &SecretSource, sdk: &SdkConfig) -> Result<String, BoxError> {
-    match source {
-        SecretSource::Value(secret) => Ok(secret.expose().to_string()),
-        SecretSource::SsmParameter(name) => {
-            let output = aws_sdk_ssm::Client::new(sdk)
-                .get_parameter()
-                .name(name)
-                .with_decryption(true)
-                .send()
-                .await
-                .map_err(|err| {
-                    format!(
-                        "reading SSM parameter {name}: {}",
-                        crate::error::cause_chain(&err)
-                    )
-                })?;
-            output
-                .parameter
-                .and_then(|p| p.value)
-                .ok_or_else(|| format!("SSM parameter {name} has no value").into())
+/// Every secret a function's settings name: the values given in the environment, and those in SSM,
+/// read at the cold start in one `GetParameters` round trip, however many the function holds.
+struct Secrets(std::collections::HashMap<String, String>);
+
+impl Secrets {
+    async fn read(config: &Config, sdk: &SdkConfig) -> Result<Self, BoxError> {
+        let mut names: Vec<String> = Vec::new();
+        for source in [
+            config.token_signing_key.as_ref(),
+            config.token_public_keys.as_ref(),
+            config.cursor_key.as_ref(),
+            config.paystack.as_ref().map(|p| &p.secret_key),
+            config.paystack_webhook.as_ref().map(|w| &w.secret_key),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let SecretSource::SsmParameter(name) = source
+                && !names.contains(name)
+            {
+                names.push(name.clone());
+            }
+        }
+        if names.is_empty() {
+            return Ok(Self(Default::default()));
+        }
+        let output = aws_sdk_ssm::Client::new(sdk)
+            .get_parameters()
+            .set_names(Some(names.clone()))
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|err| {
+                format!(
+                    "reading SSM parameters {}: {}",
+                    names.join(", "),
+                    crate::error::cause_chain(&err)
+                )
+            })?;
+        if !output.invalid_parameters().is_empty() {
+            return Err(format!(
+                "SSM parameters not found: {}",
+                output.invalid_parameters().join(", ")
+            )
+            .into());
+        }
+        let values: std::collections::HashMap<String, String> = output
+            .parameters()
+            .iter()
+            .filter_map(|p| Some((p.name()?.to_string(), p.value()?.to_string())))
+            .collect();
+        if let Some(missing) = names.iter().find(|name| !values.contains_key(*name)) {
+            return Err(format!("SSM parameter {missing} has no value").into());
+        }
+        Ok(Self(values))
+    }
+
+    /// The value of `source`, which [`Secrets::read`] was given.
+    fn value<'a>(&'a self, source: &'a SecretSource) -> &'a str {
+        match source {
+            SecretSource::Value(secret) => secret.expose(),
+            SecretSource::SsmParameter(name) => self.0.get(name).map_or("", String::as_str),
         }
     }
 }

@@ -9,10 +9,23 @@ use kitchen::{
     db::Item,
     domain::{Email, PhoneNumber, Price, Quantity, Role, SessionId, UserId},
     paystack::WebhookKey,
-    token::{RefreshToken, TokenKeys},
+    token::{RefreshToken, TokenKeys, TokenVerifier},
 };
 use proptest::prelude::*;
 use std::time::Duration;
+
+/// The development keys of tools/dev-keys (never trusted by a deployment).
+fn signing_key() -> TokenKeys {
+    TokenKeys::from_pem(
+        include_str!("../../tools/dev-keys/token-signing-dev.pem"),
+        Duration::from_secs(60),
+    )
+    .unwrap()
+}
+
+fn verifier() -> TokenVerifier {
+    TokenVerifier::from_pem(include_str!("../../tools/dev-keys/token-public-dev.pem")).unwrap()
+}
 
 fn paystack(secret: &str) -> WebhookKey {
     WebhookKey::new(Secret::new(secret))
@@ -55,16 +68,14 @@ proptest! {
 
     #[test]
     fn any_bearer_token_is_refused_without_panicking(token in ".{0,400}") {
-        let keys = TokenKeys::new(b"a-property-test-secret-long-enough!", Duration::from_secs(60));
-        prop_assert!(keys.verify_access(&token).is_err());
+        prop_assert!(verifier().verify_access(&token).is_err());
     }
 
     #[test]
     fn issued_access_tokens_verify(role in prop_oneof![Just(Role::Customer), Just(Role::Admin)]) {
-        let keys = TokenKeys::new(b"a-property-test-secret-long-enough!", Duration::from_secs(60));
         let (user, session) = (UserId::new(), SessionId::new());
-        let token = keys.issue_access(&user, &session, role, kitchen::now()).unwrap();
-        let claims = keys.verify_access(&token).unwrap();
+        let token = signing_key().issue_access(&user, &session, role, kitchen::now()).unwrap();
+        let claims = verifier().verify_access(&token).unwrap();
         prop_assert_eq!(claims.sub, user.to_string());
         prop_assert_eq!(claims.role, role);
     }

@@ -1,15 +1,15 @@
 //! The auth function: sign-up, sign-in (password or Google), token refresh, sign-out, email
-//! verification, password reset, and the caller's own profile and password. The rules live in
-//! `kitchen::app` (`sign_in`, `register`, `google_sign_in`, `refresh`, `profile`, `password`,
-//! `email_verification`, `password_reset`); these handlers only extract and answer, and [`pages`]
-//! holds the HTML the email links open.
+//! verification, password reset, the caller's own profile and password, and the public keys its
+//! access tokens are checked with. The rules live in `kitchen::app` (`sign_in`, `register`,
+//! `google_sign_in`, `refresh`, `profile`, `password`, `email_verification`, `password_reset`);
+//! these handlers only extract and answer, and [`pages`] holds the HTML the email links open.
 
 pub mod pages;
 
 use axum::{
     Json, Router,
     extract::State,
-    http::StatusCode,
+    http::{StatusCode, header},
     routing::{get, post},
 };
 use kitchen::{
@@ -29,13 +29,15 @@ use kitchen::{
 };
 use serde::{Deserialize, Serialize};
 
-/// The auth function: the table, the token key, Google's settings, the session rules, and the
+/// The auth function: the table, the token signing key (it alone holds it) and the public keys (to
+/// check its own routes' tokens and publish them), Google's settings, the session rules, and the
 /// account emails' sender.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "auth",
     settings: &[
         kitchen::config::Setting::Table,
-        kitchen::config::Setting::TokenKey,
+        kitchen::config::Setting::TokenSigningKey,
+        kitchen::config::Setting::TokenPublicKeys,
         kitchen::config::Setting::Google,
         kitchen::config::Setting::Sessions,
         kitchen::config::Setting::Email,
@@ -62,8 +64,33 @@ pub fn router(state: AppState) -> Router {
             "/auth/password/reset",
             post(reset_password).get(reset_password_page),
         )
+        .route("/.well-known/jwks.json", get(jwks))
         .with_state(state);
     kitchen::http::with_defaults(routes)
+}
+
+/// How long a client may keep the key set. A new key is published at least this long before
+/// anything is signed with it (docs/token-keys.md), so a cached set never misses a live key.
+pub const JWKS_MAX_AGE_SECONDS: u32 = 300;
+
+/// The public keys access tokens are checked with (RFC 7517), for anyone.
+async fn jwks(
+    State(state): State<AppState>,
+) -> Result<
+    (
+        [(header::HeaderName, String); 1],
+        Json<kitchen::token::Jwks>,
+    ),
+    ApiError,
+> {
+    let jwks = state.token_verifier()?.jwks();
+    Ok((
+        [(
+            header::CACHE_CONTROL,
+            format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
+        )],
+        Json(jwks),
+    ))
 }
 
 async fn register(

@@ -23,7 +23,7 @@ pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "dishes",
     settings: &[
         kitchen::config::Setting::Table,
-        kitchen::config::Setting::TokenKey,
+        kitchen::config::Setting::CursorKey,
         kitchen::config::Setting::KitchenTimezone,
     ],
     router,

@@ -20,7 +20,8 @@ pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "payments",
     settings: &[
         kitchen::config::Setting::Table,
-        kitchen::config::Setting::TokenKey,
+        kitchen::config::Setting::TokenPublicKeys,
+        kitchen::config::Setting::CursorKey,
         kitchen::config::Setting::UnpaidOrderExpiry,
         kitchen::config::Setting::Topic,
         kitchen::config::Setting::Paystack,

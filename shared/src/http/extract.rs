@@ -354,7 +354,7 @@ impl FromRequestParts<AppState> for Credentials {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers)?;
         let claims = state
-            .tokens()?
+            .token_verifier()?
             .verify_access(token)
             .map_err(|err| match err {
                 TokenError::Expired => ApiError::Unauthorized("access token expired".into()),

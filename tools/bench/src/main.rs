@@ -54,7 +54,7 @@ struct Args {
 /// Each function's environment: exactly what its template.yaml entry gives it (resolved as the local
 /// stack resolves it), its local credentials, and every AWS call through the IAM gate at `gate`, as
 /// under `make dev`. One difference, on purpose: the secrets are handed in the environment
-/// (`JWT_SECRET`, `PAYSTACK_SECRET_KEY`) instead of the SSM parameter names, so that the cold-start
+/// (`TOKEN_SIGNING_KEY`, `TOKEN_PUBLIC_KEYS`, `CURSOR_KEY`, `PAYSTACK_SECRET_KEY`) instead of the SSM parameter names, so that the cold-start
 /// figures leave out SSM's round trips and stay comparable with earlier runs. hello-lambda gets no
 /// more than a `PATH`.
 fn environments(
@@ -130,7 +130,17 @@ async fn main() -> Result<()> {
         &stack,
         &gate,
         &[
-            ("JWT_SECRET_PARAMETER", "JWT_SECRET", var("JWT_SECRET")?),
+            (
+                "TOKEN_SIGNING_KEY_PARAMETER",
+                "TOKEN_SIGNING_KEY",
+                var("TOKEN_SIGNING_KEY")?,
+            ),
+            (
+                "TOKEN_PUBLIC_KEYS_PARAMETER",
+                "TOKEN_PUBLIC_KEYS",
+                var("TOKEN_PUBLIC_KEYS")?,
+            ),
+            ("CURSOR_KEY_PARAMETER", "CURSOR_KEY", var("CURSOR_KEY")?),
             (
                 "PAYSTACK_SECRET_PARAMETER",
                 "PAYSTACK_SECRET_KEY",
@@ -694,8 +704,8 @@ impl Customer {
             .as_str()
             .context("refresh_token")?
             .to_string();
-        let keys =
-            kitchen::token::TokenKeys::new(var("JWT_SECRET")?.as_bytes(), Duration::from_secs(900));
+        let keys = kitchen::token::TokenVerifier::from_pem(&var("TOKEN_PUBLIC_KEYS")?)
+            .context("TOKEN_PUBLIC_KEYS")?;
         let claims = keys.verify_access(&access).context("access token claims")?;
         Ok(Self {
             user_id: claims.sub,

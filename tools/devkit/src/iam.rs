@@ -1004,30 +1004,48 @@ mod tests {
     #[test]
     fn a_secure_parameter_needs_ssm_and_the_kms_decrypt_ssm_makes() {
         let gate = gate();
-        let body =
-            serde_json::json!({"Name": "/kitchen/paystack-secret-key", "WithDecryption": true})
-                .to_string();
+        let body = serde_json::json!({
+            "Names": ["/kitchen/paystack-secret-key", "/kitchen/cursor-key"],
+            "WithDecryption": true,
+        })
+        .to_string();
         check(
             &gate,
             "payments",
             "ssm",
-            "AmazonSSM.GetParameter",
+            "AmazonSSM.GetParameters",
             body.as_bytes(),
         )
         .unwrap();
         let used = gate.used();
+        for policy in ["PaystackSecretReadPolicy", "CursorKeyReadPolicy"] {
+            assert!(
+                used.iter().any(|g| g.function == "payments"
+                    && g.action == "kms:Decrypt"
+                    && g.statement.starts_with(policy)),
+                "{policy}: {used:?}"
+            );
+        }
+        // Each name needs its own grant: dishes may read the cursor key, not the Paystack key.
         assert!(
-            used.iter()
-                .any(|g| g.function == "payments" && g.action == "kms:Decrypt"),
-            "{used:?}"
+            check(
+                &gate,
+                "dishes",
+                "ssm",
+                "AmazonSSM.GetParameters",
+                body.as_bytes()
+            )
+            .is_err()
         );
+        // And the template grants GetParameters, the one call a cold start makes, not GetParameter.
+        let one = serde_json::json!({"Name": "/kitchen/cursor-key", "WithDecryption": true});
         assert!(
             check(
                 &gate,
                 "dishes",
                 "ssm",
                 "AmazonSSM.GetParameter",
-                body.as_bytes()
+                one.to_string().as_bytes()
             )
             .is_err()
         );

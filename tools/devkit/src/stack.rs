@@ -966,12 +966,12 @@ mod tests {
     fn sub_resolves_pseudo_parameters_attributes_and_literals() {
         let stack = repo_stack();
         let value: Value = serde_yaml_ng::from_str(
-            "!Sub 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName} ${Table.Arn} ${!Literal}'",
+            "!Sub 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${TokenSigningKeyParameterName} ${Table.Arn} ${!Literal}'",
         )
         .unwrap();
         assert_eq!(
             stack.resolve(&value).unwrap().unwrap(),
-            "arn:aws:ssm:us-east-1:123456789012:parameter/kitchen/jwt-secret \
+            "arn:aws:ssm:us-east-1:123456789012:parameter/kitchen/token-signing-key \
              arn:aws:dynamodb:us-east-1:123456789012:table/kitchen ${Literal}"
         );
     }

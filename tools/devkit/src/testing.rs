@@ -22,8 +22,18 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use tower::ServiceExt;
 
-/// The JWT secret every test app signs with.
-pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
+/// The development key every test app signs access tokens with (tools/dev-keys; never trusted by a
+/// deployment).
+pub const TEST_TOKEN_SIGNING_KEY: &str = include_str!("../../dev-keys/token-signing-dev.pem");
+/// Its public half: the public key set of every test app, unless the test gives another.
+pub const TEST_TOKEN_PUBLIC_KEYS: &str = include_str!("../../dev-keys/token-public-dev.pem");
+/// A second development key pair, the "new" key of a rotation.
+pub const TEST_NEXT_TOKEN_SIGNING_KEY: &str =
+    include_str!("../../dev-keys/token-signing-dev-next.pem");
+pub const TEST_NEXT_TOKEN_PUBLIC_KEY: &str =
+    include_str!("../../dev-keys/token-public-dev-next.pem");
+/// The development cursor key every test app signs page cursors with.
+pub const TEST_CURSOR_KEY: &str = include_str!("../../dev-keys/cursor-dev.key");
 /// The password of users made by [`TestApp::user`].
 pub const TEST_PASSWORD: &str = "correct horse battery";
 /// The Paystack secret key of every test app (and of its simulator, with [`TestAppBuilder::paystack_sim`]).
@@ -54,6 +64,7 @@ pub fn require_local_stack() {
 pub struct TestAppBuilder {
     parameters: BTreeMap<String, String>,
     paystack_secret: Option<String>,
+    token_keys: Option<(String, String)>,
     unreachable_table: bool,
     capture_events: bool,
     paystack_sim: bool,
@@ -78,6 +89,13 @@ impl TestAppBuilder {
     /// simulator's own key stays [`TEST_PAYSTACK_SECRET`], so another key here is a wrong key.
     pub fn paystack_secret(mut self, key: &str) -> Self {
         self.paystack_secret = Some(key.to_string());
+        self
+    }
+
+    /// The token signing key (PKCS#8 PEM) and public key set (PEM) the stack's SSM parameters hold
+    /// (default [`TEST_TOKEN_SIGNING_KEY`] and [`TEST_TOKEN_PUBLIC_KEYS`]): a rotation's stages.
+    pub fn token_keys(mut self, signing_key: &str, public_keys: &str) -> Self {
+        self.token_keys = Some((signing_key.to_string(), public_keys.to_string()));
         self
     }
 
@@ -134,8 +152,22 @@ impl TestAppBuilder {
         } else {
             None
         };
+        let (signing_key, public_keys) = self.token_keys.unwrap_or_else(|| {
+            (
+                TEST_TOKEN_SIGNING_KEY.to_string(),
+                TEST_TOKEN_PUBLIC_KEYS.to_string(),
+            )
+        });
         let mut bindings = LocalBindings::new(&table, &table)
-            .parameter("JwtSecretParameterName", format!("/{table}/jwt-secret"))
+            .parameter(
+                "TokenSigningKeyParameterName",
+                format!("/{table}/token-signing-key"),
+            )
+            .parameter(
+                "TokenPublicKeysParameterName",
+                format!("/{table}/token-public-keys"),
+            )
+            .parameter("CursorKeyParameterName", format!("/{table}/cursor-key"))
             .parameter(
                 "PaystackSecretParameterName",
                 format!("/{table}/paystack-secret-key"),
@@ -157,7 +189,9 @@ impl TestAppBuilder {
         }
         let ssm = aws_sdk_ssm::Client::new(&operator);
         for (parameter, value) in [
-            ("JwtSecretParameterName", TEST_JWT_SECRET),
+            ("TokenSigningKeyParameterName", signing_key.as_str()),
+            ("TokenPublicKeysParameterName", public_keys.as_str()),
+            ("CursorKeyParameterName", TEST_CURSOR_KEY),
             ("PaystackSecretParameterName", paystack_secret.as_str()),
         ] {
             let name = stack.parameter(parameter).expect("a declared parameter");
@@ -173,6 +207,7 @@ impl TestAppBuilder {
             gate,
             operator: Db::new(aws_sdk_dynamodb::Client::new(&operator), table),
             unreachable_table: self.unreachable_table,
+            signing_key,
         });
         let state = deployment.function_state(&function).await;
         TestApp {
@@ -192,6 +227,8 @@ struct Deployment {
     gate: std::sync::Arc<Gate>,
     operator: Db,
     unreachable_table: bool,
+    /// What the stack's token signing-key parameter holds, for tokens of users made by the test.
+    signing_key: String,
 }
 
 impl Deployment {
@@ -490,6 +527,17 @@ impl TestApp {
         &self.deployment.stack
     }
 
+    /// Changes what the stack's SSM parameter named by template parameter `parameter` holds, as an
+    /// operator does in AWS; a function reads it at its next cold start ([`TestApp::with_function`]).
+    pub async fn put_stack_secret(&self, parameter: &str, value: &str) {
+        let name = self
+            .stack()
+            .parameter(parameter)
+            .unwrap_or_else(|| panic!("template.yaml has no parameter {parameter}"));
+        let ssm = aws_sdk_ssm::Client::new(&kitchen::state::aws_sdk_config().await);
+        put_secure_parameter(&ssm, &name, value).await;
+    }
+
     /// The IAM grants this process's functions have used so far.
     pub fn iam_grants_used(&self) -> std::collections::BTreeSet<crate::iam::Grant> {
         self.deployment.gate.used()
@@ -701,16 +749,17 @@ impl TestApp {
             .create_user(&user, Some(&session))
             .await
             .expect("creating a test user");
-        // Signed with the stack's token key: the function's own where it holds one, else (the
-        // webhook holds none) one made from the same secret the other functions get.
+        // Signed with the stack's signing key: the function's own where it holds it (auth), else
+        // the key in the stack's parameter, as the auth function of the same stack would sign.
         let stack_key;
         let keys = match self.state.tokens() {
             Ok(keys) => keys,
             Err(_) => {
-                stack_key = kitchen::token::TokenKeys::new(
-                    TEST_JWT_SECRET.as_bytes(),
+                stack_key = kitchen::token::TokenKeys::from_pem(
+                    &self.deployment.signing_key,
                     self.state.config.access_token_ttl,
-                );
+                )
+                .expect("the stack's signing key");
                 &stack_key
             }
         };

@@ -542,10 +542,28 @@ async fn forged_tokens_are_refused() {
 
     let mut admin_claims = claims_for(&body, 600);
     admin_claims["role"] = json!("admin");
-    let other_key = EncodingKey::from_secret(b"somebody-else's-secret-0123456789abcdef");
-    let wrong_key =
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &admin_claims, &other_key).unwrap();
+    let right_key =
+        EncodingKey::from_ed_pem(devkit::testing::TEST_TOKEN_SIGNING_KEY.as_bytes()).unwrap();
+    let signed = |claims: &Value, key: &EncodingKey| {
+        let kid = jsonwebtoken::decode_header(token(&body, "access_token"))
+            .unwrap()
+            .kid;
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = kid;
+        jsonwebtoken::encode(&header, claims, key).unwrap()
+    };
+    // Another Ed25519 key, naming the published key's kid.
+    let other_key =
+        EncodingKey::from_ed_pem(devkit::testing::TEST_NEXT_TOKEN_SIGNING_KEY.as_bytes()).unwrap();
+    let wrong_key = signed(&admin_claims, &other_key);
     app.get("/me", Some(&wrong_key)).await.assert_problem(401);
+    // HS256 with the public key, which anyone has, as its secret (key confusion).
+    let mut confused = Header::new(Algorithm::HS256);
+    confused.kid = jsonwebtoken::decode_header(&wrong_key).unwrap().kid;
+    let public_secret =
+        EncodingKey::from_secret(devkit::testing::TEST_TOKEN_PUBLIC_KEYS.as_bytes());
+    let hs256 = jsonwebtoken::encode(&confused, &admin_claims, &public_secret).unwrap();
+    app.get("/me", Some(&hs256)).await.assert_problem(401);
 
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&admin_claims).unwrap());
@@ -553,13 +571,7 @@ async fn forged_tokens_are_refused() {
         .await
         .assert_problem(401);
 
-    let right_key = EncodingKey::from_secret(devkit::testing::TEST_JWT_SECRET.as_bytes());
-    let expired = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims_for(&body, -120),
-        &right_key,
-    )
-    .unwrap();
+    let expired = signed(&claims_for(&body, -120), &right_key);
     let response = app.get("/me", Some(&expired)).await;
     response.assert_problem(401);
     assert!(
@@ -571,8 +583,7 @@ async fn forged_tokens_are_refused() {
 
     let mut no_session = claims_for(&body, 600);
     no_session["sid"] = json!(SessionId::new().to_string());
-    let orphan =
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &no_session, &right_key).unwrap();
+    let orphan = signed(&no_session, &right_key);
     app.get("/me", Some(&orphan)).await.assert_problem(401);
 
     let mut tampered = token(&body, "access_token");

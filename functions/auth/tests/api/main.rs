@@ -5,4 +5,5 @@
 mod accounts;
 mod auth;
 mod google_dev;
+mod jwks;
 mod text;

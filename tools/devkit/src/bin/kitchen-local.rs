@@ -291,10 +291,13 @@ async fn setup() -> Result<()> {
     devkit::testing::verify_sender(&sdk, &sender).await;
     println!("sender     {sender} (verified in SES)");
 
-    // The functions read their secrets from SSM at cold start, as in AWS.
+    // The functions read their secrets from SSM at cold start, as in AWS. The token and cursor keys
+    // are development keys (tools/dev-keys) unless the caller gives others.
     let ssm = aws_sdk_ssm::Client::new(&sdk);
     for (parameter, variable) in [
-        ("JwtSecretParameterName", "JWT_SECRET"),
+        ("TokenSigningKeyParameterName", "TOKEN_SIGNING_KEY"),
+        ("TokenPublicKeysParameterName", "TOKEN_PUBLIC_KEYS"),
+        ("CursorKeyParameterName", "CURSOR_KEY"),
         ("PaystackSecretParameterName", "PAYSTACK_SECRET_KEY"),
     ] {
         let name = stack
