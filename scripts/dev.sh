@@ -236,6 +236,8 @@ cat <<EOF
    admin login      $ADMIN_EMAIL / $ADMIN_PASSWORD
    Google sign-in   client id $KITCHEN_PARAM_GoogleClientIds, development key (tools/dev-keys/google-dev.pem):
                     TOKEN=\$(make -s google-token EMAIL=ada@example.com); then POST /auth/google {"id_token": "\$TOKEN"}
+   token keys       development keys of tools/dev-keys (local use only; never trusted by a deployment),
+                    public keys at http://127.0.0.1:$API_PORT/.well-known/jwks.json
    logs             $KITCHEN_LOG_DIR/
  Ctrl-C stops everything.
 ==================================================================================================
