@@ -45,7 +45,7 @@ impl AccountSettings {
     }
 }
 
-/// What the account workflows use: the table, the token key, the account emails, and the rules.
+/// What the account workflows use: the table, the token signing key, the account emails, and the rules.
 #[derive(Clone, Copy)]
 pub struct Accounts<'a> {
     pub db: &'a Db,
