@@ -83,8 +83,8 @@ pub struct GoogleConfig {
 /// Account emails' settings.
 #[derive(Debug, Clone)]
 pub struct EmailConfig {
-    /// `EMAIL_FROM`: the sender, an address (or domain) verified in SES.
-    pub from: String,
+    /// `EMAIL_FROM`: the sender, an address verified in SES.
+    pub from: crate::domain::Email,
     /// `PUBLIC_API_URL`: the API's address as a mail reader reaches it; the links start with it.
     pub public_api_url: String,
 }
@@ -365,19 +365,10 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
     /// Paystack's API settings; the secret key is required.
     fn paystack(&mut self) -> Option<PaystackConfig> {
         let secret_key = self.secret("PAYSTACK_SECRET_KEY", "PAYSTACK_SECRET_PARAMETER")?;
-        let mut url = |name: &str| {
-            let value = self.optional(name)?;
-            let trimmed = value.trim().trim_end_matches('/').to_string();
-            if trimmed.starts_with("https://") || trimmed.starts_with("http://") {
-                Some(trimmed)
-            } else {
-                self.problems
-                    .push(format!("{name} must be an http(s) URL, not {value:?}"));
-                None
-            }
-        };
-        let base_url = url("PAYSTACK_BASE_URL").unwrap_or_else(|| PAYSTACK_BASE_URL.to_string());
-        let callback_url = url("PAYSTACK_CALLBACK_URL");
+        let base_url = self
+            .url("PAYSTACK_BASE_URL")
+            .unwrap_or_else(|| PAYSTACK_BASE_URL.to_string());
+        let callback_url = self.url("PAYSTACK_CALLBACK_URL");
         Some(PaystackConfig {
             base_url,
             secret_key,
@@ -410,27 +401,32 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         })
     }
 
+    /// An optional http(s) URL, without a trailing slash; anything else is a problem.
+    fn url(&mut self, name: &str) -> Option<String> {
+        let value = self.optional(name)?;
+        let trimmed = value.trim().trim_end_matches('/').to_string();
+        if trimmed.starts_with("https://") || trimmed.starts_with("http://") {
+            Some(trimmed)
+        } else {
+            self.problems
+                .push(format!("{name} must be an http(s) URL, not {value:?}"));
+            None
+        }
+    }
+
     /// The sender and the links' base address, both required.
     fn email(&mut self) -> Option<EmailConfig> {
-        let from = self.required("EMAIL_FROM");
-        let url = self.required("PUBLIC_API_URL");
-        if let Some(from) = &from
-            && crate::domain::Email::parse(from).is_err()
-        {
-            self.problems
-                .push(format!("EMAIL_FROM must be an email address, not {from:?}"));
-        }
-        let public_api_url = url.and_then(|url| {
-            let trimmed = url.trim().trim_end_matches('/').to_string();
-            if trimmed.starts_with("https://") || trimmed.starts_with("http://") {
-                Some(trimmed)
-            } else {
-                self.problems.push(format!(
-                    "PUBLIC_API_URL must be an http(s) URL, not {url:?}"
-                ));
-                None
-            }
+        let from = self.required("EMAIL_FROM").and_then(|from| {
+            crate::domain::Email::parse(&from)
+                .map_err(|_| {
+                    self.problems
+                        .push(format!("EMAIL_FROM must be an email address, not {from:?}"))
+                })
+                .ok()
         });
+        let public_api_url = self
+            .required("PUBLIC_API_URL")
+            .and_then(|_| self.url("PUBLIC_API_URL"));
         Some(EmailConfig {
             from: from?,
             public_api_url: public_api_url?,
@@ -574,7 +570,7 @@ mod tests {
         ])
         .unwrap();
         let email = config.email.unwrap();
-        assert_eq!(email.from, "kitchen@example.com");
+        assert_eq!(email.from.as_str(), "kitchen@example.com");
         assert_eq!(email.public_api_url, "https://api.example.com");
         let text = email_settings(&[]).unwrap_err().to_string();
         assert!(

@@ -26,10 +26,10 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
+    pub fn new(client: aws_sdk_sesv2::Client, from: &Email) -> Self {
         Self {
             client,
-            from: from.into(),
+            from: from.to_string(),
         }
     }
 

@@ -372,8 +372,6 @@ fn key_problem(source: &SecretSource, variable: &str, why: impl std::fmt::Displa
     format!("{} {why}", where_from(source, variable)).into()
 }
 
-impl AppState {}
-
 /// Every secret a function's settings name: the values given in the environment, and those in SSM,
 /// read at the cold start in one `GetParameters` round trip, however many the function holds.
 struct Secrets(std::collections::HashMap<String, String>);

@@ -3,7 +3,7 @@
 //! `ADD` that answers the new total, so however many requests race, each sees a different number
 //! and at most the limit of them go ahead. The item expires with its window.
 
-use super::{Db, DbError, Item, attr, built, from_item, is_live, key, n, s};
+use super::{Db, DbError, Item, attr, built, from_item, key, n, s};
 use crate::domain::Email;
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
 use serde::Deserialize;
@@ -114,27 +114,6 @@ impl Db {
         Err(DbError::Unavailable(
             "the attempt counter kept changing under us".into(),
         ))
-    }
-
-    /// The live window of `counted`, if any, without counting.
-    pub async fn attempts(
-        &self,
-        counted: Counted<'_>,
-        now: OffsetDateTime,
-    ) -> Result<Option<Attempts>, DbError> {
-        let item = self.get_consistent(counted.key()).await?;
-        let window: Option<Attempts> = item.map(from_item).transpose()?;
-        Ok(window.filter(|w| is_live(w.expires_at, now.unix_timestamp())))
-    }
-
-    pub async fn clear_attempts(&self, counted: Counted<'_>) -> Result<(), DbError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(counted.key()))
-            .send()
-            .await?;
-        Ok(())
     }
 }
 

@@ -433,17 +433,6 @@ impl Db {
         self.transact_unless_raced(writes).await
     }
 
-    /// Ends every session of a user at once (the credential version moves on).
-    pub async fn revoke_sessions(
-        &self,
-        id: &UserId,
-        now: OffsetDateTime,
-    ) -> Result<Option<User>, DbError> {
-        let mut update = Update::default();
-        update.revoke_sessions();
-        self.update_user(id, update, now).await
-    }
-
     /// Hands an account whose email nobody proved to the Google identity that just proved it: the
     /// password is removed, every session ended, the email verified and the Google account linked.
     /// `None` if the account was verified or linked meanwhile (nothing is written).
