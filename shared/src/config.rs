@@ -6,8 +6,10 @@
 
 use std::{env, fmt, time::Duration};
 
-/// A secret read from the environment or SSM; never printed.
-#[derive(Clone)]
+/// A secret read from the environment or SSM, or sent in a request (a password to check, a token);
+/// never printed.
+#[derive(Clone, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -552,6 +554,24 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("KITCHEN_TIMEZONE"));
+    }
+
+    #[test]
+    fn a_secret_sent_in_a_request_reads_as_its_text_and_never_prints() {
+        let login: crate::app::sign_in::LoginRequest =
+            serde_json::from_str(r#"{"email": "ada@example.com", "password": "hunter2 hunter2"}"#)
+                .unwrap();
+        assert_eq!(login.password.expose(), "hunter2 hunter2");
+        assert!(!format!("{login:?}").contains("hunter2"));
+        let change: crate::app::password::PasswordChange = serde_json::from_str(
+            r#"{"current_password": "old secret 1", "new_password": "new secret 2"}"#,
+        )
+        .unwrap();
+        let printed = format!("{change:?}");
+        assert!(
+            !printed.contains("old secret") && !printed.contains("new secret"),
+            "{printed}"
+        );
     }
 
     fn email_settings(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {

@@ -172,7 +172,7 @@ async fn verify_email(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<VerifyEmailRequest>,
 ) -> Result<Json<Verified>, ApiError> {
-    let user = state.accounts()?.verify_email(&body.token).await?;
+    let user = state.accounts()?.verify_email(body.token.expose()).await?;
     Ok(Json(Verified { user }))
 }
 

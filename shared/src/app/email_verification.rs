@@ -16,16 +16,10 @@ use std::time::Duration;
 /// How long after one verification email another may be asked for.
 pub const RESEND_AFTER: Duration = Duration::from_secs(60);
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmailRequest {
-    pub token: String,
-}
-
-impl std::fmt::Debug for VerifyEmailRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyEmailRequest").finish_non_exhaustive()
-    }
+    pub token: crate::config::Secret,
 }
 
 /// The one answer for a token that is malformed, unknown, used, replaced or expired.

@@ -20,30 +20,24 @@ pub struct GoogleSignIn<'a> {
     pub google: &'a GoogleVerifier,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoogleRequest {
-    pub id_token: String,
-}
-
-impl std::fmt::Debug for GoogleRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GoogleRequest").finish_non_exhaustive()
-    }
+    pub id_token: crate::config::Secret,
 }
 
 impl GoogleSignIn<'_> {
     /// Signs in (or up) the holder of a verified Google ID token.
     pub async fn sign_in(&self, body: GoogleRequest) -> Result<SignedIn, ApiError> {
         let accounts = &self.accounts;
-        let identity = self
-            .google
-            .verify(&body.id_token)
-            .await
-            .map_err(|err| match err {
-                GoogleError::Rejected(why) => ApiError::Unauthorized(why.to_string()),
-                GoogleError::KeysUnavailable(source) => ApiError::BadGateway(source),
-            })?;
+        let identity =
+            self.google
+                .verify(body.id_token.expose())
+                .await
+                .map_err(|err| match err {
+                    GoogleError::Rejected(why) => ApiError::Unauthorized(why.to_string()),
+                    GoogleError::KeysUnavailable(source) => ApiError::BadGateway(source),
+                })?;
         let email = identity
             .email
             .as_deref()

@@ -5,17 +5,11 @@ use super::sign_in::Accounts;
 use crate::{caller::AuthUser, domain::Password, error::ApiError};
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
-    pub current_password: String,
+    pub current_password: crate::config::Secret,
     pub new_password: Password,
-}
-
-impl std::fmt::Debug for PasswordChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordChange").finish_non_exhaustive()
-    }
 }
 
 /// The stored (Argon2id) form of a new password.
@@ -45,7 +39,7 @@ impl Accounts<'_> {
             let attempts = self.count_attempt(email, now).await?;
             self.refuse_past_limit(&attempts, now, "too many wrong passwords; try again later")?;
         }
-        if !crate::password::verify(&body.current_password, Some(current_hash)).await {
+        if !crate::password::verify(body.current_password.expose(), Some(current_hash)).await {
             return Err(ApiError::Forbidden("current password is wrong".into()));
         }
         let hash = hash(&body.new_password).await?;

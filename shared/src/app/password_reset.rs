@@ -22,17 +22,11 @@ pub struct ForgotPassword {
     pub email: Email,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPassword {
-    pub token: String,
+    pub token: crate::config::Secret,
     pub new_password: Password,
-}
-
-impl std::fmt::Debug for ResetPassword {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResetPassword").finish_non_exhaustive()
-    }
 }
 
 impl Accounts<'_> {
@@ -86,7 +80,7 @@ impl Accounts<'_> {
     /// Sets a new password with a reset link's token: every session of the account ends, its email
     /// counts as verified (the link reached it), and the token is used up.
     pub async fn reset_password(&self, body: ResetPassword) -> Result<(), ApiError> {
-        let token = LinkToken::parse(&body.token).ok_or_else(bad_link)?;
+        let token = LinkToken::parse(body.token.expose()).ok_or_else(bad_link)?;
         let now = crate::now();
         let (user, stored) = self
             .db

@@ -3,34 +3,20 @@
 //! remembers the tokens rotation replaced, so only a token it really issued can end it.
 
 use super::sign_in::{Accounts, TokenPair};
-use crate::{caller::AuthUser, error::ApiError, token::RefreshToken};
+use crate::{caller::AuthUser, config::Secret, error::ApiError, token::RefreshToken};
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    pub refresh_token: Secret,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
     #[serde(default, deserialize_with = "crate::domain::non_null")]
-    pub refresh_token: Option<String>,
-}
-
-impl std::fmt::Debug for RefreshRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshRequest").finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for LogoutRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogoutRequest")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
-            .finish()
-    }
+    pub refresh_token: Option<Secret>,
 }
 
 impl Accounts<'_> {
@@ -40,7 +26,7 @@ impl Accounts<'_> {
     /// user's and a session's ids (from any access token) is not enough to end their session.
     pub async fn refresh(&self, body: RefreshRequest) -> Result<TokenPair, ApiError> {
         let invalid = || ApiError::Unauthorized("refresh token invalid or expired".into());
-        let presented = RefreshToken::parse(&body.refresh_token).ok_or_else(invalid)?;
+        let presented = RefreshToken::parse(body.refresh_token.expose()).ok_or_else(invalid)?;
         let now = crate::now();
         let (session, user) = self
             .db
@@ -92,7 +78,7 @@ impl Accounts<'_> {
         body: Option<LogoutRequest>,
     ) -> Result<(), ApiError> {
         if let Some(raw) = body.and_then(|b| b.refresh_token) {
-            let token = RefreshToken::parse(&raw).ok_or_else(|| {
+            let token = RefreshToken::parse(raw.expose()).ok_or_else(|| {
                 ApiError::invalid_field("refresh_token", "is not a refresh token")
             })?;
             if &token.user_id == caller.id() && token.session_id != caller.session.session_id {

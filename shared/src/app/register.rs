@@ -9,7 +9,7 @@ use crate::{
 };
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     pub email: Email,
@@ -24,20 +24,6 @@ pub struct RegisterRequest {
     pub address: Option<Address>,
     #[serde(default, deserialize_with = "crate::domain::non_null")]
     pub gender: Option<Gender>,
-}
-
-/// Everything but the password.
-impl std::fmt::Debug for RegisterRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegisterRequest")
-            .field("email", &self.email)
-            .field("first_name", &self.first_name)
-            .field("last_name", &self.last_name)
-            .field("phone", &self.phone)
-            .field("address", &self.address)
-            .field("gender", &self.gender)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Accounts<'_> {

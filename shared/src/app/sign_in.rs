@@ -6,6 +6,7 @@
 
 use crate::{
     Config,
+    config::Secret,
     db::{Attempts, Counted, CreateUserError, Db, StoredToken},
     domain::{Email, SessionId},
     domain::{Session, User, UserProfile},
@@ -74,19 +75,11 @@ pub struct SignedIn {
     pub tokens: TokenPair,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: Email,
-    pub password: String,
-}
-
-impl std::fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
+    pub password: Secret,
 }
 
 impl Accounts<'_> {
@@ -111,7 +104,7 @@ impl Accounts<'_> {
         let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let (Some(user), true) = (
             user.as_ref(),
-            crate::password::verify(&body.password, stored_hash).await,
+            crate::password::verify(body.password.expose(), stored_hash).await,
         ) else {
             return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
         };
