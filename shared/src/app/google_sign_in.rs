@@ -111,6 +111,6 @@ impl GoogleSignIn<'_> {
                 "this email is linked to another Google account".into(),
             ));
         }
-        accounts.start_session(&user, now).await
+        accounts.start_session(&user, None, now).await
     }
 }

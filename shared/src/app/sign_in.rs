@@ -111,12 +111,7 @@ impl Accounts<'_> {
         if !user.active {
             return Err(ApiError::Forbidden("this account is deactivated".into()));
         }
-        let (session, tokens) = self.new_session(user, now)?;
-        self.db.put_session_clearing(&session, &body.email).await?;
-        Ok(SignedIn {
-            user: user.profile(),
-            tokens,
-        })
+        self.start_session(user, Some(&body.email), now).await
     }
 
     /// A 429 saying `detail` if `attempts` is past the limit of password checks.
@@ -147,14 +142,19 @@ impl Accounts<'_> {
             .await?)
     }
 
-    /// A new session for an existing `user`, stored, and its tokens.
+    /// A new session for an existing `user`, stored, and its tokens. A password sign-in passes
+    /// the `email` whose attempts it counted: its window is cleared in the session's write.
     pub(super) async fn start_session(
         &self,
         user: &User,
+        clearing: Option<&Email>,
         now: OffsetDateTime,
     ) -> Result<SignedIn, ApiError> {
         let (session, tokens) = self.new_session(user, now)?;
-        self.db.put_session(&session).await?;
+        match clearing {
+            Some(email) => self.db.put_session_clearing(&session, email).await?,
+            None => self.db.put_session(&session).await?,
+        }
         Ok(SignedIn {
             user: user.profile(),
             tokens,
