@@ -385,21 +385,27 @@ pub async fn emails_to(to: &str) -> Vec<SentEmail> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_SESV2")
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL_SNS"))
         .expect("make test sets the moto endpoint");
+    emails_at(&endpoint, to)
+        .await
+        .expect("moto answers with its state")
+}
+
+/// [`emails_to`] from the moto at `endpoint` (`make load` names it); `Err` if moto did not answer.
+pub async fn emails_at(endpoint: &str, to: &str) -> Result<Vec<SentEmail>, reqwest::Error> {
+    let endpoint = endpoint.trim_end_matches('/');
     let state: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
-        .await
-        .expect("moto answers")
+        .await?
         .json()
-        .await
-        .expect("moto's state is JSON");
+        .await?;
     let messages = state["ses"]["Message"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    messages
+    Ok(messages
         .into_iter()
         .filter_map(|m| serde_json::from_value::<SentEmail>(m).ok())
         .filter(|m| m.destinations.values().flatten().any(|d| d == to))
-        .collect()
+        .collect())
 }
 
 /// `http://127.0.0.1:<a port where nothing listens>`.

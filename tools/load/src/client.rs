@@ -88,35 +88,8 @@ impl Http {
     /// The `token` of the link to `path` in the latest email moto's SES holds for `to`, as the
     /// customer would open it. Not API traffic, so not recorded.
     pub async fn mailed_token(&self, to: &str, path: &str) -> Option<String> {
-        let state: Value = self
-            .client
-            .get(format!("{}/moto-api/data.json", self.mail))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        let wanted = format!("{path}?token=");
-        state["ses"]["Message"]
-            .as_array()?
-            .iter()
-            .rev()
-            .filter(|message| {
-                message["destinations"]
-                    .as_object()
-                    .into_iter()
-                    .flat_map(|d| d.values())
-                    .filter_map(Value::as_array)
-                    .flatten()
-                    .any(|address| address.as_str() == Some(to))
-            })
-            .filter_map(|message| message["body"].as_str())
-            .flat_map(str::lines)
-            .find_map(|line| {
-                let (_, token) = line.split_once(&wanted)?;
-                Some(token.split('&').next().unwrap_or(token).to_string())
-            })
+        let sent = devkit::testing::emails_at(&self.mail, to).await.ok()?;
+        sent.iter().rev().find_map(|email| email.link_token(path))
     }
 
     pub fn recorder(&self) -> &Recorder {
