@@ -4,7 +4,10 @@
 //!   (<https://paystack.com/docs/api/errors/>):
 //!   `{"status": false, "message", "meta": {"nextStep"}, "type", "code"}`; the 401 carries only
 //!   `status` and `message`, as in the OpenAPI spec's `Unauthorized` response.
-//! - [`SimError`]: what the simulator's own `/_sim/...` control routes answer, as `{"error": "..."}`.
+//! - [`SimError`]: what the simulator's own `/_sim/...` control routes answer:
+//!   `{"status": false, "message": "...", "error": "..."}` — Paystack's two fields, so a client
+//!   reads them as it reads the API's refusals, and `error` (the same text), which earlier callers
+//!   and the checkout page read.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -115,11 +118,16 @@ impl IntoResponse for PaystackError {
     }
 }
 
-/// Why a control operation (succeed, fail, re-send, config) was refused.
+/// Why a control operation (succeed, fail, re-send, refund or dispute step, config) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
     #[error("no transaction with reference {0:?}")]
     UnknownReference(String),
+    #[error("no refund with id {0}")]
+    UnknownRefund(u64),
+    /// The step does not follow from where the refund or dispute is now.
+    #[error("{0}")]
+    Conflict(String),
     #[error("transaction {0:?} has already succeeded")]
     AlreadySucceeded(String),
     #[error("no webhook has been sent for transaction {0:?} yet")]
@@ -131,10 +139,14 @@ pub enum SimError {
 impl IntoResponse for SimError {
     fn into_response(self) -> Response {
         let status = match self {
-            Self::UnknownReference(_) => StatusCode::NOT_FOUND,
-            Self::AlreadySucceeded(_) | Self::NothingSent(_) => StatusCode::CONFLICT,
+            Self::UnknownReference(_) | Self::UnknownRefund(_) => StatusCode::NOT_FOUND,
+            Self::AlreadySucceeded(_) | Self::NothingSent(_) | Self::Conflict(_) => {
+                StatusCode::CONFLICT
+            }
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
         };
-        (status, Json(json!({ "error": self.to_string() }))).into_response()
+        let message = self.to_string();
+        let body = json!({ "status": false, "message": message, "error": message });
+        (status, Json(body)).into_response()
     }
 }

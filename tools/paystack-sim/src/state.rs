@@ -31,6 +31,8 @@ pub struct SimState {
 
 struct Inner {
     secret_key: String,
+    /// `live` for an `sk_live_` key, otherwise `test`: the `domain` of everything Paystack returns.
+    domain: &'static str,
     public_url: String,
     webhook_url: RwLock<String>,
     delay_ms: AtomicU64,
@@ -110,6 +112,7 @@ impl SimState {
         Ok(Self {
             inner: Arc::new(Inner {
                 secret_key: config.secret_key.clone(),
+                domain: domain_of(&config.secret_key),
                 public_url: public_url.into().trim_end_matches('/').to_owned(),
                 webhook_url: RwLock::new(config.webhook_url.clone()),
                 delay_ms: AtomicU64::new(config.delay_ms),
@@ -123,6 +126,10 @@ impl SimState {
 
     pub(crate) fn secret_key(&self) -> &str {
         &self.inner.secret_key
+    }
+
+    pub(crate) fn domain(&self) -> &'static str {
+        self.inner.domain
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -236,6 +243,7 @@ impl SimState {
         store.last_transaction_id = store.last_transaction_id.max(FIRST_TRANSACTION_ID) + 1;
         let transaction = Transaction {
             id: store.last_transaction_id,
+            domain: self.domain(),
             reference: reference.clone(),
             access_code: access_code.clone(),
             customer,
@@ -291,7 +299,7 @@ impl SimState {
                 .get_mut(reference)
                 .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
             // A declined card may be retried on the same checkout, so only success is final.
-            if transaction.status == TransactionStatus::Success {
+            if transaction.status.is_paid() {
                 return Err(SimError::AlreadySucceeded(reference.to_owned()));
             }
             let now = OffsetDateTime::now_utc();
@@ -320,7 +328,7 @@ impl SimState {
             .transactions
             .get_mut(reference)
             .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
-        if transaction.status == TransactionStatus::Success {
+        if transaction.status.is_paid() {
             return Err(SimError::AlreadySucceeded(reference.to_owned()));
         }
         transaction.status = TransactionStatus::Failed;
@@ -350,6 +358,7 @@ impl SimState {
     pub(crate) fn record_delivery(
         &self,
         reference: &str,
+        event: &str,
         status: Option<u16>,
         error: Option<String>,
     ) -> u32 {
@@ -359,6 +368,7 @@ impl SimState {
         };
         let attempt = u32::try_from(transaction.deliveries.len()).unwrap_or(u32::MAX) + 1;
         transaction.deliveries.push(Delivery {
+            event: event.to_owned(),
             attempt,
             status,
             error,
@@ -401,6 +411,15 @@ pub(crate) fn random_code(len: usize) -> String {
     (0..len)
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect()
+}
+
+/// Paystack's `domain`: which kind of key the integration used.
+fn domain_of(secret_key: &str) -> &'static str {
+    if secret_key.starts_with("sk_live_") {
+        "live"
+    } else {
+        "test"
+    }
 }
 
 fn unused<V>(taken: &HashMap<String, V>, len: usize) -> String {

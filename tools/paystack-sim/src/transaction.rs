@@ -12,13 +12,16 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// `data.status` as verify reports it. A freshly initialized, unpaid transaction is `abandoned`.
+/// `data.status` as verify reports it. A freshly initialized, unpaid transaction is `abandoned`;
+/// a paid one whose whole amount went back to the customer (refunds processed, or a chargeback
+/// the merchant lost) is `reversed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransactionStatus {
     Abandoned,
     Success,
     Failed,
+    Reversed,
 }
 
 impl TransactionStatus {
@@ -27,13 +30,20 @@ impl TransactionStatus {
             Self::Abandoned => "abandoned",
             Self::Success => "success",
             Self::Failed => "failed",
+            Self::Reversed => "reversed",
         }
+    }
+
+    /// The customer paid, whatever happened to the money afterwards.
+    pub fn is_paid(self) -> bool {
+        matches!(self, Self::Success | Self::Reversed)
     }
 
     pub(crate) fn gateway_response(self) -> &'static str {
         match self {
             Self::Abandoned => "The transaction was not completed",
-            Self::Success => "Successful",
+            // A reversal does not rewrite what the card processor said at the time.
+            Self::Success | Self::Reversed => "Successful",
             Self::Failed => "Declined",
         }
     }
@@ -42,6 +52,8 @@ impl TransactionStatus {
 /// One attempt to deliver a webhook, as listed by `GET /_sim/transactions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivery {
+    /// The event delivered (`charge.success`, `refund.pending`, …).
+    pub event: String,
     /// Counts every delivery of this transaction's events, retries and re-sends included, from 1.
     pub attempt: u32,
     /// The receiver's HTTP status, or `None` when it could not be reached or timed out.
@@ -67,6 +79,8 @@ pub(crate) struct CardAuthorization {
 #[derive(Debug, Clone)]
 pub(crate) struct Transaction {
     pub id: u64,
+    /// `test` or `live`, after the secret key's prefix.
+    pub domain: &'static str,
     pub reference: String,
     pub access_code: String,
     pub customer: Customer,
@@ -83,9 +97,17 @@ pub(crate) struct Transaction {
     pub paid_at: Option<OffsetDateTime>,
     pub settled_at: Option<OffsetDateTime>,
     pub authorization: Option<CardAuthorization>,
-    /// The exact bytes of the last webhook body sent, for re-delivery.
-    pub last_event: Option<Bytes>,
+    /// The last webhook of this transaction, kept for re-delivery — also one that was never
+    /// delivered (a payment marked as lost-webhook), so it can be delivered late.
+    pub last_event: Option<SentEvent>,
     pub deliveries: Vec<Delivery>,
+}
+
+/// A webhook body as signed and sent, and the event it carries (for logs and delivery records).
+#[derive(Debug, Clone)]
+pub(crate) struct SentEvent {
+    pub name: &'static str,
+    pub body: Bytes,
 }
 
 /// The subset of a transaction a test or developer wants to look at.
@@ -126,7 +148,7 @@ impl Transaction {
             gateway_response: self.status.gateway_response().to_owned(),
             created_at: timestamp(self.created_at),
             paid_at: self.paid_at.map(timestamp),
-            webhook_sent: self.last_event.is_some(),
+            webhook_sent: !self.deliveries.is_empty(),
             deliveries: self.deliveries.clone(),
         }
     }
@@ -137,7 +159,7 @@ impl Transaction {
         let paid_at = self.paid_at.map(timestamp);
         PaystackTransaction {
             id: self.id,
-            domain: "test",
+            domain: self.domain,
             status: self.status.as_str(),
             reference: &self.reference,
             receipt_number: None,
@@ -151,7 +173,7 @@ impl Transaction {
             ip_address: "127.0.0.1",
             metadata: &self.metadata,
             log: self.log(),
-            fees: (self.status == TransactionStatus::Success).then(|| fees(self.amount)),
+            fees: self.status.is_paid().then(|| fees(self.amount)),
             fees_split: None,
             authorization: self.authorization_json(),
             customer: PaystackCustomer {
@@ -190,16 +212,18 @@ impl Transaction {
     fn log(&self) -> Option<Value> {
         let ended = self.settled_at?;
         let time_spent = (ended - self.created_at).whole_seconds().max(1);
-        let (outcome, message, errors) = match self.status {
-            TransactionStatus::Success => ("success", "Successfully paid with card", 0),
-            _ => ("error", "Declined", 1),
+        let paid = self.status.is_paid();
+        let (outcome, message, errors) = if paid {
+            ("success", "Successfully paid with card", 0)
+        } else {
+            ("error", "Declined", 1)
         };
         Some(serde_json::json!({
             "start_time": self.created_at.unix_timestamp(),
             "time_spent": time_spent,
             "attempts": 1,
             "errors": errors,
-            "success": self.status == TransactionStatus::Success,
+            "success": paid,
             "mobile": false,
             "input": [],
             "history": [
