@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -12,15 +13,36 @@ use crate::error::SimError;
 use crate::state::{RuntimeConfig, SimState, SucceedOverrides};
 use crate::transaction::TransactionView;
 
-/// `POST /_sim/transactions/{reference}/succeed`, optional body `{"amount": N, "currency": "USD"}`.
-/// Answers `{"status": "success", "webhook_status": <first delivery's HTTP status or null>}`.
+/// Optional body of `POST /_sim/transactions/{reference}/succeed`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SucceedBody {
+    amount: Option<u64>,
+    currency: Option<String>,
+    /// `false`: the payment goes through but its webhook is lost.
+    webhook: Option<bool>,
+}
+
+/// `POST /_sim/transactions/{reference}/succeed`, optional body
+/// `{"amount": N, "currency": "USD", "webhook": false}`. Answers
+/// `{"status": "success", "webhook_status": <first delivery's HTTP status or null>}`; with
+/// `"webhook": false` nothing is sent and `webhook_status` is null.
 pub async fn succeed(
     State(state): State<SimState>,
     Path(reference): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, SimError> {
-    let overrides: SucceedOverrides = optional_json(&body)?;
-    let webhook_status = state.succeed(&reference, overrides).await?;
+    let body: SucceedBody = optional_json(&body)?;
+    let overrides = SucceedOverrides {
+        amount: body.amount,
+        currency: body.currency,
+    };
+    let webhook_status = if body.webhook.unwrap_or(true) {
+        state.succeed(&reference, overrides).await?
+    } else {
+        state.succeed_without_webhook(&reference, overrides)?;
+        None
+    };
     Ok(Json(
         json!({ "status": "success", "webhook_status": webhook_status }),
     ))

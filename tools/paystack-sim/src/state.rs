@@ -18,8 +18,8 @@ use time::OffsetDateTime;
 use crate::config::SimConfig;
 use crate::error::SimError;
 use crate::transaction::{
-    CardAuthorization, Customer, Delivery, Transaction, TransactionStatus, TransactionView,
-    timestamp,
+    CardAuthorization, Customer, Delivery, SentEvent, Transaction, TransactionStatus,
+    TransactionView, timestamp,
 };
 use crate::webhook;
 
@@ -280,6 +280,24 @@ impl SimState {
         reference: &str,
         overrides: SucceedOverrides,
     ) -> Result<Option<u16>, SimError> {
+        let event = self.pay(reference, overrides)?;
+        Ok(webhook::deliver(self.clone(), reference.to_owned(), event).await)
+    }
+
+    /// Marks the transaction paid as [`SimState::succeed`] does, but sends nothing: the webhook
+    /// Paystack would have sent is lost, so only verify tells the merchant. The event is kept, and
+    /// `POST /_sim/transactions/{reference}/webhook` delivers it late.
+    pub fn succeed_without_webhook(
+        &self,
+        reference: &str,
+        overrides: SucceedOverrides,
+    ) -> Result<(), SimError> {
+        self.pay(reference, overrides).map(drop)
+    }
+
+    /// The payment itself: the transaction becomes `success` and its `charge.success` event is
+    /// built (and kept for re-delivery).
+    fn pay(&self, reference: &str, overrides: SucceedOverrides) -> Result<SentEvent, SimError> {
         if overrides.amount == Some(0) {
             return Err(SimError::BadRequest("amount must be positive".to_owned()));
         }
@@ -292,33 +310,30 @@ impl SimState {
                 "currency must not be empty".to_owned(),
             ));
         }
-        let body = {
-            let mut store = self.store();
-            let transaction = store
-                .transactions
-                .get_mut(reference)
-                .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
-            // A declined card may be retried on the same checkout, so only success is final.
-            if transaction.status.is_paid() {
-                return Err(SimError::AlreadySucceeded(reference.to_owned()));
-            }
-            let now = OffsetDateTime::now_utc();
-            transaction.status = TransactionStatus::Success;
-            transaction.paid_at = Some(now);
-            transaction.settled_at = Some(now);
-            transaction.amount = overrides.amount.unwrap_or(transaction.requested_amount);
-            if let Some(currency) = overrides.currency {
-                transaction.currency = currency.trim().to_owned();
-            }
-            transaction.authorization = Some(CardAuthorization {
-                code: format!("AUTH_{}", random_code(10)),
-                signature: format!("SIG_{}", random_code(20)),
-            });
-            let body = webhook::charge_success_body(transaction);
-            transaction.last_event = Some(body.clone());
-            body
-        };
-        Ok(webhook::deliver(self.clone(), reference.to_owned(), body).await)
+        let mut store = self.store();
+        let transaction = store
+            .transactions
+            .get_mut(reference)
+            .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
+        // A declined card may be retried on the same checkout, so only success is final.
+        if transaction.status.is_paid() {
+            return Err(SimError::AlreadySucceeded(reference.to_owned()));
+        }
+        let now = OffsetDateTime::now_utc();
+        transaction.status = TransactionStatus::Success;
+        transaction.paid_at = Some(now);
+        transaction.settled_at = Some(now);
+        transaction.amount = overrides.amount.unwrap_or(transaction.requested_amount);
+        if let Some(currency) = overrides.currency {
+            transaction.currency = currency.trim().to_owned();
+        }
+        transaction.authorization = Some(CardAuthorization {
+            code: format!("AUTH_{}", random_code(10)),
+            signature: format!("SIG_{}", random_code(20)),
+        });
+        let event = webhook::charge_success_body(transaction);
+        transaction.last_event = Some(event.clone());
+        Ok(event)
     }
 
     /// Marks the transaction declined. Sends nothing: Paystack has no webhook for failed charges.

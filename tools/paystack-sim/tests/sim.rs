@@ -774,6 +774,54 @@ async fn the_last_webhook_can_be_sent_again_byte_for_byte() {
 }
 
 #[tokio::test]
+async fn succeed_without_its_webhook_pays_silently_and_the_event_can_come_late() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.initialized(order("ord-lost")).await;
+
+    let (status, body) = sim
+        .control("ord-lost", "succeed", Some(json!({ "webhook": false })))
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::OK,
+            json!({ "status": "success", "webhook_status": null })
+        )
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.hits().is_empty(), "the webhook is lost");
+    assert_eq!(sim.verify("ord-lost").await.1["data"]["status"], "success");
+    let view = sim.handle.state().transaction("ord-lost").unwrap();
+    assert!(!view.webhook_sent && view.deliveries.is_empty());
+
+    // Paying twice is still refused, and the lost event can be delivered late.
+    assert_eq!(
+        sim.control("ord-lost", "succeed", None).await.0,
+        StatusCode::CONFLICT
+    );
+    let (status, body) = sim.control("ord-lost", "webhook", None).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "webhook_status": 200 }))
+    );
+    let event: Value = serde_json::from_slice(&receiver.hits()[0].body).unwrap();
+    assert_eq!(event["event"], "charge.success");
+    assert_eq!(event["data"]["reference"], "ord-lost");
+
+    // An explicit `"webhook": true` is the default behaviour.
+    sim.initialized(order("ord-kept")).await;
+    let (status, body) = sim
+        .control("ord-kept", "succeed", Some(json!({ "webhook": true })))
+        .await;
+    assert_eq!(
+        (status, body["webhook_status"].clone()),
+        (StatusCode::OK, json!(200))
+    );
+    assert_eq!(receiver.hits().len(), 2);
+}
+
+#[tokio::test]
 async fn fail_sends_no_webhook() {
     let receiver = Receiver::start(&[]).await;
     let sim = start_sim(&receiver.url()).await;
