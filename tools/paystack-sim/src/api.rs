@@ -1,10 +1,13 @@
 //! The imitated Paystack API: `POST /transaction/initialize` and `GET /transaction/verify/{reference}`
-//! (<https://paystack.com/docs/api/transaction/>), with Paystack's validation messages
+//! (<https://paystack.com/docs/api/transaction/>), `POST /refund`, `GET /refund/{id}` and
+//! `GET /refund` (<https://paystack.com/docs/api/refund/>), with Paystack's validation messages
 //! (<https://paystack.com/docs/api/errors/>).
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Request, State};
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, request::Parts};
 use axum::middleware::Next;
@@ -12,7 +15,8 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::error::PaystackError;
-use crate::state::{NewTransaction, SimState};
+use crate::state::{NewRefund, NewTransaction, SimState};
+use crate::webhook;
 
 /// Currencies the simulated integration has enabled.
 pub const CURRENCIES: [&str; 5] = ["NGN", "GHS", "ZAR", "USD", "KES"];
@@ -98,8 +102,174 @@ pub async fn verify(
     })))
 }
 
+/// `POST /refund {"transaction": <reference or id>, "amount"?, "currency"?, "customer_note"?,
+/// "merchant_note"?}`: queues the refund, answers, and then — not before — sends
+/// `refund.pending`.
+pub async fn refund(
+    State(state): State<SimState>,
+    _key: SecretKey,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, PaystackError> {
+    let fields = parse_body(&headers, &body)?;
+    create_refund(&state, &fields)
+}
+
+/// The refund of `POST /refund`, also what the developer page's Refund button does (through
+/// `POST /_sim/transactions/{reference}/refund`, which the page can call without the secret key).
+pub(crate) fn create_refund(
+    state: &SimState,
+    fields: &Map<String, Value>,
+) -> Result<Json<Value>, PaystackError> {
+    let new = validate_refund(fields)?;
+    let (data, reference, event) = state.refund(new)?;
+    webhook::deliver_later(
+        state.clone(),
+        reference,
+        event,
+        webhook::REFUND_WEBHOOK_DELAY,
+    );
+    Ok(Json(json!({
+        "status": true,
+        "message": "Refund has been queued for processing",
+        "data": data,
+    })))
+}
+
+/// `GET /refund/{id}`
+pub async fn fetch_refund(
+    State(state): State<SimState>,
+    _key: SecretKey,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, PaystackError> {
+    let data = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| state.refund_json(id))
+        .ok_or_else(PaystackError::refund_not_found)?;
+    Ok(Json(json!({
+        "status": true,
+        "message": "Refund retrieved",
+        "data": data,
+    })))
+}
+
+/// `GET /refund?transaction=<reference or id>&perPage=50&page=1`, newest first.
+pub async fn list_refunds(
+    State(state): State<SimState>,
+    _key: SecretKey,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, PaystackError> {
+    let per_page = page_number(query.get("perPage"), 50, "perPage")?;
+    let page = page_number(query.get("page"), 1, "page")?;
+    let transaction = query
+        .get("transaction")
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty());
+    let all = state.refunds_json(transaction);
+    let total = all.len() as u64;
+    let skipped = (page - 1).saturating_mul(per_page);
+    let data: Vec<Value> = all
+        .into_iter()
+        .skip(usize::try_from(skipped).unwrap_or(usize::MAX))
+        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
+        .collect();
+    Ok(Json(json!({
+        "status": true,
+        "message": "Refunds retrieved",
+        "data": data,
+        "meta": {
+            "total": total,
+            "skipped": skipped,
+            "perPage": per_page,
+            "page": page,
+            "pageCount": total.div_ceil(per_page),
+        },
+    })))
+}
+
+/// A positive page number or size; absent or empty means `default`.
+fn page_number(value: Option<&String>, default: u64, name: &str) -> Result<u64, PaystackError> {
+    match value.map(|v| v.trim()) {
+        None | Some("") => Ok(default),
+        Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            PaystackError::invalid(
+                format!("{name} must be a positive integer"),
+                "Pass page and perPage as whole numbers greater than zero",
+            )
+        }),
+    }
+}
+
+fn validate_refund(fields: &Map<String, Value>) -> Result<NewRefund, PaystackError> {
+    let transaction = match fields.get("transaction") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(id) => Some(id.to_string()),
+            None => {
+                return Err(PaystackError::invalid(
+                    "Invalid transaction",
+                    "Pass the transaction's reference, or its id as a whole number",
+                ));
+            }
+        },
+        Some(_) => {
+            return Err(PaystackError::invalid(
+                "Invalid transaction",
+                "Pass the transaction's reference, or its id as a whole number",
+            ));
+        }
+    };
+    let Some(transaction) = transaction else {
+        return Err(PaystackError::missing(
+            "Transaction reference or id is required",
+        ));
+    };
+    // Absent, the refund takes whatever is left; present, it is an amount like initialize's.
+    let amount = match fields.get("amount") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        amount => Some(parse_amount(amount)?),
+    };
+    let currency = match fields.get("currency") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => Some(s.trim().to_owned()),
+        Some(_) => {
+            return Err(PaystackError::invalid(
+                "Invalid currency",
+                "Pass a currency code such as NGN",
+            ));
+        }
+    };
+    Ok(NewRefund {
+        transaction,
+        amount,
+        currency,
+        customer_note: note(fields, "customer_note")?,
+        merchant_note: note(fields, "merchant_note")?,
+    })
+}
+
+/// An optional free-text note; empty counts as absent.
+fn note(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, PaystackError> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(PaystackError::invalid(
+            format!("{name} must be a string"),
+            "Pass notes as text",
+        )),
+    }
+}
+
 /// Paystack takes JSON or a form; a form's values are all strings, which [`validate`] accepts.
-fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, PaystackError> {
+pub(crate) fn parse_body(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Map<String, Value>, PaystackError> {
     let is_form = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -116,7 +286,7 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Pa
         Ok(Value::Object(fields)) => Ok(fields),
         _ => Err(PaystackError::invalid(
             "Invalid JSON body",
-            "Send a JSON object with email and amount",
+            "Send a JSON object of the documented parameters",
         )),
     }
 }

@@ -1,15 +1,19 @@
 //! The simulator's own routes under `/_sim/`: what the checkout buttons and tests call to play
 //! the customer (pay, decline), to replay a webhook, and to inspect or reconfigure the simulator.
-//! Errors answer `{"error": "..."}`.
+//! Errors answer `{"status": false, "message": "...", "error": "..."}`, except the refund route
+//! standing in for `POST /refund`, which answers exactly as that does.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::error::SimError;
+use crate::api;
+use crate::error::{PaystackError, SimError};
+use crate::refund::{RefundStatus, RefundView};
 use crate::state::{RuntimeConfig, SimState, SucceedOverrides};
 use crate::transaction::TransactionView;
 
@@ -64,6 +68,45 @@ pub async fn resend(
 ) -> Result<Json<Value>, SimError> {
     let webhook_status = state.resend_webhook(&reference).await?;
     Ok(Json(json!({ "webhook_status": webhook_status })))
+}
+
+/// `POST /_sim/transactions/{reference}/refund`, optional body `{"amount"?, "currency"?,
+/// "customer_note"?, "merchant_note"?}` (default: all that is left): the refund `POST /refund`
+/// makes, without the secret key, for the developer page. Answers as `POST /refund` does, refusals
+/// included, and sends `refund.pending` the same way.
+pub async fn refund(
+    State(state): State<SimState>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, PaystackError> {
+    let mut fields = api::parse_body(&headers, &body)?;
+    fields.insert("transaction".to_owned(), Value::String(reference));
+    api::create_refund(&state, &fields)
+}
+
+/// `POST /_sim/refunds/{id}/{processing|processed|failed|needs-attention}`: the refund moves on
+/// and its `refund.*` webhook goes out. Answers `{"webhook_status": <first delivery's status or
+/// null>}`; 404 for an unknown refund or step, 409 for a step back or out of a final status.
+pub async fn advance_refund(
+    State(state): State<SimState>,
+    Path((id, step)): Path<(String, String)>,
+) -> Result<Json<Value>, SimError> {
+    let Some(to) = RefundStatus::from_step(&step) else {
+        return Err(SimError::NotFound(format!(
+            "no refund step {step:?}; use processing, processed, failed or needs-attention"
+        )));
+    };
+    let id: u64 = id
+        .parse()
+        .map_err(|_| SimError::NotFound(format!("no refund with id {id:?}")))?;
+    let webhook_status = state.advance_refund(id, to).await?;
+    Ok(Json(json!({ "webhook_status": webhook_status })))
+}
+
+/// `GET /_sim/refunds`: every refund, oldest first.
+pub async fn refunds(State(state): State<SimState>) -> Json<Vec<RefundView>> {
+    Json(state.refunds())
 }
 
 /// `GET /_sim/transactions`: every transaction, oldest first, with its webhook deliveries.

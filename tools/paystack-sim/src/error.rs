@@ -81,6 +81,32 @@ impl PaystackError {
         }
     }
 
+    /// A 404 with Paystack's validation detail, e.g. `POST /refund` of an unknown transaction.
+    pub fn not_found(
+        message: impl Into<String>,
+        code: &'static str,
+        next_step: &'static str,
+    ) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+            detail: Some(Detail {
+                kind: "validation_error",
+                code,
+                next_step,
+            }),
+        }
+    }
+
+    /// `GET /refund/{id}` of an id this integration never issued: status and message only.
+    pub fn refund_not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: "Refund not found".to_owned(),
+            detail: None,
+        }
+    }
+
     fn validation(message: impl Into<String>, code: &'static str, next_step: &'static str) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
@@ -125,6 +151,8 @@ pub enum SimError {
     UnknownReference(String),
     #[error("no refund with id {0}")]
     UnknownRefund(u64),
+    #[error("{0}")]
+    NotFound(String),
     /// The step does not follow from where the refund or dispute is now.
     #[error("{0}")]
     Conflict(String),
@@ -139,7 +167,9 @@ pub enum SimError {
 impl IntoResponse for SimError {
     fn into_response(self) -> Response {
         let status = match self {
-            Self::UnknownReference(_) | Self::UnknownRefund(_) => StatusCode::NOT_FOUND,
+            Self::UnknownReference(_) | Self::UnknownRefund(_) | Self::NotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
             Self::AlreadySucceeded(_) | Self::NothingSent(_) | Self::Conflict(_) => {
                 StatusCode::CONFLICT
             }

@@ -9,11 +9,17 @@
 //! | --- | --- |
 //! | `POST /transaction/initialize` | Paystack API (Bearer secret key) |
 //! | `GET /transaction/verify/{reference}` | Paystack API (Bearer secret key) |
+//! | `POST /refund` | Paystack API: queue a refund; `refund.pending` follows the answer |
+//! | `GET /refund/{id}` | Paystack API: one refund |
+//! | `GET /refund?transaction=&perPage=&page=` | Paystack API: refunds, newest first |
 //! | `GET /checkout/{access_code}` | the customer's checkout page (Pay / Fail) |
 //! | `POST /_sim/transactions/{reference}/succeed` | pay: mark success, send the signed webhook |
 //! | `POST /_sim/transactions/{reference}/fail` | decline: mark failed, no webhook |
 //! | `POST /_sim/transactions/{reference}/webhook` | re-send the last webhook, byte for byte |
-//! | `GET /_sim/transactions` | every transaction and its webhook deliveries |
+//! | `POST /_sim/transactions/{reference}/refund` | `POST /refund` of this transaction, no key needed |
+//! | `POST /_sim/refunds/{id}/{step}` | step: `processing`, `processed`, `failed`, `needs-attention`; sends `refund.<step>` |
+//! | `GET /_sim/transactions` | every transaction with its webhook deliveries and refunds |
+//! | `GET /_sim/refunds` | every refund |
 //! | `GET`, `POST /_sim/config` | read or change `delay_ms` and `webhook_url` at runtime |
 //! | `GET /health` | liveness |
 //!
@@ -38,6 +44,7 @@ mod checkout;
 mod config;
 mod control;
 mod error;
+mod refund;
 mod state;
 mod transaction;
 mod webhook;
@@ -60,9 +67,10 @@ pub use config::{
     DEFAULT_WEBHOOK_URL, SimConfig,
 };
 pub use error::{PaystackError, SimError};
+pub use refund::{RefundStatus, RefundView};
 pub use state::{RuntimeConfig, SimState, SucceedOverrides};
 pub use transaction::{Delivery, TransactionStatus, TransactionView};
-pub use webhook::{SIGNATURE_HEADER, sign};
+pub use webhook::{REFUND_WEBHOOK_DELAY, SIGNATURE_HEADER, sign};
 
 /// Every route of the simulator.
 pub fn router(state: SimState) -> Router {
@@ -70,6 +78,8 @@ pub fn router(state: SimState) -> Router {
     let paystack_api = Router::new()
         .route("/transaction/initialize", post(api::initialize))
         .route("/transaction/verify/{reference}", get(api::verify))
+        .route("/refund", post(api::refund).get(api::list_refunds))
+        .route("/refund/{id}", get(api::fetch_refund))
         .route_layer(middleware::from_fn_with_state(state.clone(), api::latency));
     Router::new()
         .merge(paystack_api)
@@ -80,6 +90,12 @@ pub fn router(state: SimState) -> Router {
             post(control::succeed),
         )
         .route("/_sim/transactions/{reference}/fail", post(control::fail))
+        .route(
+            "/_sim/transactions/{reference}/refund",
+            post(control::refund),
+        )
+        .route("/_sim/refunds", get(control::refunds))
+        .route("/_sim/refunds/{id}/{step}", post(control::advance_refund))
         .route(
             "/_sim/transactions/{reference}/webhook",
             post(control::resend),

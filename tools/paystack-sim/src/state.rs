@@ -16,7 +16,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::config::SimConfig;
-use crate::error::SimError;
+use crate::error::{PaystackError, SimError};
+use crate::refund::{MERCHANT_EMAIL, Refund, RefundStatus, RefundView};
 use crate::transaction::{
     CardAuthorization, Customer, Delivery, SentEvent, Transaction, TransactionStatus,
     TransactionView, timestamp,
@@ -49,14 +50,20 @@ struct Store {
     access_codes: HashMap<String, String>,
     /// lower-cased email → customer; Paystack keeps one customer per email.
     customers: HashMap<String, Customer>,
+    /// refund id → the reference of its transaction, which holds the refund.
+    refunds: HashMap<u64, String>,
     last_transaction_id: u64,
     last_customer_id: u64,
+    last_refund_id: u64,
 }
 
 // Paystack warns that transaction ids exceed 32 bits; starting above u32::MAX makes a client
 // that stores them in 32 bits fail here rather than in production.
 const FIRST_TRANSACTION_ID: u64 = 5_000_000_000;
 const FIRST_CUSTOMER_ID: u64 = 180_000_000;
+// Refund ids get the same treatment, from a range of their own so that one passed for the other
+// is never found.
+const FIRST_REFUND_ID: u64 = 7_000_000_000;
 
 /// A validated `POST /transaction/initialize` request.
 #[derive(Debug, Clone)]
@@ -75,6 +82,18 @@ pub(crate) struct Initialized {
     pub reference: String,
     pub access_code: String,
     pub authorization_url: String,
+}
+
+/// A `POST /refund` whose fields have the right types; whether the transaction allows it is
+/// decided by [`SimState::refund`].
+#[derive(Debug, Clone)]
+pub(crate) struct NewRefund {
+    /// A reference, or a transaction id in digits.
+    pub transaction: String,
+    pub amount: Option<u64>,
+    pub currency: Option<String>,
+    pub customer_note: Option<String>,
+    pub merchant_note: Option<String>,
 }
 
 /// The reference is taken already.
@@ -259,6 +278,7 @@ impl SimState {
             authorization: None,
             last_event: None,
             deliveries: Vec::new(),
+            refunds: Vec::new(),
         };
         let authorization_url = transaction.view(self.public_url()).authorization_url;
         store
@@ -369,6 +389,187 @@ impl SimState {
         Ok(webhook::deliver(self.clone(), reference.to_owned(), body).await)
     }
 
+    /// Queues a refund of a paid transaction, as `POST /refund` does: answers that call's `data`,
+    /// and returns the `refund.pending` event for the caller to send once it has answered.
+    pub(crate) fn refund(
+        &self,
+        new: NewRefund,
+    ) -> Result<(Value, String, SentEvent), PaystackError> {
+        let mut guard = self.store();
+        // Through a plain reference, so the transaction and the id counter borrow apart.
+        let store = &mut *guard;
+        let reference = store
+            .reference_of(&new.transaction)
+            .ok_or_else(|| {
+                PaystackError::not_found(
+                    "Transaction not found",
+                    "transaction_not_found",
+                    "Ensure that you're passing the reference or id of a transaction that exists on this integration",
+                )
+            })?;
+        let transaction = store
+            .transactions
+            .get_mut(&reference)
+            .ok_or_else(|| PaystackError::invalid("Transaction not found", "Try again"))?;
+        let fully_reversed = || {
+            PaystackError::invalid(
+                "Transaction has been fully reversed",
+                "There is nothing left to refund on this transaction",
+            )
+        };
+        match transaction.status {
+            TransactionStatus::Success => {}
+            TransactionStatus::Reversed => return Err(fully_reversed()),
+            TransactionStatus::Abandoned | TransactionStatus::Failed => {
+                return Err(PaystackError::invalid(
+                    "Transaction has not been paid",
+                    "Only a successful transaction can be refunded",
+                ));
+            }
+        }
+        if let Some(currency) = &new.currency
+            && *currency != transaction.currency
+        {
+            return Err(PaystackError::invalid(
+                format!(
+                    "Currency must be the transaction's currency, {}",
+                    transaction.currency
+                ),
+                "Leave currency out, or pass the currency the transaction was paid in",
+            ));
+        }
+        let left = transaction.refundable();
+        if left == 0 {
+            return Err(fully_reversed());
+        }
+        let amount = new.amount.unwrap_or(left);
+        if amount > left {
+            return Err(PaystackError::invalid(
+                "Refund amount cannot be greater than transaction amount",
+                "Pass an amount no greater than what is left to refund on the transaction",
+            ));
+        }
+        store.last_refund_id = store.last_refund_id.max(FIRST_REFUND_ID) + 1;
+        let id = store.last_refund_id;
+        let now = OffsetDateTime::now_utc();
+        let refund = Refund {
+            id,
+            transaction_reference: reference.clone(),
+            amount,
+            currency: transaction.currency.clone(),
+            status: RefundStatus::Pending,
+            customer_note: new
+                .customer_note
+                .unwrap_or_else(|| format!("Refund for transaction {reference}")),
+            merchant_note: new.merchant_note.unwrap_or_else(|| {
+                format!("Refund for transaction {reference} by {MERCHANT_EMAIL}")
+            }),
+            created_at: now,
+            updated_at: now,
+            refunded_at: None,
+            refund_reference: None,
+        };
+        let answer = refund.created_json(transaction);
+        let event = webhook::event(refund.status.event(), refund.event_json(transaction));
+        transaction.refunds.push(refund);
+        transaction.last_event = Some(event.clone());
+        store.refunds.insert(id, reference.clone());
+        Ok((answer, reference, event))
+    }
+
+    /// Moves a refund on (see [`RefundStatus`] for the allowed steps), sends the matching
+    /// `refund.*` webhook, and returns the status of its first delivery. A `processed` refund gets
+    /// its `refunded_at` and a bank reference, and may reverse the transaction; a `failed` one
+    /// frees its amount for another refund.
+    pub async fn advance_refund(&self, id: u64, to: RefundStatus) -> Result<Option<u16>, SimError> {
+        let (reference, event) = {
+            let mut store = self.store();
+            let reference = store
+                .refunds
+                .get(&id)
+                .cloned()
+                .ok_or(SimError::UnknownRefund(id))?;
+            let transaction = store
+                .transactions
+                .get_mut(&reference)
+                .ok_or(SimError::UnknownRefund(id))?;
+            let refund = transaction
+                .refunds
+                .iter_mut()
+                .find(|r| r.id == id)
+                .ok_or(SimError::UnknownRefund(id))?;
+            if !refund.status.may_become(to) {
+                let why = if refund.status.is_final() {
+                    "which is final"
+                } else {
+                    "and refunds only move forward"
+                };
+                return Err(SimError::Conflict(format!(
+                    "refund {id} is {}, {why}; it cannot become {}",
+                    refund.status.as_str(),
+                    to.as_str()
+                )));
+            }
+            let now = OffsetDateTime::now_utc();
+            refund.status = to;
+            refund.updated_at = now;
+            match to {
+                RefundStatus::Processed => {
+                    refund.refunded_at = Some(now);
+                    refund.refund_reference = Some(random_digits(12));
+                }
+                RefundStatus::Failed => {
+                    refund.refund_reference = Some(format!("TRF_{}", random_code(15)));
+                }
+                _ => {}
+            }
+            let refund = refund.clone();
+            transaction.note_processed_refunds();
+            let event = webhook::event(to.event(), refund.event_json(transaction));
+            transaction.last_event = Some(event.clone());
+            (reference, event)
+        };
+        Ok(webhook::deliver(self.clone(), reference, event).await)
+    }
+
+    /// `GET /refund/{id}`'s `data`.
+    pub(crate) fn refund_json(&self, id: u64) -> Option<Value> {
+        let store = self.store();
+        let transaction = store.transactions.get(store.refunds.get(&id)?)?;
+        let refund = transaction.refunds.iter().find(|r| r.id == id)?;
+        Some(refund.fetched_json(transaction))
+    }
+
+    /// `GET /refund`'s entries, newest first: every refund, or those of one transaction (by
+    /// reference or id; an unknown one has none).
+    pub(crate) fn refunds_json(&self, transaction: Option<&str>) -> Vec<Value> {
+        let store = self.store();
+        let wanted = transaction.map(|key| store.reference_of(key));
+        let mut all: Vec<(u64, Value)> = store
+            .transactions
+            .values()
+            .filter(|t| match &wanted {
+                None => true,
+                Some(wanted) => wanted.as_deref() == Some(t.reference.as_str()),
+            })
+            .flat_map(|t| t.refunds.iter().map(move |r| (r.id, r.fetched_json(t))))
+            .collect();
+        all.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+        all.into_iter().map(|(_, json)| json).collect()
+    }
+
+    /// Every refund, oldest first.
+    pub fn refunds(&self) -> Vec<RefundView> {
+        let store = self.store();
+        let mut all: Vec<RefundView> = store
+            .transactions
+            .values()
+            .flat_map(|t| t.refunds.iter().map(Refund::view))
+            .collect();
+        all.sort_by_key(|r| r.id);
+        all
+    }
+
     /// Notes one delivery attempt; returns its number.
     pub(crate) fn record_delivery(
         &self,
@@ -403,6 +604,18 @@ impl SimState {
 }
 
 impl Store {
+    /// The transaction a refund names: by reference, or else by id when `key` is digits.
+    fn reference_of(&self, key: &str) -> Option<String> {
+        if self.transactions.contains_key(key) {
+            return Some(key.to_owned());
+        }
+        let id: u64 = key.parse().ok()?;
+        self.transactions
+            .values()
+            .find(|t| t.id == id)
+            .map(|t| t.reference.clone())
+    }
+
     fn customer(&mut self, email: &str) -> Customer {
         let key = email.to_ascii_lowercase();
         if let Some(customer) = self.customers.get(&key) {
@@ -435,6 +648,14 @@ fn domain_of(secret_key: &str) -> &'static str {
     } else {
         "test"
     }
+}
+
+/// A bank-style reference: digits, no leading zero.
+fn random_digits(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|i| char::from(b'0' + rng.random_range(u8::from(i == 0)..10)))
+        .collect()
 }
 
 fn unused<V>(taken: &HashMap<String, V>, len: usize) -> String {

@@ -12,6 +12,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use crate::refund::{Refund, RefundStatus, RefundView};
+
 /// `data.status` as verify reports it. A freshly initialized, unpaid transaction is `abandoned`;
 /// a paid one whose whole amount went back to the customer (refunds processed, or a chargeback
 /// the merchant lost) is `reversed`.
@@ -101,6 +103,8 @@ pub(crate) struct Transaction {
     /// delivered (a payment marked as lost-webhook), so it can be delivered late.
     pub last_event: Option<SentEvent>,
     pub deliveries: Vec<Delivery>,
+    /// Oldest first.
+    pub refunds: Vec<Refund>,
 }
 
 /// A webhook body as signed and sent, and the event it carries (for logs and delivery records).
@@ -127,8 +131,13 @@ pub struct TransactionView {
     pub gateway_response: String,
     pub created_at: String,
     pub paid_at: Option<String>,
+    /// Whether any webhook delivery of this transaction was attempted.
     pub webhook_sent: bool,
     pub deliveries: Vec<Delivery>,
+    /// What a refund may still take back: the amount paid minus every refund not failed.
+    pub refundable: u64,
+    /// Oldest first.
+    pub refunds: Vec<RefundView>,
 }
 
 impl Transaction {
@@ -150,6 +159,35 @@ impl Transaction {
             paid_at: self.paid_at.map(timestamp),
             webhook_sent: !self.deliveries.is_empty(),
             deliveries: self.deliveries.clone(),
+            refundable: self.refundable(),
+            refunds: self.refunds.iter().map(Refund::view).collect(),
+        }
+    }
+
+    /// The amount paid minus every refund that has not failed; nothing for an unpaid transaction.
+    pub fn refundable(&self) -> u64 {
+        if !self.status.is_paid() {
+            return 0;
+        }
+        let held: u64 = self
+            .refunds
+            .iter()
+            .filter(|r| r.holds_amount())
+            .map(|r| r.amount)
+            .sum();
+        self.amount.saturating_sub(held)
+    }
+
+    /// Processed refunds that add up to the whole amount reverse the transaction.
+    pub fn note_processed_refunds(&mut self) {
+        let processed: u64 = self
+            .refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Processed)
+            .map(|r| r.amount)
+            .sum();
+        if self.status == TransactionStatus::Success && processed >= self.amount {
+            self.status = TransactionStatus::Reversed;
         }
     }
 

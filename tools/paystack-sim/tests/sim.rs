@@ -106,6 +106,74 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// Initializes `reference` (₦1,500.00, see [`order`]) and pays it.
+    async fn paid(&self, reference: &str) -> Value {
+        let data = self.initialized(order(reference)).await;
+        let (status, body) = self.control(reference, "succeed", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        data
+    }
+
+    async fn refund(&self, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.url("/refund"))
+            .bearer_auth(SECRET)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    /// A refund that must be accepted; returns its `data`.
+    async fn refunded(&self, body: Value) -> Value {
+        let (status, answer) = self.refund(body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["data"].clone()
+    }
+
+    async fn api_get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(SECRET)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    async fn sim_post(&self, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.http.post(self.url(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.unwrap()).await
+    }
+
+    async fn advance(&self, refund_id: &Value, step: &str) -> (StatusCode, Value) {
+        self.sim_post(&format!("/_sim/refunds/{refund_id}/{step}"), None)
+            .await
+    }
+}
+
+impl Hit {
+    fn event(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+impl Receiver {
+    /// Waits for the `count`th hit and returns the events received, in order.
+    async fn wait_for_events(&self, count: usize) -> Vec<Value> {
+        let hits = self.wait_for_hits(count).await;
+        assert!(hits.len() >= count, "{} webhooks, not {count}", hits.len());
+        hits.iter().map(Hit::event).collect()
+    }
+}
+
 async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
     let text = response.text().await.unwrap();
@@ -964,4 +1032,638 @@ async fn a_test_can_pay_through_the_state_without_http() {
         sim.handle.state().transaction("ord-direct").unwrap().status,
         paystack_sim::TransactionStatus::Success
     );
+}
+
+// ---- refunds ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_full_refund_is_queued_and_its_pending_webhook_follows_the_answer() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.paid("ord-rf").await;
+    receiver.wait_for_events(1).await;
+
+    let (status, body) = sim.refund(json!({ "transaction": "ord-rf" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The answer is out before the event: nothing has arrived yet.
+    assert_eq!(
+        receiver.hits().len(),
+        1,
+        "refund.pending came before the answer"
+    );
+    assert_eq!(body["status"], true);
+    assert_eq!(body["message"], "Refund has been queued for processing");
+    let data = &body["data"];
+    let (_, verified) = sim.verify("ord-rf").await;
+    assert_eq!(data["transaction"]["id"], verified["data"]["id"]);
+    assert_eq!(data["transaction"]["reference"], "ord-rf");
+    assert_eq!(data["transaction"]["amount"], 150000);
+    assert_eq!(data["transaction"]["paid_at"], verified["data"]["paid_at"]);
+    assert_eq!(data["transaction"]["paidAt"], verified["data"]["paid_at"]);
+    assert_eq!(data["transaction"]["channel"], "card");
+    assert_eq!(
+        data["transaction"]["authorization"],
+        json!({ "exp_month": null, "exp_year": null, "account_name": null })
+    );
+    assert_eq!(
+        data["transaction"]["subaccount"],
+        json!({ "currency": null })
+    );
+    assert_eq!(data["status"], "pending");
+    assert_eq!(data["amount"], 150000);
+    assert_eq!(data["currency"], "NGN");
+    assert_eq!(data["domain"], "test");
+    assert_eq!(data["deducted_amount"], 0);
+    assert_eq!(data["fully_deducted"], false);
+    assert_eq!(data["channel"], Value::Null);
+    assert_eq!(data["integration"], 412829);
+    assert_eq!(data["customer_note"], "Refund for transaction ord-rf");
+    assert!(data["refunded_by"].as_str().unwrap().contains('@'));
+    let id = data["id"].as_u64().unwrap();
+    assert!(id > u64::from(u32::MAX), "{id}");
+    let created = data["createdAt"].as_str().unwrap();
+    assert!(created.ends_with('Z') && created.len() == 24, "{created}");
+    assert_eq!(data["updatedAt"], data["createdAt"]);
+    let created =
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    let expected = time::OffsetDateTime::parse(
+        data["expected_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(expected - created, time::Duration::days(9));
+
+    let hits = receiver.wait_for_hits(2).await;
+    assert_eq!(hits.len(), 2);
+    let hit = &hits[1];
+    assert_eq!(
+        hit.headers["x-paystack-signature"].to_str().unwrap(),
+        expected_signature(&hit.body)
+    );
+    assert_eq!(
+        hit.event(),
+        json!({
+            "event": "refund.pending",
+            "data": {
+                "status": "pending",
+                "transaction_reference": "ord-rf",
+                "refund_reference": null,
+                "amount": "150000",
+                "currency": "NGN",
+                "processor": "instant-transfer",
+                "customer": { "first_name": null, "last_name": null, "email": "ada@example.com" },
+                "integration": 412829,
+                "domain": "test",
+            },
+        })
+    );
+    let deliveries = sim.handle.state().transaction("ord-rf").unwrap().deliveries;
+    let events: Vec<_> = deliveries.iter().map(|d| d.event.as_str()).collect();
+    assert_eq!(events, ["charge.success", "refund.pending"]);
+}
+
+#[tokio::test]
+async fn partial_refunds_take_what_is_left_and_no_more() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    let paid = sim.paid("ord-part").await;
+    let (_, verified) = sim.verify(paid["reference"].as_str().unwrap()).await;
+    let transaction_id = verified["data"]["id"].clone();
+
+    let first = sim
+        .refunded(
+            json!({ "transaction": "ord-part", "amount": 50000, "currency": "NGN",
+                          "customer_note": "one dish was missing", "merchant_note": "sorry" }),
+        )
+        .await;
+    assert_eq!(first["amount"], 50000);
+    assert_eq!(first["customer_note"], "one dish was missing");
+    assert_eq!(first["merchant_note"], "sorry");
+
+    // By numeric id, as a number and as digits; the amount as a digit string.
+    let second = sim
+        .refunded(json!({ "transaction": transaction_id, "amount": "40000" }))
+        .await;
+    assert!(second["id"].as_u64() > first["id"].as_u64(), "ids increase");
+
+    let (status, body) = sim
+        .refund(json!({ "transaction": transaction_id.to_string(), "amount": 60001 }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["message"],
+        "Refund amount cannot be greater than transaction amount"
+    );
+    assert_eq!(body["status"], false);
+    assert_eq!(body["type"], "validation_error");
+
+    // No amount: the rest.
+    let rest = sim
+        .refunded(json!({ "transaction": transaction_id.to_string() }))
+        .await;
+    assert_eq!(rest["amount"], 60000);
+
+    let (status, body) = sim.refund(json!({ "transaction": "ord-part" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Transaction has been fully reversed");
+    let (status, body) = sim
+        .refund(json!({ "transaction": "ord-part", "amount": 1 }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Transaction has been fully reversed");
+
+    let view = sim.handle.state().transaction("ord-part").unwrap();
+    assert_eq!(view.refundable, 0);
+    let amounts: Vec<_> = view.refunds.iter().map(|r| r.amount).collect();
+    assert_eq!(amounts, [50000, 40000, 60000]);
+    // Refunding does not change the transaction until money actually goes back.
+    assert_eq!(sim.verify("ord-part").await.1["data"]["status"], "success");
+}
+
+#[tokio::test]
+async fn refunds_of_unknown_or_unpaid_transactions_are_refused() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+
+    let (status, body) = sim.refund(json!({ "transaction": "ghost" })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["status"], false);
+    assert_eq!(body["message"], "Transaction not found");
+    assert_eq!(body["code"], "transaction_not_found");
+    assert_eq!(
+        sim.refund(json!({ "transaction": 123 })).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    let (status, body) = sim.refund(json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "missing_params");
+
+    sim.initialized(order("ord-unpaid")).await;
+    let (status, body) = sim.refund(json!({ "transaction": "ord-unpaid" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Transaction has not been paid");
+    sim.control("ord-unpaid", "fail", None).await;
+    let (status, body) = sim.refund(json!({ "transaction": "ord-unpaid" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Transaction has not been paid");
+}
+
+#[tokio::test]
+async fn refunds_with_a_bad_amount_or_another_currency_are_refused() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.paid("ord-bad").await;
+    for (amount, message) in [
+        (json!(0), "You must specify a valid amount"),
+        (json!("0"), "You must specify a valid amount"),
+        (json!(-5), "Amount must be an integer"),
+        (json!(10.5), "Amount must be an integer"),
+        (json!("ten"), "Amount must be an integer"),
+        (json!(true), "Amount must be an integer"),
+    ] {
+        let (status, body) = sim
+            .refund(json!({ "transaction": "ord-bad", "amount": amount }))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{amount}");
+        assert_eq!(body["message"], message, "{amount}");
+        assert_eq!(body["type"], "validation_error");
+    }
+    let (status, body) = sim
+        .refund(json!({ "transaction": "ord-bad", "currency": "USD" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["status"], false);
+    assert!(body["message"].as_str().unwrap().contains("NGN"), "{body}");
+    assert!(
+        sim.handle
+            .state()
+            .transaction("ord-bad")
+            .unwrap()
+            .refunds
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn refunds_require_the_secret_key_and_accept_a_form() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.paid("ord-key").await;
+    let url = sim.url("/refund");
+    let body = json!({ "transaction": "ord-key" });
+
+    let missing = sim.http.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(
+        read(missing).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"status": false, "message": "Invalid key"})
+        )
+    );
+    let wrong = sim
+        .http
+        .post(&url)
+        .bearer_auth("sk_test_wrong")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(wrong).await.0, StatusCode::UNAUTHORIZED);
+    let malformed = sim
+        .http
+        .post(&url)
+        .header("authorization", SECRET)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read(malformed).await.1["message"],
+        "Format is Authorization Bearer [secret key]"
+    );
+    for path in ["/refund", "/refund/7000000001"] {
+        let response = sim.http.get(sim.url(path)).send().await.unwrap();
+        assert_eq!(read(response).await.0, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    assert!(sim.handle.state().refunds().is_empty());
+
+    let form = sim
+        .http
+        .post(&url)
+        .bearer_auth(SECRET)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("transaction=ord-key&amount=2500")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["amount"], 2500);
+}
+
+#[tokio::test]
+async fn a_live_key_makes_the_domain_live() {
+    let sim = start_sim_with(SimConfig {
+        secret_key: "sk_live_sim_suite".to_owned(),
+        ..test_config()
+    })
+    .await;
+    let response = sim
+        .http
+        .post(sim.url("/transaction/initialize"))
+        .bearer_auth("sk_live_sim_suite")
+        .json(&order("ord-live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(response).await.0, StatusCode::OK);
+    let view = sim.handle.state().transactions();
+    assert_eq!(view.len(), 1);
+    let response = sim
+        .http
+        .get(sim.url("/transaction/verify/ord-live"))
+        .bearer_auth("sk_live_sim_suite")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(response).await.1["data"]["domain"], "live");
+}
+
+#[tokio::test]
+async fn processed_failed_and_needs_attention_webhooks_follow_paystacks_samples() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.paid("ord-steps").await;
+    let a = sim
+        .refunded(json!({ "transaction": "ord-steps", "amount": 100000 }))
+        .await;
+    let b = sim
+        .refunded(json!({ "transaction": "ord-steps", "amount": 50000 }))
+        .await;
+    receiver.wait_for_events(3).await;
+
+    let (status, body) = sim.advance(&a["id"], "processing").await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "webhook_status": 200 }))
+    );
+    let processing = &receiver.wait_for_events(4).await[3];
+    assert_eq!(processing["event"], "refund.processing");
+    assert_eq!(processing["data"]["status"], "processing");
+    assert_eq!(processing["data"]["amount"], "100000");
+    assert_eq!(processing["data"]["refund_reference"], Value::Null);
+
+    assert_eq!(sim.advance(&a["id"], "processed").await.0, StatusCode::OK);
+    let processed = &receiver.wait_for_events(5).await[4];
+    assert_eq!(processed["event"], "refund.processed");
+    assert_eq!(processed["data"]["status"], "processed");
+    assert_eq!(processed["data"]["amount"], "100000");
+    let bank_reference = processed["data"]["refund_reference"].as_str().unwrap();
+    assert!(
+        bank_reference.len() >= 10 && bank_reference.bytes().all(|b| b.is_ascii_digit()),
+        "{bank_reference}"
+    );
+    assert_eq!(
+        receiver.hits()[4].headers["x-paystack-signature"]
+            .to_str()
+            .unwrap(),
+        expected_signature(&receiver.hits()[4].body)
+    );
+
+    assert_eq!(
+        sim.advance(&b["id"], "needs-attention").await.0,
+        StatusCode::OK
+    );
+    let attention = &receiver.wait_for_events(6).await[5];
+    assert_eq!(attention["event"], "refund.needs-attention");
+    assert_eq!(attention["data"]["status"], "needs-attention");
+    assert_eq!(attention["data"]["amount"], "50000");
+
+    assert_eq!(sim.advance(&b["id"], "failed").await.0, StatusCode::OK);
+    let failed = &receiver.wait_for_events(7).await[6];
+    assert_eq!(failed["event"], "refund.failed");
+    assert_eq!(failed["data"]["status"], "failed");
+    assert_eq!(
+        failed["data"]["amount"], 50000,
+        "an integer in refund.failed"
+    );
+    assert!(
+        failed["data"]["refund_reference"]
+            .as_str()
+            .unwrap()
+            .starts_with("TRF_")
+    );
+    for key in [
+        "transaction_reference",
+        "currency",
+        "processor",
+        "customer",
+        "integration",
+        "domain",
+    ] {
+        assert_eq!(failed["data"][key], processed["data"][key], "{key}");
+    }
+
+    // The failed amount may be refunded again; the processed one may not.
+    let (status, body) = sim
+        .refund(json!({ "transaction": "ord-steps", "amount": 50001 }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let again = sim.refunded(json!({ "transaction": "ord-steps" })).await;
+    assert_eq!(again["amount"], 50000);
+}
+
+#[tokio::test]
+async fn refund_statuses_only_move_forward() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.paid("ord-fwd").await;
+    let a = sim
+        .refunded(json!({ "transaction": "ord-fwd", "amount": 1000 }))
+        .await;
+    let b = sim
+        .refunded(json!({ "transaction": "ord-fwd", "amount": 1000 }))
+        .await;
+    let c = sim
+        .refunded(json!({ "transaction": "ord-fwd", "amount": 1000 }))
+        .await;
+
+    assert_eq!(sim.advance(&a["id"], "processing").await.0, StatusCode::OK);
+    let (status, body) = sim.advance(&a["id"], "processing").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["status"], false);
+    assert!(body["message"].is_string());
+    assert_eq!(sim.advance(&a["id"], "processed").await.0, StatusCode::OK);
+    for step in ["processing", "processed", "failed", "needs-attention"] {
+        let (status, body) = sim.advance(&a["id"], step).await;
+        assert_eq!(status, StatusCode::CONFLICT, "processed → {step}");
+        assert_eq!(body["status"], false);
+    }
+
+    assert_eq!(
+        sim.advance(&b["id"], "needs-attention").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        sim.advance(&b["id"], "processing").await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(sim.advance(&b["id"], "processed").await.0, StatusCode::OK);
+
+    assert_eq!(sim.advance(&c["id"], "failed").await.0, StatusCode::OK);
+    for step in ["processing", "processed", "needs-attention", "failed"] {
+        assert_eq!(
+            sim.advance(&c["id"], step).await.0,
+            StatusCode::CONFLICT,
+            "failed → {step}"
+        );
+    }
+
+    let (status, body) = sim.advance(&json!(7_999_999_999_u64), "processed").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["status"], false);
+    assert_eq!(
+        sim.advance(&json!("abc"), "processed").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sim.advance(&a["id"], "pending").await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn refunds_can_be_fetched_and_listed_by_transaction() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.paid("ord-list-a").await;
+    sim.paid("ord-list-b").await;
+    let a1 = sim
+        .refunded(json!({ "transaction": "ord-list-a", "amount": 100000 }))
+        .await;
+    let a2 = sim.refunded(json!({ "transaction": "ord-list-a" })).await;
+    let b1 = sim
+        .refunded(json!({ "transaction": "ord-list-b", "amount": 500 }))
+        .await;
+    let transaction_id = sim.verify("ord-list-a").await.1["data"]["id"].clone();
+
+    let (status, body) = sim.api_get(&format!("/refund/{}", a1["id"])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], true);
+    assert_eq!(body["message"], "Refund retrieved");
+    let data = &body["data"];
+    assert_eq!(data["id"], a1["id"]);
+    assert_eq!(data["transaction"], transaction_id);
+    assert_eq!(data["transaction_reference"], "ord-list-a");
+    assert_eq!(data["transaction_amount"], 150000);
+    assert_eq!(data["amount"], 100000);
+    assert_eq!(data["refund_type"], "partial");
+    assert_eq!(data["status"], "pending");
+    assert_eq!(data["refunded_at"], Value::Null);
+    assert_eq!(data["deducted_amount"], 0);
+    assert_eq!(data["fully_deducted"], false);
+    assert_eq!(data["dispute"], Value::Null);
+    assert_eq!(data["initiated_by"], "api");
+    assert_eq!(data["refund_channel"], "card");
+    assert_eq!(data["collect_account_number"], false);
+    assert_eq!(data["customer"]["email"], "ada@example.com");
+    assert_eq!(data["createdAt"], a1["createdAt"]);
+
+    sim.advance(&a1["id"], "processed").await;
+    let data = sim.api_get(&format!("/refund/{}", a1["id"])).await.1["data"].clone();
+    assert_eq!(data["status"], "processed");
+    assert!(data["refunded_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(data["deducted_amount"], 100000);
+    assert_eq!(data["fully_deducted"], true);
+
+    for missing in ["/refund/7999999999", "/refund/abc"] {
+        let (status, body) = sim.api_get(missing).await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::NOT_FOUND,
+                json!({ "status": false, "message": "Refund not found" })
+            ),
+            "{missing}"
+        );
+    }
+
+    let ids = |body: &Value| -> Vec<Value> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].clone())
+            .collect()
+    };
+    let (status, by_reference) = sim.api_get("/refund?transaction=ord-list-a").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(by_reference["message"], "Refunds retrieved");
+    assert_eq!(
+        ids(&by_reference),
+        [a2["id"].clone(), a1["id"].clone()],
+        "newest first"
+    );
+    assert_eq!(
+        by_reference["meta"],
+        json!({ "total": 2, "skipped": 0, "perPage": 50, "page": 1, "pageCount": 1 })
+    );
+    assert_eq!(by_reference["data"][0]["refund_type"], "partial");
+    let (_, by_id) = sim
+        .api_get(&format!("/refund?transaction={transaction_id}"))
+        .await;
+    assert_eq!(by_id["data"], by_reference["data"]);
+
+    let (_, everything) = sim.api_get("/refund").await;
+    assert_eq!(
+        ids(&everything),
+        [b1["id"].clone(), a2["id"].clone(), a1["id"].clone()]
+    );
+    let (_, paged) = sim.api_get("/refund?perPage=2&page=2").await;
+    assert_eq!(ids(&paged), [a1["id"].clone()]);
+    assert_eq!(
+        paged["meta"],
+        json!({ "total": 3, "skipped": 2, "perPage": 2, "page": 2, "pageCount": 2 })
+    );
+    let (_, none) = sim.api_get("/refund?transaction=ghost").await;
+    assert_eq!(none["data"], json!([]));
+    assert_eq!(
+        sim.api_get("/refund?perPage=0").await.0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn a_fully_processed_refund_reverses_the_transaction() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.paid("ord-rev").await;
+    let first = sim
+        .refunded(json!({ "transaction": "ord-rev", "amount": 100000 }))
+        .await;
+    let second = sim.refunded(json!({ "transaction": "ord-rev" })).await;
+    assert_eq!(
+        sim.advance(&first["id"], "processed").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        sim.verify("ord-rev").await.1["data"]["status"],
+        "success",
+        "partly refunded"
+    );
+    let rest = sim.api_get(&format!("/refund/{}", second["id"])).await.1;
+    assert_eq!(rest["data"]["refund_type"], "partial");
+
+    assert_eq!(
+        sim.advance(&second["id"], "processed").await.0,
+        StatusCode::OK
+    );
+    let (_, verified) = sim.verify("ord-rev").await;
+    assert_eq!(verified["data"]["status"], "reversed");
+    assert!(verified["data"]["paid_at"].is_string());
+    assert_eq!(
+        sim.handle.state().transaction("ord-rev").unwrap().status,
+        paystack_sim::TransactionStatus::Reversed
+    );
+    let (status, body) = sim.refund(json!({ "transaction": "ord-rev" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Transaction has been fully reversed");
+    assert_eq!(
+        sim.control("ord-rev", "succeed", None).await.0,
+        StatusCode::CONFLICT
+    );
+}
+
+#[tokio::test]
+async fn a_single_full_refund_reads_full_and_the_sim_lists_refunds() {
+    let sim = start_sim("http://127.0.0.1:9/unused").await;
+    sim.paid("ord-one").await;
+    let refund = sim.refunded(json!({ "transaction": "ord-one" })).await;
+    let fetched = sim.api_get(&format!("/refund/{}", refund["id"])).await.1;
+    assert_eq!(fetched["data"]["refund_type"], "full");
+
+    let (status, listed) = sim
+        .sim_post("/_sim/transactions/ord-one/refund", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "nothing left: {listed}");
+
+    let response = sim
+        .http
+        .get(sim.url("/_sim/transactions"))
+        .send()
+        .await
+        .unwrap();
+    let (_, transactions) = read(response).await;
+    let entry = &transactions[0];
+    assert_eq!(entry["refundable"], 0);
+    assert_eq!(entry["refunds"][0]["id"], refund["id"]);
+    assert_eq!(entry["refunds"][0]["status"], "pending");
+    assert_eq!(entry["refunds"][0]["amount"], 150000);
+    assert_eq!(entry["refunds"][0]["transaction_reference"], "ord-one");
+
+    let response = sim.http.get(sim.url("/_sim/refunds")).send().await.unwrap();
+    let (status, refunds) = read(response).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(refunds, entry["refunds"]);
+}
+
+#[tokio::test]
+async fn the_sim_refund_route_refunds_without_the_key_and_sends_the_webhook() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.paid("ord-page-refund").await;
+    let (status, body) = sim
+        .sim_post(
+            "/_sim/transactions/ord-page-refund/refund",
+            Some(json!({ "amount": 700 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["message"], "Refund has been queued for processing");
+    assert_eq!(body["data"]["amount"], 700);
+    let events = receiver.wait_for_events(2).await;
+    assert_eq!(events[1]["event"], "refund.pending");
+    assert_eq!(events[1]["data"]["amount"], "700");
+
+    let (status, body) = sim.sim_post("/_sim/transactions/ghost/refund", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["message"], "Transaction not found");
 }
