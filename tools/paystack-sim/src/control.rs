@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::api;
 use crate::error::{PaystackError, SimError};
 use crate::refund::{RefundStatus, RefundView};
-use crate::state::{RuntimeConfig, SimState, SucceedOverrides};
+use crate::state::{OpenDispute, ResolveDispute, RuntimeConfig, SimState, SucceedOverrides};
 use crate::transaction::TransactionView;
 
 /// Optional body of `POST /_sim/transactions/{reference}/succeed`.
@@ -101,6 +101,42 @@ pub async fn advance_refund(
         .parse()
         .map_err(|_| SimError::NotFound(format!("no refund with id {id:?}")))?;
     let webhook_status = state.advance_refund(id, to).await?;
+    Ok(Json(json!({ "webhook_status": webhook_status })))
+}
+
+/// `POST /_sim/transactions/{reference}/dispute`, optional body
+/// `{"refund_amount": N, "due_in_hours": 24}`: the customer disputes the charge;
+/// `charge.dispute.create` goes out. Answers `{"webhook_status": …}`.
+pub async fn open_dispute(
+    State(state): State<SimState>,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, SimError> {
+    let request: OpenDispute = optional_json(&body)?;
+    let webhook_status = state.open_dispute(&reference, request).await?;
+    Ok(Json(json!({ "webhook_status": webhook_status })))
+}
+
+/// `POST /_sim/transactions/{reference}/dispute/remind`: `charge.dispute.remind`.
+pub async fn remind_dispute(
+    State(state): State<SimState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Value>, SimError> {
+    let webhook_status = state.remind_dispute(&reference).await?;
+    Ok(Json(json!({ "webhook_status": webhook_status })))
+}
+
+/// `POST /_sim/transactions/{reference}/dispute/resolve`, optional body
+/// `{"resolution": "merchant-accepted" | "declined" | "auto-accepted"}` (default `declined`):
+/// `charge.dispute.resolve`.
+pub async fn resolve_dispute(
+    State(state): State<SimState>,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, SimError> {
+    let request: ResolveDispute = optional_json(&body)?;
+    let resolution = request.resolution.unwrap_or_default();
+    let webhook_status = state.resolve_dispute(&reference, resolution).await?;
     Ok(Json(json!({ "webhook_status": webhook_status })))
 }
 

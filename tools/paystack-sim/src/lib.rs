@@ -18,7 +18,10 @@
 //! | `POST /_sim/transactions/{reference}/webhook` | re-send the last webhook, byte for byte |
 //! | `POST /_sim/transactions/{reference}/refund` | `POST /refund` of this transaction, no key needed |
 //! | `POST /_sim/refunds/{id}/{step}` | step: `processing`, `processed`, `failed`, `needs-attention`; sends `refund.<step>` |
-//! | `GET /_sim/transactions` | every transaction with its webhook deliveries and refunds |
+//! | `POST /_sim/transactions/{reference}/dispute` | the customer disputes the charge: `charge.dispute.create` |
+//! | `POST /_sim/transactions/{reference}/dispute/remind` | `charge.dispute.remind` for the open dispute |
+//! | `POST /_sim/transactions/{reference}/dispute/resolve` | resolve it (default `declined`): `charge.dispute.resolve` |
+//! | `GET /_sim/transactions` | every transaction with its webhook deliveries, refunds and dispute |
 //! | `GET /_sim/refunds` | every refund |
 //! | `GET`, `POST /_sim/config` | read or change `delay_ms` and `webhook_url` at runtime |
 //! | `GET /health` | liveness |
@@ -43,6 +46,7 @@ mod api;
 mod checkout;
 mod config;
 mod control;
+mod dispute;
 mod error;
 mod refund;
 mod state;
@@ -66,9 +70,10 @@ pub use config::{
     DEFAULT_PORT, DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_MS, DEFAULT_SECRET_KEY,
     DEFAULT_WEBHOOK_URL, SimConfig,
 };
+pub use dispute::{DisputeStatus, DisputeView, Resolution};
 pub use error::{PaystackError, SimError};
 pub use refund::{RefundStatus, RefundView};
-pub use state::{RuntimeConfig, SimState, SucceedOverrides};
+pub use state::{OpenDispute, ResolveDispute, RuntimeConfig, SimState, SucceedOverrides};
 pub use transaction::{Delivery, TransactionStatus, TransactionView};
 pub use webhook::{REFUND_WEBHOOK_DELAY, SIGNATURE_HEADER, sign};
 
@@ -93,6 +98,18 @@ pub fn router(state: SimState) -> Router {
         .route(
             "/_sim/transactions/{reference}/refund",
             post(control::refund),
+        )
+        .route(
+            "/_sim/transactions/{reference}/dispute",
+            post(control::open_dispute),
+        )
+        .route(
+            "/_sim/transactions/{reference}/dispute/remind",
+            post(control::remind_dispute),
+        )
+        .route(
+            "/_sim/transactions/{reference}/dispute/resolve",
+            post(control::resolve_dispute),
         )
         .route("/_sim/refunds", get(control::refunds))
         .route("/_sim/refunds/{id}/{step}", post(control::advance_refund))

@@ -16,6 +16,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::config::SimConfig;
+use crate::dispute::{Dispute, DisputeStatus, HistoryEntry, Resolution};
 use crate::error::{PaystackError, SimError};
 use crate::refund::{MERCHANT_EMAIL, Refund, RefundStatus, RefundView};
 use crate::transaction::{
@@ -55,6 +56,7 @@ struct Store {
     last_transaction_id: u64,
     last_customer_id: u64,
     last_refund_id: u64,
+    last_dispute_id: u64,
 }
 
 // Paystack warns that transaction ids exceed 32 bits; starting above u32::MAX makes a client
@@ -64,6 +66,7 @@ const FIRST_CUSTOMER_ID: u64 = 180_000_000;
 // Refund ids get the same treatment, from a range of their own so that one passed for the other
 // is never found.
 const FIRST_REFUND_ID: u64 = 7_000_000_000;
+const FIRST_DISPUTE_ID: u64 = 8_000_000_000;
 
 /// A validated `POST /transaction/initialize` request.
 #[derive(Debug, Clone)]
@@ -107,6 +110,24 @@ pub(crate) struct DuplicateReference;
 pub struct SucceedOverrides {
     pub amount: Option<u64>,
     pub currency: Option<String>,
+}
+
+/// Optional body of `POST /_sim/transactions/{reference}/dispute`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenDispute {
+    /// What the customer asks back; default: the whole amount paid.
+    pub refund_amount: Option<u64>,
+    /// How long the merchant has to answer; default 24.
+    pub due_in_hours: Option<u32>,
+}
+
+/// Optional body of `POST /_sim/transactions/{reference}/dispute/resolve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveDispute {
+    /// Default `declined`.
+    pub resolution: Option<Resolution>,
 }
 
 /// Runtime-adjustable settings, read and written by `/_sim/config`.
@@ -279,6 +300,7 @@ impl SimState {
             last_event: None,
             deliveries: Vec::new(),
             refunds: Vec::new(),
+            dispute: None,
         };
         let authorization_url = transaction.view(self.public_url()).authorization_url;
         store
@@ -568,6 +590,136 @@ impl SimState {
             .collect();
         all.sort_by_key(|r| r.id);
         all
+    }
+
+    /// Opens a dispute on a paid transaction, as a customer's complaint to their bank does, and
+    /// sends `charge.dispute.create`. Refused for an unpaid transaction (400) or one with a
+    /// dispute still open (409).
+    pub async fn open_dispute(
+        &self,
+        reference: &str,
+        request: OpenDispute,
+    ) -> Result<Option<u16>, SimError> {
+        let event = {
+            let mut guard = self.store();
+            let store = &mut *guard;
+            let transaction = store
+                .transactions
+                .get_mut(reference)
+                .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
+            if !transaction.status.is_paid() {
+                return Err(SimError::BadRequest(format!(
+                    "transaction {reference:?} has not been paid, so it cannot be disputed"
+                )));
+            }
+            if transaction.dispute.as_ref().is_some_and(Dispute::is_open) {
+                return Err(SimError::Conflict(format!(
+                    "transaction {reference:?} already has an open dispute"
+                )));
+            }
+            let refund_amount = request.refund_amount.unwrap_or(transaction.amount);
+            if refund_amount == 0 || refund_amount > transaction.amount {
+                return Err(SimError::BadRequest(format!(
+                    "refund_amount must be between 1 and the amount paid, {}",
+                    transaction.amount
+                )));
+            }
+            let now = OffsetDateTime::now_utc();
+            let due_in = time::Duration::hours(i64::from(request.due_in_hours.unwrap_or(24)));
+            let due_at = now
+                .checked_add(due_in)
+                .ok_or_else(|| SimError::BadRequest("due_in_hours is too large".to_owned()))?;
+            store.last_dispute_id = store.last_dispute_id.max(FIRST_DISPUTE_ID) + 1;
+            let dispute = Dispute {
+                id: store.last_dispute_id,
+                refund_amount,
+                currency: transaction.currency.clone(),
+                status: DisputeStatus::AwaitingMerchantFeedback,
+                resolution: None,
+                due_at,
+                resolved_at: None,
+                created_at: now,
+                updated_at: now,
+                history: vec![HistoryEntry {
+                    status: "pending",
+                    by: transaction.customer.email.clone(),
+                    at: now,
+                }],
+            };
+            let event = webhook::event("charge.dispute.create", dispute.event_json(transaction));
+            transaction.dispute = Some(dispute);
+            transaction.last_event = Some(event.clone());
+            event
+        };
+        Ok(webhook::deliver(self.clone(), reference.to_owned(), event).await)
+    }
+
+    /// Sends `charge.dispute.remind` for the open dispute: the same dispute, `updated_at` now.
+    pub async fn remind_dispute(&self, reference: &str) -> Result<Option<u16>, SimError> {
+        self.dispute_step(reference, "charge.dispute.remind", |dispute, _| {
+            dispute.updated_at = OffsetDateTime::now_utc();
+        })
+        .await
+    }
+
+    /// Resolves the open dispute and sends `charge.dispute.resolve`. A resolution that gives the
+    /// customer their money back (`merchant-accepted`, `auto-accepted`) reverses the transaction.
+    pub async fn resolve_dispute(
+        &self,
+        reference: &str,
+        resolution: Resolution,
+    ) -> Result<Option<u16>, SimError> {
+        self.dispute_step(
+            reference,
+            "charge.dispute.resolve",
+            |dispute, transaction| {
+                let now = OffsetDateTime::now_utc();
+                dispute.status = DisputeStatus::Resolved;
+                dispute.resolution = Some(resolution);
+                dispute.resolved_at = Some(now);
+                dispute.updated_at = now;
+                let by = match resolution {
+                    Resolution::AutoAccepted => "system".to_owned(),
+                    _ => MERCHANT_EMAIL.to_owned(),
+                };
+                dispute.history.push(HistoryEntry {
+                    status: "resolved",
+                    by,
+                    at: now,
+                });
+                if resolution.refunds_the_customer() {
+                    transaction.status = TransactionStatus::Reversed;
+                }
+            },
+        )
+        .await
+    }
+
+    /// Changes the open dispute of `reference` and sends `event` about it.
+    async fn dispute_step(
+        &self,
+        reference: &str,
+        event: &'static str,
+        change: impl FnOnce(&mut Dispute, &mut Transaction),
+    ) -> Result<Option<u16>, SimError> {
+        let sent = {
+            let mut store = self.store();
+            let transaction = store
+                .transactions
+                .get_mut(reference)
+                .ok_or_else(|| SimError::UnknownReference(reference.to_owned()))?;
+            let Some(mut dispute) = transaction.dispute.take_if(|d| d.is_open()) else {
+                return Err(SimError::Conflict(format!(
+                    "transaction {reference:?} has no open dispute"
+                )));
+            };
+            change(&mut dispute, transaction);
+            let sent = webhook::event(event, dispute.event_json(transaction));
+            transaction.dispute = Some(dispute);
+            transaction.last_event = Some(sent.clone());
+            sent
+        };
+        Ok(webhook::deliver(self.clone(), reference.to_owned(), sent).await)
     }
 
     /// Notes one delivery attempt; returns its number.

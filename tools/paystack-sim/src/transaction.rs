@@ -12,6 +12,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use crate::dispute::{Dispute, DisputeView};
 use crate::refund::{Refund, RefundStatus, RefundView};
 
 /// `data.status` as verify reports it. A freshly initialized, unpaid transaction is `abandoned`;
@@ -105,6 +106,8 @@ pub(crate) struct Transaction {
     pub deliveries: Vec<Delivery>,
     /// Oldest first.
     pub refunds: Vec<Refund>,
+    /// The latest dispute, open or resolved.
+    pub dispute: Option<Dispute>,
 }
 
 /// A webhook body as signed and sent, and the event it carries (for logs and delivery records).
@@ -138,6 +141,8 @@ pub struct TransactionView {
     pub refundable: u64,
     /// Oldest first.
     pub refunds: Vec<RefundView>,
+    /// The latest dispute, open or resolved; `null` if the customer never disputed.
+    pub dispute: Option<DisputeView>,
 }
 
 impl Transaction {
@@ -161,6 +166,7 @@ impl Transaction {
             deliveries: self.deliveries.clone(),
             refundable: self.refundable(),
             refunds: self.refunds.iter().map(Refund::view).collect(),
+            dispute: self.dispute.as_ref().map(Dispute::view),
         }
     }
 

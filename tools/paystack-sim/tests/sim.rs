@@ -1667,3 +1667,244 @@ async fn the_sim_refund_route_refunds_without_the_key_and_sends_the_webhook() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["message"], "Transaction not found");
 }
+
+// ---- disputes --------------------------------------------------------------------------------
+
+fn parse_time(value: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        value.as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_dispute_is_opened_reminded_and_resolved_with_paystacks_shapes() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    sim.paid("ord-dsp").await;
+    let charge = receiver.wait_for_events(1).await.remove(0);
+
+    let (status, body) = sim
+        .sim_post(
+            "/_sim/transactions/ord-dsp/dispute",
+            Some(json!({ "refund_amount": 5800, "due_in_hours": 48 })),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "webhook_status": 200 }))
+    );
+    let hits = receiver.wait_for_hits(2).await;
+    assert_eq!(
+        hits[1].headers["x-paystack-signature"].to_str().unwrap(),
+        expected_signature(&hits[1].body)
+    );
+    let created = hits[1].event();
+    assert_eq!(created["event"], "charge.dispute.create");
+    let data = &created["data"];
+    assert!(data["id"].as_u64().unwrap() > u64::from(u32::MAX));
+    assert_eq!(data["refund_amount"], 5800);
+    assert_eq!(data["currency"], "NGN");
+    assert_eq!(data["status"], "awaiting-merchant-feedback");
+    assert_eq!(data["resolution"], Value::Null);
+    assert_eq!(data["domain"], "test");
+    assert_eq!(
+        data["transaction"], charge["data"],
+        "the transaction as charge.success carried it"
+    );
+    assert_eq!(data["transaction_reference"], Value::Null);
+    assert_eq!(data["category"], "chargeback");
+    let customer = &data["customer"];
+    assert_eq!(customer["id"], charge["data"]["customer"]["id"]);
+    assert_eq!(customer["email"], "ada@example.com");
+    assert_eq!(
+        customer["customer_code"],
+        charge["data"]["customer"]["customer_code"]
+    );
+    assert_eq!(customer["metadata"], json!({}));
+    assert_eq!(customer["risk_action"], "allow");
+    assert_eq!(customer["international_format_phone"], Value::Null);
+    assert_eq!(
+        (data["bin"].clone(), data["last4"].clone()),
+        (json!("408408"), json!("4081"))
+    );
+    assert_eq!(
+        parse_time(&data["dueAt"]) - parse_time(&data["created_at"]),
+        time::Duration::hours(48)
+    );
+    for key in ["resolvedAt", "evidence", "attachments", "note"] {
+        assert_eq!(data[key], Value::Null, "{key}");
+    }
+    assert_eq!(
+        data["history"],
+        json!([{ "status": "pending", "by": "ada@example.com", "createdAt": data["created_at"] }])
+    );
+    assert_eq!(
+        data["messages"],
+        json!([{
+            "sender": "ada@example.com",
+            "body": "Customer complained about debit without value",
+            "createdAt": data["created_at"],
+        }])
+    );
+    assert_eq!(data["updated_at"], data["created_at"]);
+
+    // A second dispute while this one is open is refused.
+    let (status, body) = sim
+        .sim_post("/_sim/transactions/ord-dsp/dispute", None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["status"], false);
+
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (status, _) = sim
+        .sim_post("/_sim/transactions/ord-dsp/dispute/remind", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let reminded = &receiver.wait_for_events(3).await[2];
+    assert_eq!(reminded["event"], "charge.dispute.remind");
+    assert_eq!(reminded["data"]["id"], data["id"]);
+    assert_eq!(reminded["data"]["status"], "awaiting-merchant-feedback");
+    assert!(parse_time(&reminded["data"]["updated_at"]) > parse_time(&data["updated_at"]));
+    assert_eq!(reminded["data"]["created_at"], data["created_at"]);
+
+    let (status, _) = sim
+        .sim_post("/_sim/transactions/ord-dsp/dispute/resolve", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let resolved = &receiver.wait_for_events(4).await[3];
+    assert_eq!(resolved["event"], "charge.dispute.resolve");
+    assert_eq!(resolved["data"]["id"], data["id"]);
+    assert_eq!(resolved["data"]["status"], "resolved");
+    assert_eq!(resolved["data"]["resolution"], "declined");
+    assert!(
+        resolved["data"]["resolvedAt"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert_eq!(resolved["data"]["transaction"]["status"], "success");
+    assert_eq!(sim.verify("ord-dsp").await.1["data"]["status"], "success");
+
+    // Resolved: nothing more to remind or resolve, and the list shows how it ended.
+    for step in ["remind", "resolve"] {
+        let (status, _) = sim
+            .sim_post(&format!("/_sim/transactions/ord-dsp/dispute/{step}"), None)
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{step}");
+    }
+    let listed = sim
+        .handle
+        .state()
+        .transaction("ord-dsp")
+        .unwrap()
+        .dispute
+        .unwrap();
+    assert_eq!(listed.id, data["id"].as_u64().unwrap());
+    assert_eq!(listed.status, paystack_sim::DisputeStatus::Resolved);
+    assert_eq!(listed.resolution, Some(paystack_sim::Resolution::Declined));
+    assert_eq!(listed.refund_amount, 5800);
+    let response = sim
+        .http
+        .get(sim.url("/_sim/transactions"))
+        .send()
+        .await
+        .unwrap();
+    let entry = read(response).await.1[0]["dispute"].clone();
+    assert_eq!(entry["status"], "resolved");
+    assert_eq!(entry["resolution"], "declined");
+}
+
+#[tokio::test]
+async fn an_accepted_dispute_reverses_the_transaction() {
+    for resolution in ["merchant-accepted", "auto-accepted"] {
+        let receiver = Receiver::start(&[]).await;
+        let sim = start_sim(&receiver.url()).await;
+        sim.paid("ord-lost-dispute").await;
+        sim.sim_post("/_sim/transactions/ord-lost-dispute/dispute", None)
+            .await;
+        let (status, _) = sim
+            .sim_post(
+                "/_sim/transactions/ord-lost-dispute/dispute/resolve",
+                Some(json!({ "resolution": resolution })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{resolution}");
+        let events = receiver.wait_for_events(3).await;
+        let opened = &events[1]["data"];
+        assert_eq!(
+            opened["refund_amount"], 150000,
+            "the whole amount by default"
+        );
+        let resolved = &events[2]["data"];
+        assert_eq!(resolved["resolution"], resolution);
+        assert_eq!(resolved["transaction"]["status"], "reversed");
+        assert_eq!(
+            sim.verify("ord-lost-dispute").await.1["data"]["status"],
+            "reversed"
+        );
+        let (status, body) = sim
+            .refund(json!({ "transaction": "ord-lost-dispute" }))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["message"], "Transaction has been fully reversed");
+    }
+}
+
+#[tokio::test]
+async fn disputes_of_unpaid_or_unknown_transactions_and_bad_bodies_are_refused() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    for step in ["dispute", "dispute/remind", "dispute/resolve"] {
+        let (status, body) = sim
+            .sim_post(&format!("/_sim/transactions/ghost/{step}"), None)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{step}");
+        assert_eq!(body["status"], false);
+    }
+
+    sim.initialized(order("ord-unpaid-dsp")).await;
+    let (status, body) = sim
+        .sim_post("/_sim/transactions/ord-unpaid-dsp/dispute", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("not been paid"));
+
+    sim.paid("ord-paid-dsp").await;
+    for bad in [
+        json!({ "refund_amount": 0 }),
+        json!({ "refund_amount": 150001 }),
+        json!({ "refund_amount": -1 }),
+        json!({ "due_in_hours": "soon" }),
+        json!({ "surprise": true }),
+    ] {
+        let (status, _) = sim
+            .sim_post("/_sim/transactions/ord-paid-dsp/dispute", Some(bad.clone()))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let (status, _) = sim
+        .sim_post("/_sim/transactions/ord-paid-dsp/dispute/remind", None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "no dispute open yet");
+    sim.sim_post("/_sim/transactions/ord-paid-dsp/dispute", None)
+        .await;
+    let (status, _) = sim
+        .sim_post(
+            "/_sim/transactions/ord-paid-dsp/dispute/resolve",
+            Some(json!({ "resolution": "shrug" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Once resolved, the customer may dispute again.
+    sim.sim_post("/_sim/transactions/ord-paid-dsp/dispute/resolve", None)
+        .await;
+    let (status, _) = sim
+        .sim_post("/_sim/transactions/ord-paid-dsp/dispute", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let events = receiver.wait_for_events(4).await;
+    assert_ne!(events[3]["data"]["id"], events[1]["data"]["id"]);
+}
