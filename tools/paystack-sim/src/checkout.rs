@@ -180,7 +180,7 @@ pub(crate) fn display_amount(amount: u64, currency: &str) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -13,6 +13,7 @@
 //! | `GET /refund/{id}` | Paystack API: one refund |
 //! | `GET /refund?transaction=&perPage=&page=` | Paystack API: refunds, newest first |
 //! | `GET /checkout/{access_code}` | the customer's checkout page (Pay / Fail) |
+//! | `GET /_sim` | the developer's page: transactions, Refund buttons, refund steps, disputes |
 //! | `POST /_sim/transactions/{reference}/succeed` | pay: mark success, send the signed webhook |
 //! | `POST /_sim/transactions/{reference}/fail` | decline: mark failed, no webhook |
 //! | `POST /_sim/transactions/{reference}/webhook` | re-send the last webhook, byte for byte |
@@ -46,6 +47,7 @@ mod api;
 mod checkout;
 mod config;
 mod control;
+mod dashboard;
 mod dispute;
 mod error;
 mod refund;
@@ -89,6 +91,7 @@ pub fn router(state: SimState) -> Router {
     Router::new()
         .merge(paystack_api)
         .route("/checkout/{access_code}", get(checkout::page))
+        .route("/_sim", get(dashboard::page))
         .route("/_sim/transactions", get(control::list))
         .route(
             "/_sim/transactions/{reference}/succeed",

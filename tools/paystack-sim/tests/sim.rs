@@ -1908,3 +1908,94 @@ async fn disputes_of_unpaid_or_unknown_transactions_and_bad_bodies_are_refused()
     let events = receiver.wait_for_events(4).await;
     assert_ne!(events[3]["data"]["id"], events[1]["data"]["id"]);
 }
+
+// ---- developer page --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_developer_page_lists_transactions_with_refund_and_step_buttons() {
+    let receiver = Receiver::start(&[]).await;
+    let sim = start_sim(&receiver.url()).await;
+    let page = || async {
+        let response = sim.http.get(sim.url("/_sim")).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        (csp, response.text().await.unwrap())
+    };
+
+    let (_, html) = page().await;
+    assert!(html.contains("No transactions yet"), "{html}");
+
+    sim.initialized(json!({ "email": "<b>eve</b>@example.com", "amount": 5000, "reference": "ord-unpaid-page" }))
+        .await;
+    sim.paid("ord-dev").await;
+    let (csp, html) = page().await;
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'nonce-"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(html.contains(&format!("<script nonce=\"{nonce}\">")));
+    assert!(
+        !html.contains("<link") && !html.contains("src=\"http"),
+        "no external assets"
+    );
+    assert!(!html.contains("<b>eve</b>"), "escaped");
+    assert!(html.contains("&lt;b&gt;eve&lt;/b&gt;@example.com"));
+    assert!(html.contains("data-post=\"/_sim/transactions/ord-dev/refund\">Refund ₦1,500.00<"));
+    assert!(
+        !html.contains("/_sim/transactions/ord-unpaid-page/refund"),
+        "unpaid: no Refund"
+    );
+
+    // The Refund button's route: a full refund and its webhook, then the refund's steps.
+    let (status, body) = sim
+        .sim_post("/_sim/transactions/ord-dev/refund", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["amount"], 150000);
+    let id = body["data"]["id"].as_u64().unwrap();
+    assert_eq!(
+        receiver.wait_for_events(2).await[1]["event"],
+        "refund.pending"
+    );
+    let (_, html) = page().await;
+    assert!(
+        !html.contains("/_sim/transactions/ord-dev/refund"),
+        "nothing left to refund"
+    );
+    assert!(html.contains(&format!(
+        "#{id} ₦1,500.00 <span class=\"status\">pending</span>"
+    )));
+    for step in ["processing", "processed", "failed", "needs-attention"] {
+        assert!(
+            html.contains(&format!("data-post=\"/_sim/refunds/{id}/{step}\"")),
+            "{step}"
+        );
+    }
+    sim.advance(&json!(id), "needs-attention").await;
+    let (_, html) = page().await;
+    assert!(!html.contains(&format!("/_sim/refunds/{id}/processing\"")));
+    assert!(html.contains(&format!("/_sim/refunds/{id}/processed\"")));
+    sim.advance(&json!(id), "processed").await;
+    let (_, html) = page().await;
+    assert!(
+        !html.contains(&format!("/_sim/refunds/{id}/")),
+        "final: no buttons"
+    );
+    assert!(html.contains("<span class=\"status\">reversed</span>"));
+}
