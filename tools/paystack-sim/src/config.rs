@@ -22,7 +22,7 @@ pub const DEFAULT_WEBHOOK_TIMEOUT_MS: u64 = 10_000;
 #[derive(Clone, PartialEq, Eq, clap::Parser)]
 #[command(
     name = "paystack-sim",
-    about = "Local Paystack simulator: transaction API, checkout page, signed webhooks (dev and test only)"
+    about = "Local Paystack simulator: transaction and refund API, checkout page, disputes, signed webhooks (dev and test only)"
 )]
 pub struct SimConfig {
     /// Port to listen on (always 127.0.0.1); 0 picks a free one.
@@ -33,7 +33,7 @@ pub struct SimConfig {
     #[arg(long, env = "PAYSTACK_SECRET_KEY", default_value = DEFAULT_SECRET_KEY, hide_env_values = true)]
     pub secret_key: String,
 
-    /// Where `charge.success` webhooks are POSTed.
+    /// Where webhooks (`charge.success`, `refund.*`, `charge.dispute.*`) are POSTed.
     #[arg(long, env = "PAYSTACK_WEBHOOK_URL", default_value = DEFAULT_WEBHOOK_URL)]
     pub webhook_url: String,
 

@@ -1,9 +1,15 @@
 //! A local stand-in for Paystack, for development and tests only (never deployed).
 //!
-//! It speaks Paystack's documented shapes for the two calls the payments code makes —
-//! `POST /transaction/initialize` and `GET /transaction/verify/{reference}` — serves the checkout
-//! page `authorization_url` points at, and on "Pay" sends a `charge.success` webhook signed exactly
-//! as Paystack signs it. Its request and answer shapes follow Paystack's published API reference and webhook samples.
+//! It speaks Paystack's documented shapes for the calls the payments code makes —
+//! `POST /transaction/initialize`, `GET /transaction/verify/{reference}` and the refund API —
+//! serves the checkout page `authorization_url` points at, and on "Pay" sends a `charge.success`
+//! webhook signed exactly as Paystack signs it. Refunds send `refund.*` webhooks as they move on,
+//! and a simulated customer can dispute a charge (`charge.dispute.*`). Its request and answer
+//! shapes follow Paystack's published API reference and webhook samples.
+//!
+//! Refund and dispute ids are numbers above 32 bits, like transaction ids. `refund.pending` goes
+//! out [`REFUND_WEBHOOK_DELAY`] after `POST /refund` has answered; every other webhook is sent
+//! before its `/_sim` route answers, which reports the receiver's status as `webhook_status`.
 //!
 //! | route | purpose |
 //! | --- | --- |
@@ -14,9 +20,9 @@
 //! | `GET /refund?transaction=&perPage=&page=` | Paystack API: refunds, newest first |
 //! | `GET /checkout/{access_code}` | the customer's checkout page (Pay / Fail) |
 //! | `GET /_sim` | the developer's page: transactions, Refund buttons, refund steps, disputes |
-//! | `POST /_sim/transactions/{reference}/succeed` | pay: mark success, send the signed webhook |
+//! | `POST /_sim/transactions/{reference}/succeed` | pay: mark success, send the signed webhook (`{"webhook": false}`: lose it) |
 //! | `POST /_sim/transactions/{reference}/fail` | decline: mark failed, no webhook |
-//! | `POST /_sim/transactions/{reference}/webhook` | re-send the last webhook, byte for byte |
+//! | `POST /_sim/transactions/{reference}/webhook` | re-send the transaction's last webhook (of any event), byte for byte; a lost one goes out late |
 //! | `POST /_sim/transactions/{reference}/refund` | `POST /refund` of this transaction, no key needed |
 //! | `POST /_sim/refunds/{id}/{step}` | step: `processing`, `processed`, `failed`, `needs-attention`; sends `refund.<step>` |
 //! | `POST /_sim/transactions/{reference}/dispute` | the customer disputes the charge: `charge.dispute.create` |

@@ -1,9 +1,11 @@
 //! The simulator's shared state: settings, the in-memory transactions, and the operations the
 //! routes perform on them.
 //!
-//! The control operations ([`SimState::succeed`], [`SimState::fail`], [`SimState::resend_webhook`])
-//! are public so a Rust test holding the state can drive a payment without going through HTTP;
-//! the `/_sim/...` routes are thin wrappers around them.
+//! The control operations ([`SimState::succeed`], [`SimState::succeed_without_webhook`],
+//! [`SimState::fail`], [`SimState::resend_webhook`], [`SimState::advance_refund`],
+//! [`SimState::open_dispute`], [`SimState::remind_dispute`], [`SimState::resolve_dispute`]) are
+//! public so a Rust test holding the state can drive a payment without going through HTTP; the
+//! `/_sim/...` routes are thin wrappers around them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
