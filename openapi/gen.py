@@ -218,7 +218,7 @@ EX_ORDER = {
     "placed_by": "customer", "created_at": "2026-11-23T09:14:20Z", "updated_at": "2026-11-23T09:14:20Z",
     "paid_at": None,
     "status_history": [{"status": "pending_payment", "at": "2026-11-23T09:14:20Z", "by": "customer"}],
-    "refund_due": False, "cancel_reason": None,
+    "refund_due": False, "cancel_reason": None, "refunded_amount": 0,
 }
 EX_ORDER_PREPARING = dict(EX_ORDER, status="preparing", updated_at="2026-11-24T07:45:00Z",
                           paid_at="2026-11-23T09:16:41Z", status_history=[
@@ -236,10 +236,17 @@ EX_PAYMENT = {
     "reference": REF, "order_id": ORDER_ID, "user_id": ADA_ID, "amount": 250000, "currency": "NGN",
     "status": "pending", "authorization_url": "https://checkout.paystack.com/0peioxfhpn",
     "access_code": "0peioxfhpn", "channel": None, "paid_at": None, "gateway_response": None,
-    "created_at": "2026-11-23T09:15:58Z", "refund_due": False, "note": None,
+    "created_at": "2026-11-23T09:15:58Z", "refund_due": False, "note": None, "refunded_amount": 0,
 }
 EX_PAYMENT_DONE = dict(EX_PAYMENT, status="success", channel="card", paid_at="2026-11-23T09:16:41Z",
                        gateway_response="Successful")
+REFUND_ID = "01KB7Q2M8T4V6X0Z2B4D6F8H0J"
+EX_REFUND = {
+    "id": REFUND_ID, "payment_reference": REF, "order_id": ORDER_ID, "user_id": ADA_ID, "amount": 250000,
+    "currency": "NGN", "status": "pending", "reason": "The kitchen could not cook this order.",
+    "requested_by": "admin", "admin_id": "01JD3X6W2Y4A8C0E2G4J6L8N0Q", "paystack_id": 7000000001,
+    "created_at": "2026-11-24T08:02:11Z", "updated_at": "2026-11-24T08:02:11Z", "processed_at": None,
+}
 EX_CURSOR = "eyJrIjoiMDFKRDNYOFE0VzdOMlI1VDlWNkIwQzFFMkYifQ.3d9a7c1f"
 
 # --------------------------------------------------------------------------------------------
@@ -504,6 +511,8 @@ schemas["Order"] = obj({
     "refund_due": {"type": "boolean", "description": "True when staff cancelled the order after it was paid."},
     "cancel_reason": nullable(with_(REASON, pattern=STORED_TEXT_PATTERN,
                                     description=f"The reason staff gave when cancelling; null otherwise. {STORED_NOTE}")),
+    "refunded_amount": with_(MONEY, description="What refunds not failed have given back of what was paid for the "
+                                                "order, in kobo."),
 }, description="An order. Nothing is ever hard-deleted; cancelled orders stay with status `cancelled`.",
     example=EX_ORDER)
 
@@ -526,7 +535,41 @@ schemas["Payment"] = obj({
     "refund_due": {"type": "boolean",
                    "description": "Money was received that the order could not take (see `note`); staff must refund it."},
     "note": nullable(ref("PaymentNote")),
+    "refunded_amount": with_(MONEY, description="What refunds not failed have given back of this charge, in kobo; "
+                                                "never more than `amount`."),
 }, description="One Paystack payment attempt for an order.", example=EX_PAYMENT)
+
+schemas["RefundStatus"] = {
+    "type": "string", "enum": ["pending", "processing", "needs_attention", "processed", "failed"],
+    "description": "Where a refund stands at Paystack. It only moves forward: `pending → processing → "
+                   "needs_attention → processed | failed` (steps may be skipped); `processed` and `failed` are final. "
+                   "`needs_attention`: Paystack needs the customer's bank details to pay it back.",
+}
+schemas["Refund"] = obj({
+    "id": ID,
+    "payment_reference": REFERENCE,
+    "order_id": ID,
+    "user_id": ID,
+    "amount": with_(MONEY, minimum=1, description="What this refund gives back, in kobo."),
+    "currency": ref("Currency"),
+    "status": ref("RefundStatus"),
+    "reason": with_(REASON, pattern=STORED_TEXT_PATTERN, description="Why the money is given back."),
+    "requested_by": {"type": "string", "enum": ["admin", "system"],
+                     "description": "`system`: started without a person (a cancelled paid order, a charge the order could not take)."},
+    "admin_id": nullable(with_(ID, description="The staff member who asked; null for `system`.")),
+    "paystack_id": nullable({"type": "integer", "minimum": 1,
+                             "description": "Paystack's id for the refund, from its answer to `POST /refund`."}),
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "processed_at": nullable(with_(TIMESTAMP, description="When Paystack reported it processed.")),
+}, description="Money given back of one successful charge, asked of Paystack.", example=EX_REFUND)
+schemas["RefundRequest"] = obj({
+    "amount": {"type": "integer", "minimum": 1, "maximum": 9007199254740991,
+               "description": "In kobo; at most what is left to refund of the order's charge. Default: all of it."},
+    "reason": with_(REASON, description="Why the money is given back (kept for the back office and sent to Paystack "
+                                        "as the merchant note)."),
+}, required=["reason"], description="A refund staff ask for.",
+    example={"amount": 250000, "reason": "The kitchen could not cook this order."})
 
 schemas["Health"] = obj({"status": {"type": "string", "const": "ok"}}, example={"status": "ok"})
 
@@ -543,6 +586,7 @@ def page(item, example_items):
 schemas["DishPage"] = page("Dish", [EX_DISH, EX_DISH2])
 schemas["OrderPage"] = page("Order", [EX_ORDER])
 schemas["PaymentPage"] = page("Payment", [EX_PAYMENT_DONE])
+schemas["RefundPage"] = page("Refund", [EX_REFUND])
 schemas["UserPage"] = page("User", [EX_PHONE_USER, EX_USER])
 
 # ---- request bodies ------------------------------------------------------------------------
@@ -714,14 +758,38 @@ schemas["ChargeSuccessEvent"] = {
     "required": ["event", "data"],
     "additionalProperties": True,
 }
-schemas["OtherPaystackEvent"] = {
+REFUND_EVENTS = ["refund.pending", "refund.processing", "refund.processed", "refund.failed",
+                 "refund.needs-attention"]
+schemas["PaystackRefundEventData"] = {
     "type": "object",
-    "description": "Any other event (`refund.processed`, `transfer.success`, …): acknowledged with 200 and logged.",
-    "properties": {"event": {"type": "string", "not": {"const": "charge.success"}}, "data": {"type": "object"}},
+    "description": "Paystack's refund event data (its samples): no refund id, so the event is a signal to ask Paystack "
+                   "(`GET /refund/{id}`) how each of our open refunds of that charge stands.",
+    "properties": {
+        "status": {"type": "string", "examples": ["processed"]},
+        "transaction_reference": {"type": "string", "description": "The charge's reference (ours)."},
+        "refund_reference": {"type": ["string", "null"], "description": "Null until processed."},
+        "amount": {"type": ["integer", "string"], "description": "In kobo; a string in most of Paystack's samples."},
+        "currency": {"type": "string"},
+        "domain": {"type": "string", "enum": ["test", "live"]},
+    },
+    "required": ["transaction_reference"],
+    "additionalProperties": True,
+}
+schemas["RefundEvent"] = {
+    "type": "object",
+    "properties": {"event": {"type": "string", "enum": REFUND_EVENTS}, "data": ref("PaystackRefundEventData")},
     "required": ["event", "data"],
     "additionalProperties": True,
 }
-schemas["PaystackEvent"] = {"oneOf": [ref("ChargeSuccessEvent"), ref("OtherPaystackEvent")]}
+schemas["OtherPaystackEvent"] = {
+    "type": "object",
+    "description": "Any other event (`transfer.success`, …): acknowledged with 200 and logged.",
+    "properties": {"event": {"type": "string", "not": {"enum": ["charge.success"] + REFUND_EVENTS}},
+                   "data": {"type": "object"}},
+    "required": ["event", "data"],
+    "additionalProperties": True,
+}
+schemas["PaystackEvent"] = {"oneOf": [ref("ChargeSuccessEvent"), ref("RefundEvent"), ref("OtherPaystackEvent")]}
 schemas["WebhookAck"] = obj({"received": {"type": "boolean", "const": True}}, example={"received": True})
 
 EX_WEBHOOK = {
@@ -1226,9 +1294,13 @@ op("post", "/payments/{reference}/verify", "payments", "verifyPayment", "Ask Pay
 op("post", "/webhooks/paystack", "webhooks", "receivePaystackWebhook", "Paystack events",
    "Called by Paystack. `x-paystack-signature` must be the lowercase hex HMAC-SHA512 of the exact body bytes, keyed "
    "with the Paystack secret key; otherwise 401 and nothing changes. `charge.success` with a known reference whose "
-   "amount and currency match marks the payment `success` and the order `paid`, exactly once. An unknown reference, "
-   "a mismatch (logged as an error) or any other event answers 200 so that Paystack stops retrying. A failure to "
-   "record answers 5xx so that Paystack retries. If the deployment sets `PAYSTACK_WEBHOOK_ALLOWED_IPS`, a call from "
+   "amount and currency match marks the payment `success` and the order `paid`, exactly once. A `refund.*` event "
+   "moves each open refund of that charge to the status Paystack's refund API reports, forward only. An unknown "
+   "reference, a mismatch (logged as an error), a `charge.success` whose transaction cannot be read (logged as an "
+   "error and counted; verify settles the payment), an event whose `data.domain` is not the secret key's mode "
+   "(`test` for `sk_test_…`, `live` for `sk_live_…`; counted, nothing changes) or any other event answers 200 so "
+   "that Paystack stops retrying. A failure to record (or to reach Paystack for a refund event) answers 5xx so "
+   "that Paystack retries. If the deployment sets `PAYSTACK_WEBHOOK_ALLOWED_IPS`, a call from "
    "any other source address (API Gateway's `requestContext.http.sourceIp`) answers 403 before the signature is read.",
    "paystack", request=body("PaystackEvent", EX_WEBHOOK),
    resps={"200": json_resp("Received (applied, already applied, or ignored).", "WebhookAck", {"received": True}),
@@ -1379,6 +1451,40 @@ op("get", "/admin/payments", "admin", "adminListPayments", "All payments", "Ever
        {"name": "order_id", "in": "query", "required": False, "schema": ID},
    ] + LIST_PARAMS,
    resps={"200": json_resp("A page of payments.", "PaymentPage", schemas["PaymentPage"]["examples"][0]),
+          "400": bad_query(LIMIT_CASE), **UNAVAIL})
+
+op("post", "/admin/orders/{id}/refunds", "admin", "adminRefundOrder", "Refund an order",
+   "Asks Paystack to refund (part of) what was paid for the order, from its successful charge with the most left to "
+   "refund (`POST /refund` with the transaction reference and amount), and answers the refund (`pending` until "
+   "Paystack's refund webhooks move it on). However many refunds race, the refunds of a charge that have not failed "
+   "never add up to more than it took. If Paystack cannot be reached or is too slow (503), or refuses (502), nothing "
+   "is recorded and the same request may be sent again. With an `Idempotency-Key`, a repeat answers the first refund.",
+   "admin", params=[pref("OrderId"), pref("IdempotencyKey")],
+   request=body("RefundRequest", examples={
+       "all": ("Everything that is left", {"reason": "The kitchen could not cook this order."}),
+       "part": ("Part of it", {"amount": 100000, "reason": "One dish was missing."})}),
+   resps={"201": json_resp("The refund.", "Refund", EX_REFUND,
+                           headers_={"Idempotent-Replayed": href("Idempotent-Replayed")}),
+          "400": bad_body(invalid("amount", "Not positive", "amount", "must be a positive whole number of kobo"),
+                          invalid("reason", "Blank reason", "reason", "must not be blank")),
+          "404": admin_not_found("order"),
+          "409": problem(409, "Nothing was paid for the order (no successful charge), or a request with the same "
+                              "`Idempotency-Key` is still being processed.",
+                         ("nothing was paid for this order, so there is nothing to refund",)),
+          "422": problem(422, "More than is left to refund (or nothing is left), or the `Idempotency-Key` was used for "
+                              "another request.", [
+              ("too_much", "More than is left", "at most 150000 kobo is left to refund",
+               [("amount", "at most 150000 kobo is left to refund")]),
+              ("key_reuse", "Idempotency-Key reused", "this Idempotency-Key was used with a different request", None)]),
+          "502": rref("BadGateway"), **UNAVAIL})
+
+op("get", "/admin/refunds", "admin", "adminListRefunds", "All refunds",
+   "Every refund, newest first; by status (e.g. `failed` or `needs_attention`, which need someone) or by order.",
+   "admin", params=[
+       {"name": "status", "in": "query", "required": False, "schema": ref("RefundStatus")},
+       {"name": "order_id", "in": "query", "required": False, "schema": ID},
+   ] + LIST_PARAMS,
+   resps={"200": json_resp("A page of refunds.", "RefundPage", schemas["RefundPage"]["examples"][0]),
           "400": bad_query(LIMIT_CASE), **UNAVAIL})
 
 # --------------------------------------------------------------------------------------------

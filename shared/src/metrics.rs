@@ -186,8 +186,43 @@ pub static EMAIL_FAILED: Metric<1> = Metric {
     concern: Concern::Messages,
 };
 
+/// A refund Paystack took, by who asked for it (`RequestedBy`: `admin` or `system`).
+pub static REFUNDS_STARTED: Metric<1> = Metric {
+    name: "RefundsStarted",
+    dimensions: ["RequestedBy"],
+    rollup: false,
+    concern: Concern::Other,
+};
+
+/// A refund Paystack could not pay back, by `Status` (`failed` or `needs_attention`), and in all:
+/// the customer has not got their money and someone must act.
+pub static REFUNDS_STUCK: Metric<1> = Metric {
+    name: "RefundsStuck",
+    dimensions: ["Status"],
+    rollup: true,
+    concern: Concern::Money,
+};
+
+/// A signed webhook acknowledged without acting on it, by `Reason` (`domain`: a live event
+/// reaching a test deployment or the reverse).
+pub static WEBHOOKS_IGNORED: Metric<1> = Metric {
+    name: "WebhooksIgnored",
+    dimensions: ["Reason"],
+    rollup: false,
+    concern: Concern::Other,
+};
+
+/// A signed `charge.success` whose transaction could not be read: acknowledged (Paystack's retries
+/// would meet the same parser) and left to reconciliation; someone must look at the log.
+pub static CHARGES_UNREADABLE: Metric<0> = Metric {
+    name: "ChargesUnreadable",
+    dimensions: [],
+    rollup: false,
+    concern: Concern::Money,
+};
+
 /// Every metric above.
-pub static REGISTRY: [Declared; 10] = [
+pub static REGISTRY: [Declared; 14] = [
     SERVER_ERRORS.declared(),
     ORDERS_PLACED.declared(),
     PAYMENTS_SUCCEEDED.declared(),
@@ -198,6 +233,10 @@ pub static REGISTRY: [Declared; 10] = [
     SMS_FAILED.declared(),
     EVENT_PUBLISH_FAILED.declared(),
     EMAIL_FAILED.declared(),
+    REFUNDS_STARTED.declared(),
+    REFUNDS_STUCK.declared(),
+    WEBHOOKS_IGNORED.declared(),
+    CHARGES_UNREADABLE.declared(),
 ];
 
 /// Metrics go to stdout, which a test cannot read in-process: a test runs itself again in a child

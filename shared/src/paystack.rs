@@ -16,7 +16,7 @@
 use crate::{
     ApiError,
     config::{PaystackConfig, Secret},
-    domain::{Payment, PaymentReference, User},
+    domain::{Currency, Money, Payment, PaymentReference, User},
 };
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer, de::DeserializeOwned};
@@ -189,7 +189,19 @@ impl Charge {
 }
 
 /// An amount is a whole number; Paystack's samples sometimes carry it as a string of digits.
-fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+/// A refund as Paystack's refund API answers it (create, fetch and list share these fields).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaystackRefund {
+    pub id: u64,
+    /// `pending`, `processing`, `processed`, `failed` or `needs-attention`.
+    pub status: String,
+    #[serde(deserialize_with = "whole_number")]
+    pub amount: i64,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+pub(crate) fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Amount {
@@ -274,6 +286,65 @@ impl Paystack {
         }
     }
 
+    /// Asks Paystack to refund `amount` of the transaction `reference` (`POST /refund`,
+    /// <https://paystack.com/docs/api/refund/#create>). Tried once: a retry could start a second
+    /// refund (Paystack refuses one that would give back more than the charge took, which is the
+    /// last guard against that).
+    pub async fn refund(
+        &self,
+        reference: &PaymentReference,
+        amount: Money,
+        currency: Currency,
+        merchant_note: &str,
+    ) -> Result<PaystackRefund, PaystackError> {
+        let body = serde_json::json!({
+            "transaction": reference.as_str(),
+            "amount": amount,
+            "currency": currency.as_str(),
+            "merchant_note": merchant_note,
+        });
+        let request = self
+            .http
+            .post(format!("{}/refund", self.base_url))
+            .json(&body);
+        self.call(request).await
+    }
+
+    /// Paystack's refund `id` as it stands now (`GET /refund/{id}`), tried again like `verify`.
+    pub async fn fetch_refund(&self, id: u64) -> Result<PaystackRefund, PaystackError> {
+        let url = format!("{}/refund/{id}", self.base_url);
+        let mut attempt = 1;
+        loop {
+            match self.call::<PaystackRefund>(self.http.get(&url)).await {
+                Err(err) if err.is_transient() && attempt < VERIFY_ATTEMPTS => {
+                    tracing::warn!(refund = id, attempt, error = %crate::error::cause_chain(&err), "Paystack refund fetch failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                    attempt += 1;
+                }
+                Ok(refund) if refund.id != id => {
+                    return Err(PaystackError::Malformed(format!(
+                        "fetching refund {id} answered refund {}",
+                        refund.id
+                    )));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Every refund of the transaction `reference` (`GET /refund?transaction=`), newest first.
+    pub async fn refunds_of(
+        &self,
+        reference: &PaymentReference,
+    ) -> Result<Vec<PaystackRefund>, PaystackError> {
+        // A reference is a ULID: nothing in it needs escaping in a query.
+        let request = self.http.get(format!(
+            "{}/refund?transaction={reference}&perPage=100",
+            self.base_url
+        ));
+        self.call(request).await
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
@@ -337,6 +408,16 @@ impl WebhookKey {
     /// Whether `signature` (the `x-paystack-signature` header: hex HMAC-SHA512 of the raw body,
     /// keyed with our secret key) signs exactly `body`. Compared in constant time; `body` must be the
     /// bytes as received, never re-serialized JSON.
+    /// Which of Paystack's domains the key belongs to: `live` for an `sk_live_` key, `test` for
+    /// any other (`sk_test_`, and the local stand-in's): events of the other domain are not ours.
+    pub fn domain(&self) -> &'static str {
+        if self.0.expose().starts_with("sk_live_") {
+            "live"
+        } else {
+            "test"
+        }
+    }
+
     pub fn signature_is_valid(&self, body: &[u8], signature: &str) -> bool {
         let Some(tag) = decode_hex(signature.trim()) else {
             return false;

@@ -4,19 +4,35 @@
 mod dishes;
 mod orders;
 mod payments;
+mod refunds;
 mod users;
 
 use axum::{
     Router,
-    routing::{get, patch},
+    routing::{get, patch, post},
 };
 use kitchen::AppState;
 
 /// The admin function.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "admin",
-    settings: kitchen::config::Setting::ORDERING,
+    settings: SETTINGS,
     router,
+};
+
+/// What the orders function reads ([`Setting::ORDERING`](kitchen::config::Setting::ORDERING)),
+/// and Paystack's API, which refunds are asked of.
+const SETTINGS: &[kitchen::config::Setting] = {
+    use kitchen::config::Setting::*;
+    &[
+        Table,
+        TokenPublicKeys,
+        CursorKey,
+        KitchenTimezone,
+        UnpaidOrderExpiry,
+        Topic,
+        Paystack,
+    ]
 };
 
 pub fn router(state: AppState) -> Router {
@@ -33,7 +49,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/orders", get(orders::list).post(orders::place))
         .route("/admin/orders/{id}", get(orders::get))
         .route("/admin/orders/{id}/status", patch(orders::set_status))
+        .route("/admin/orders/{id}/refunds", post(refunds::create))
         .route("/admin/payments", get(payments::list))
+        .route("/admin/refunds", get(refunds::list))
         .with_state(state);
     kitchen::http::with_defaults(routes)
 }

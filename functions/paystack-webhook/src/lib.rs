@@ -37,6 +37,8 @@ pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
         kitchen::config::Setting::UnpaidOrderExpiry,
         kitchen::config::Setting::Topic,
         kitchen::config::Setting::PaystackWebhook,
+        // Refund events name no refund: each open one is asked about at Paystack.
+        kitchen::config::Setting::Paystack,
     ],
     router,
 };
@@ -53,7 +55,11 @@ pub async fn receive(
     State(state): State<AppState>,
     SignedEvent(event): SignedEvent,
 ) -> Result<Json<Value>, ApiError> {
-    state.orders().apply_paystack_event(event).await?;
+    let domain = state.webhook_key()?.domain();
+    state
+        .payments()?
+        .apply_paystack_event(event, domain)
+        .await?;
     Ok(Json(json!({ "received": true })))
 }
 

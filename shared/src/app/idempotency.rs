@@ -72,6 +72,11 @@ impl<'a> Idempotency<'a> {
         self.request.as_ref().map(|request| (request, body))
     }
 
+    /// The request the key names, for a workflow that completes its record in a later write.
+    pub fn record_request(&self) -> Option<&IdempotentRequest> {
+        self.request.as_ref()
+    }
+
     /// The commit found the key taken: a concurrent request with it committed first. Its answer,
     /// or 409 while it is still in progress (its record not yet readable).
     pub async fn taken(&self) -> Result<Replay, ApiError> {

@@ -23,6 +23,7 @@
 //! | [`record_charge`] | the one path that applies a charge to a payment and its order |
 //! | [`paystack_event`] | a signed webhook event, parsed by name and applied |
 //! | [`payment_history`] | a customer's payments |
+//! | [`refunds`] | money given back: staff's refunds, and each refund followed through Paystack |
 //! | [`idempotency`] | the one runner for `Idempotency-Key`s |
 //! | [`announce`] | the one way a committed change is told to the customer |
 //! | [`ensure_admin`] | the admin tool's: creating or promoting a staff account |
@@ -57,6 +58,7 @@ pub mod pricing;
 pub mod profile;
 pub mod record_charge;
 pub mod refresh;
+pub mod refunds;
 pub mod register;
 pub mod sign_in;
 pub mod staff_orders;

@@ -1,9 +1,13 @@
 //! A Paystack webhook event, once its signature has been checked over the raw body: parsed by its
 //! `event` name, and applied. `charge.success` is recorded by `record_charge`, the same path verify
-//! takes; an event we do not handle, or a charge for a reference that is not ours, is acknowledged
-//! and logged, so Paystack stops retrying it.
+//! takes; a `refund.*` event is a signal to ask Paystack how each open refund of that charge stands
+//! (`refunds::follow_charge`). An event we do not handle, a charge for a reference that is not ours,
+//! and an event of the other domain (`live` reaching a test deployment, or the reverse) are
+//! acknowledged and logged, so Paystack stops retrying them. So is a signed `charge.success` we
+//! cannot read: Paystack would send the same bytes to the same parser for 72 hours; it is logged at
+//! error level and counted (an alarm), and the payment stays pending for verify to settle.
 
-use super::{Orders, record_charge::ReadAlong};
+use super::{Orders, Payments, record_charge::ReadAlong, refunds::Refunds};
 use crate::{
     db::StoredPayment,
     domain::PaymentReference,
@@ -19,6 +23,16 @@ use serde_json::Value;
 pub enum EventName {
     #[serde(rename = "charge.success")]
     ChargeSuccess,
+    /// `refund.pending`, `.processing`, `.processed`, `.failed`, `.needs-attention`: a refund of
+    /// the charge `data.transaction_reference` moved at Paystack.
+    #[serde(
+        rename = "refund.pending",
+        alias = "refund.processing",
+        alias = "refund.processed",
+        alias = "refund.failed",
+        alias = "refund.needs-attention"
+    )]
+    Refund,
     /// Any other event (refunds, disputes, transfers…): acknowledged.
     #[serde(other)]
     Unhandled,
@@ -63,11 +77,32 @@ struct Metadata {
     user_id: String,
 }
 
-impl Orders<'_> {
-    /// Applies one signed event.
-    pub async fn apply_paystack_event(&self, event: PaystackEvent) -> Result<(), ApiError> {
+/// A refund event's `data` (Paystack's samples: `amount` a string, or a number in `refund.failed`,
+/// and no refund id at all).
+#[derive(Debug, Deserialize)]
+struct RefundEvent {
+    transaction_reference: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+impl Payments<'_> {
+    /// Applies one signed event, for a deployment whose key is of Paystack's `domain`.
+    pub async fn apply_paystack_event(
+        &self,
+        event: PaystackEvent,
+        domain: &str,
+    ) -> Result<(), ApiError> {
+        if let Some(theirs) = event.data.get("domain").and_then(Value::as_str)
+            && theirs != domain
+        {
+            crate::metrics::WEBHOOKS_IGNORED.count(["domain"]);
+            tracing::warn!(event = %event.name, domain = theirs, ours = domain, "webhook event of the other Paystack domain; acknowledged, nothing changed");
+            return Ok(());
+        }
         match event.event {
-            EventName::ChargeSuccess => self.charge_success(event.data).await,
+            EventName::ChargeSuccess => self.orders.charge_success(event.data).await,
+            EventName::Refund => self.refund_moved(&event.name, event.data).await,
             EventName::Unhandled => {
                 tracing::info!(event = %event.name, "webhook event not handled; acknowledged");
                 Ok(())
@@ -75,9 +110,36 @@ impl Orders<'_> {
         }
     }
 
+    /// A refund of one of our charges moved at Paystack: each of its open refunds is asked about.
+    async fn refund_moved(&self, name: &str, data: Value) -> Result<(), ApiError> {
+        let Ok(event) = RefundEvent::deserialize(&data) else {
+            tracing::error!(event = %name, "refund event without a transaction reference; acknowledged");
+            return Ok(());
+        };
+        let Ok(reference) = PaymentReference::parse(&event.transaction_reference) else {
+            tracing::info!(event = %name, reference = %event.transaction_reference, "refund event for a charge that is not ours; acknowledged");
+            return Ok(());
+        };
+        let refunds = Refunds {
+            db: self.orders.db,
+            paystack: self.paystack,
+        };
+        let moved = refunds.follow_charge(&reference).await?;
+        tracing::info!(event = %name, %reference, status = ?event.status, moved = moved.len(), "refund event followed");
+        Ok(())
+    }
+}
+
+impl Orders<'_> {
     async fn charge_success(&self, data: Value) -> Result<(), ApiError> {
-        let charge = Charge::deserialize(&data)
-            .map_err(|_| ApiError::bad_request("request body is not a Paystack event"))?;
+        let charge = match Charge::deserialize(&data) {
+            Ok(charge) => charge,
+            Err(err) => {
+                crate::metrics::CHARGES_UNREADABLE.count([]);
+                tracing::error!(error = %err, reference = ?data.get("reference"), "signed charge.success whose transaction cannot be read; acknowledged, the payment stays pending for verify");
+                return Ok(());
+            }
+        };
         if charge.status != ChargeStatus::Success {
             tracing::warn!(reference = %charge.reference, status = ?charge.status, "charge.success whose charge is not a success; ignored");
             return Ok(());
@@ -129,8 +191,20 @@ mod tests {
         let success =
             PaystackEvent::parse(br#"{"event":"charge.success","data":{"a":1}}"#).unwrap();
         assert_eq!(success.event, EventName::ChargeSuccess);
-        let refund = PaystackEvent::parse(br#"{"event":"refund.processed","data":{}}"#).unwrap();
-        assert_eq!(refund.event, EventName::Unhandled);
+        for name in [
+            "refund.pending",
+            "refund.processing",
+            "refund.processed",
+            "refund.failed",
+            "refund.needs-attention",
+        ] {
+            let body = format!(r#"{{"event":"{name}","data":{{}}}}"#);
+            let refund = PaystackEvent::parse(body.as_bytes()).unwrap();
+            assert_eq!(refund.event, EventName::Refund, "{name}");
+            assert_eq!(refund.name, name);
+        }
+        let dispute = PaystackEvent::parse(br#"{"event":"transfer.success","data":{}}"#).unwrap();
+        assert_eq!(dispute.event, EventName::Unhandled);
         assert!(PaystackEvent::parse(br#"{"data":{}}"#).is_err());
         assert!(PaystackEvent::parse(b"[]").is_err());
     }

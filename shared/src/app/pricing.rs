@@ -154,5 +154,6 @@ pub fn new_order(
         }],
         refund_due: false,
         cancel_reason: None,
+        refunded_amount: Money::ZERO,
     }
 }

@@ -117,6 +117,37 @@ impl Db {
             .map_err(|e| DbError::Other(Box::new(e)))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
+
+    /// The write that replaces a response this request stored itself earlier in its work (a
+    /// refund's answer once Paystack has given its id), for the transaction that completes it.
+    pub(crate) fn idempotency_replace(
+        &self,
+        request: &IdempotentRequest,
+        status: u16,
+        body: &str,
+        now: OffsetDateTime,
+    ) -> Result<TransactWriteItem, DbError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(record_item(request, status, body, now)))
+            .build()
+            .map_err(|e| DbError::Other(Box::new(e)))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The write that frees a key whose work was undone (Paystack refused the refund it stored),
+    /// so the same request may be tried again.
+    pub(crate) fn idempotency_delete(
+        &self,
+        request: &IdempotentRequest,
+    ) -> Result<TransactWriteItem, DbError> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(record_key(&request.user, request.scope, &request.key)))
+            .build()
+            .map_err(|e| DbError::Other(Box::new(e)))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,11 @@
 //! | attempts for one order, newest first | `gsi2pk = PAYMENTS#ORDER#<order id>`, `gsi2sk = <reference>` | payment |
 //! | all payments (admin), newest first | `gsi3pk = PAYMENTS`, `gsi3sk = <reference>`; by customer via gsi1, by order via gsi2; filter `status` | payment |
 //! | payment success | one transaction: payment put (condition: version read) + order put as paid (condition: version and status read) | payment, order |
+//! | refund by id | `pk = REFUND#<id>`, `sk = REFUND` | refund (versioned) |
+//! | refunds of a payment (the webhook's refund events name only the payment) | `gsi1pk = REFUNDS#PAYMENT#<reference>`, `gsi1sk = <refund id>` | refund |
+//! | refunds of an order, newest first | `gsi2pk = REFUNDS#ORDER#<order id>`, `gsi2sk = <refund id>` | refund |
+//! | all refunds (admin), newest first | `gsi3pk = REFUNDS`, `gsi3sk = <refund id>`; filter `status` | refund |
+//! | a refund stored | one transaction: refund put (new) + `ADD refunded_amount` on its payment (condition: a success with room left) and on its order | refund, payment, order |
 //! | every order and payment (the load tool's invariants, never the API) | consistent Scan, each item read by [`decode`] | order, payment |
 
 mod carts;
@@ -50,6 +55,7 @@ pub mod meter;
 mod one_time;
 mod orders;
 mod payments;
+mod refunds;
 mod sessions;
 #[cfg(test)]
 mod testing;
@@ -63,6 +69,7 @@ pub use listing::Page;
 pub use one_time::StoredToken;
 pub use orders::{OrderFilter, PlaceOrderError, StoredOrder, order_key, orders_in};
 pub use payments::{PaymentFilter, StartPaymentError, StoredPayment};
+pub use refunds::{RefundFilter, ReserveRefundError, StoredRefund};
 pub use sessions::SessionRead;
 pub use throttle::{Attempts, Counted};
 pub use users::{CreateUserError, NewUser, ProfileChanges};
@@ -348,6 +355,7 @@ pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T,
 pub enum Decoded {
     Order(StoredOrder),
     Payment(StoredPayment),
+    Refund(StoredRefund),
     /// Any other entity: users, sessions, dishes, carts and the rest.
     Other,
 }
@@ -360,6 +368,7 @@ pub fn decode(item: Item) -> Result<Decoded, DbError> {
     match entity.as_deref() {
         Some(orders::ENTITY) => StoredOrder::from_item(item).map(Decoded::Order),
         Some(payments::ENTITY) => payments::stored(item).map(Decoded::Payment),
+        Some(refunds::ENTITY) => refunds::stored(item).map(Decoded::Refund),
         _ => Ok(Decoded::Other),
     }
 }

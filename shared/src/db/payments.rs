@@ -35,7 +35,7 @@ fn order_attempts(order: &OrderId) -> String {
     format!("PAYMENTS#ORDER#{order}")
 }
 
-fn payment_key(reference: &PaymentReference) -> Item {
+pub(super) fn payment_key(reference: &PaymentReference) -> Item {
     key(format!("PAYMENT#{reference}"), "PAYMENT")
 }
 

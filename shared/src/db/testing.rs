@@ -116,3 +116,24 @@ pub(crate) fn payment() -> Payment {
         ..Payment::start(&order(), at())
     }
 }
+
+pub(crate) fn refund() -> crate::domain::Refund {
+    use crate::domain::{Refund, RefundId, RefundStatus, RequestedBy};
+    let payment = payment();
+    Refund {
+        id: RefundId::parse("01KB0000000000000000000006").unwrap(),
+        payment_reference: payment.reference,
+        order_id: payment.order_id,
+        user_id: payment.user_id,
+        amount: payment.amount,
+        currency: payment.currency,
+        status: RefundStatus::Pending,
+        reason: "the kitchen cancelled the order".into(),
+        requested_by: RequestedBy::Admin,
+        admin_id: None,
+        paystack_id: None,
+        created_at: at(),
+        updated_at: at(),
+        processed_at: None,
+    }
+}

@@ -9,12 +9,14 @@ mod cart;
 mod dish;
 mod order;
 mod payment;
+mod refund;
 mod user;
 
 pub use cart::{Cart, CartEntry};
 pub use dish::Dish;
 pub use order::{Order, OrderItem, PAYMENT_TIMEOUT, StatusChange};
 pub use payment::{Payment, PaymentNote, PaymentReference, PaymentStatus};
+pub use refund::{CustomerRefund, Refund, RefundStatus, RequestedBy};
 pub use user::{Session, User, UserProfile};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -137,6 +139,18 @@ string_newtype!(
 );
 
 impl CancelReason {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        typed_text(raw, 500, Lines::Many).map(Self)
+    }
+}
+
+string_newtype!(
+    /// Why money is given back, for the back office and Paystack's merchant note: 1 to 500
+    /// characters, not blank; it may run over several lines (see [`Lines::Many`]).
+    RefundReason
+);
+
+impl RefundReason {
     pub fn parse(raw: &str) -> Result<Self, String> {
         typed_text(raw, 500, Lines::Many).map(Self)
     }
@@ -741,6 +755,11 @@ impl Money {
         self.0
     }
 
+    /// What is left of this amount once `other` is taken from it; never below zero.
+    pub fn less(self, other: Money) -> Self {
+        Self((self.0 - other.0).max(0))
+    }
+
     /// `quantity` of this amount.
     pub fn times(self, quantity: Quantity) -> Self {
         Self(self.0 * i64::from(quantity.get()))
@@ -1122,6 +1141,7 @@ impl TryFrom<String> for SearchText {
 
 id_newtype!(OrderId);
 id_newtype!(CartLineId);
+id_newtype!(RefundId);
 
 /// Where an order is in its life. The allowed moves are [`OrderStatus::can_move_to`]'s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -52,6 +52,9 @@ pub struct Order {
     pub refund_due: bool,
     #[serde(default)]
     pub cancel_reason: Option<String>,
+    /// What refunds not failed have given back of what was paid for it.
+    #[serde(default)]
+    pub refunded_amount: Money,
 }
 
 impl Order {
@@ -124,6 +127,7 @@ mod tests {
             }],
             refund_due: false,
             cancel_reason: None,
+            refunded_amount: Money::ZERO,
         }
     }
 

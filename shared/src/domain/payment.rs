@@ -130,6 +130,10 @@ pub struct Payment {
     pub refund_due: bool,
     #[serde(default)]
     pub note: Option<PaymentNote>,
+    /// What refunds not failed have given back of it (a counter kept in the refunds' own
+    /// transactions, never above `amount`).
+    #[serde(default)]
+    pub refunded_amount: Money,
 }
 
 impl Payment {
@@ -150,6 +154,7 @@ impl Payment {
             created_at: now,
             refund_due: false,
             note: None,
+            refunded_amount: Money::ZERO,
         }
     }
 
@@ -159,6 +164,16 @@ impl Payment {
         self.note = Some(note);
         self.refund_due = true;
         self
+    }
+
+    /// What may still be refunded of it: what a successful charge took, less what refunds not
+    /// failed have given back; nothing for a charge that took no money.
+    pub fn refundable(&self) -> Money {
+        if self.status == PaymentStatus::Success {
+            self.amount.less(self.refunded_amount)
+        } else {
+            Money::ZERO
+        }
     }
 
     /// Whether Paystack's word on this payment is in and final: a success, or anything flagged. A
@@ -215,6 +230,7 @@ mod tests {
             created_at: crate::now(),
             refund_due: false,
             note: None,
+            refunded_amount: Money::ZERO,
         };
         assert!(!payment.is_settled());
         payment.status = PaymentStatus::Failed;

@@ -934,8 +934,8 @@ mod tests {
             serde_json::json!({"TableName": "kitchen", "IndexName": "gsi1"}),
         );
         check(&gate, "dishes", "dynamodb", &target, &body).unwrap();
-        // The payments function may query the table's indexes; the webhook's policy has no index statement.
-        let denial = check(&gate, "paystack-webhook", "dynamodb", &target, &body).unwrap_err();
+        // The dishes function may query the table's indexes; the notifier's policy has no index statement.
+        let denial = check(&gate, "notifier", "dynamodb", &target, &body).unwrap_err();
         assert!(
             denial.message.contains("table/kitchen/index/gsi1"),
             "{}",

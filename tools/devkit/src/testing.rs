@@ -967,6 +967,40 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// `order` paid through the Paystack simulator (needs [`TestAppBuilder::paystack_sim`] and a
+    /// function that calls Paystack): a payment started, charged at the simulator without its
+    /// webhook, and recorded by the path verify takes. The payment as recorded.
+    pub async fn charge(&self, order: &kitchen::domain::Order) -> kitchen::domain::Payment {
+        let payment = kitchen::domain::Payment::start(order, kitchen::now());
+        self.db().create_payment(&payment).await.expect("a payment");
+        let paystack = self
+            .state
+            .paystack()
+            .expect("a function that calls Paystack");
+        paystack
+            .initialize(&payment, "customer@example.com")
+            .await
+            .expect("initialize");
+        self.paystack()
+            .state()
+            .succeed_without_webhook(payment.reference.as_str(), Default::default())
+            .expect("charged at the simulator");
+        let charge = paystack.verify(&payment.reference).await.expect("verify");
+        let stored = self
+            .db()
+            .get_payment(&payment.reference)
+            .await
+            .expect("a read")
+            .expect("the payment");
+        let (_, recorded) = self
+            .state
+            .orders()
+            .record_charge(stored, Default::default(), &charge)
+            .await
+            .expect("recorded");
+        recorded
+    }
+
     /// An unpaid order of `customer`'s for today: `portions` of a ₦2,500.00 dish, written straight
     /// to the table (no menu needed).
     pub async fn unpaid_order(&self, customer: &Caller, portions: u32) -> kitchen::domain::Order {

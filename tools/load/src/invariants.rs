@@ -83,7 +83,7 @@ pub fn read_items(items: &[Item], violations: &Violations) -> (Vec<TableOrder>, 
         match decode(item.clone()) {
             Ok(Decoded::Order(stored)) => orders.push(table_order(stored)),
             Ok(Decoded::Payment(stored)) => payments.push(table_payment(stored)),
-            Ok(Decoded::Other) => {}
+            Ok(Decoded::Refund(_) | Decoded::Other) => {}
             Err(_) => violations.add(
                 "unreadable_item",
                 format!("{} item {}", text(item, "entity"), text(item, "pk")),
@@ -91,6 +91,68 @@ pub fn read_items(items: &[Item], violations: &Violations) -> (Vec<TableOrder>, 
         }
     }
     (orders, payments)
+}
+
+/// The refunds among `items`, each with its charge's amount and counter as the table holds them,
+/// checked against the money rules: every refund belongs to a successful charge, and each charge's
+/// `refunded_amount` is the sum of its refunds not failed and never more than it took.
+pub fn check_refunds(items: &[Item], violations: &Violations) -> usize {
+    let mut charges: HashMap<String, (String, i64, i64)> = HashMap::new();
+    let mut refunded: HashMap<String, i64> = HashMap::new();
+    let mut refunds = 0;
+    for item in items {
+        match decode(item.clone()) {
+            Ok(Decoded::Payment(StoredPayment { payment, .. })) => {
+                charges.insert(
+                    payment.reference.to_string(),
+                    (
+                        payment.status.as_str().to_string(),
+                        payment.amount.minor_units(),
+                        payment.refunded_amount.minor_units(),
+                    ),
+                );
+            }
+            Ok(Decoded::Refund(stored)) => {
+                refunds += 1;
+                let refund = stored.refund;
+                if refund.status != kitchen::domain::RefundStatus::Failed {
+                    *refunded
+                        .entry(refund.payment_reference.to_string())
+                        .or_insert(0) += refund.amount.minor_units();
+                }
+            }
+            _ => {}
+        }
+    }
+    for (reference, total) in &refunded {
+        match charges.get(reference) {
+            Some((status, _, _)) if status != "success" => violations.add(
+                "refund_of_unpaid_charge",
+                format!("refunds of payment {reference}, which is {status}"),
+            ),
+            None => violations.add(
+                "refund_without_charge",
+                format!("refunds of payment {reference}, which the table does not hold"),
+            ),
+            Some((_, amount, _)) if total > amount => violations.add(
+                "refunded_more_than_paid",
+                format!("payment {reference} took {amount} and its refunds give back {total}"),
+            ),
+            Some(_) => {}
+        }
+    }
+    for (reference, (_, _, counted)) in &charges {
+        let total = refunded.get(reference).copied().unwrap_or(0);
+        if *counted != total {
+            violations.add(
+                "refund_counter_off",
+                format!(
+                    "payment {reference} counts {counted} refunded, its refunds add up to {total}"
+                ),
+            );
+        }
+    }
+    refunds
 }
 
 fn table_order(StoredOrder { order, .. }: StoredOrder) -> TableOrder {
@@ -683,5 +745,57 @@ mod tests {
         let (orders, payments) = read_items(&[order_item, payment_item], &violations);
         assert!(orders.is_empty() && payments.is_empty());
         assert_eq!(violations.count("unreadable_item"), 2);
+    }
+
+    #[test]
+    fn refunds_are_checked_against_their_charge_and_its_counter() {
+        use kitchen::domain::{Money, Refund, RefundId, RefundStatus, RequestedBy};
+        let (_, mut charge) = paid_order_and_payment();
+        let refund = |amount: i64, status: RefundStatus| Refund {
+            id: RefundId::new(),
+            payment_reference: charge.reference.clone(),
+            order_id: charge.order_id.clone(),
+            user_id: charge.user_id.clone(),
+            amount: Money::from_minor_units(amount),
+            currency: charge.currency,
+            status,
+            reason: "test".into(),
+            requested_by: RequestedBy::System,
+            admin_id: None,
+            paystack_id: Some(1),
+            created_at: charge.created_at,
+            updated_at: charge.created_at,
+            processed_at: None,
+        };
+        let refunds = [
+            refund(300_000, RefundStatus::Processed),
+            refund(200_000, RefundStatus::Pending),
+            refund(400_000, RefundStatus::Failed),
+        ];
+        let items_with = |charge: &Payment| {
+            let mut items = vec![charge.to_item(3).unwrap()];
+            items.extend(refunds.iter().map(|r| r.to_item(1).unwrap()));
+            items
+        };
+        // The counter is the sum of the refunds not failed, within the charge: all is well.
+        charge.refunded_amount = Money::from_minor_units(500_000);
+        let violations = Violations::default();
+        assert_eq!(check_refunds(&items_with(&charge), &violations), 3);
+        assert!(violations.is_empty());
+        // A counter that disagrees with its refunds is reported.
+        charge.refunded_amount = Money::from_minor_units(100_000);
+        let violations = Violations::default();
+        check_refunds(&items_with(&charge), &violations);
+        assert_eq!(violations.count("refund_counter_off"), 1);
+        // Refunds of more than the charge took, or of a charge that took nothing, are reported.
+        charge.amount = Money::from_minor_units(400_000);
+        charge.refunded_amount = Money::from_minor_units(500_000);
+        let violations = Violations::default();
+        check_refunds(&items_with(&charge), &violations);
+        assert_eq!(violations.count("refunded_more_than_paid"), 1);
+        charge.status = PaymentStatus::Failed;
+        let violations = Violations::default();
+        check_refunds(&items_with(&charge), &violations);
+        assert_eq!(violations.count("refund_of_unpaid_charge"), 1);
     }
 }

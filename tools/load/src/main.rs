@@ -382,6 +382,8 @@ async fn run(args: Args) -> Result<bool> {
     eprintln!("load: reading the table");
     let items = invariants::scan(&dynamodb, &args.table).await?;
     let (orders, payments) = invariants::read_items(&items, &violations);
+    let refunds = invariants::check_refunds(&items, &violations);
+    eprintln!("load: {refunds} refund(s) in the table, each checked against its charge");
     let table = invariants::check(&shared.ledger.snapshot(), &orders, &payments, &violations);
 
     let samples = recorder.samples();

@@ -5,5 +5,6 @@
 mod dishes;
 mod orders;
 mod payments;
+mod refunds;
 mod text;
 mod users;

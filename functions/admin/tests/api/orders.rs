@@ -20,7 +20,7 @@ async fn app() -> (TestApp, Caller, Dish) {
 }
 
 /// A phone-only customer, recorded through the back office.
-async fn walk_in(app: &TestApp, admin: &Caller) -> String {
+pub(crate) async fn walk_in(app: &TestApp, admin: &Caller) -> String {
     let body = json!({"first_name": "Mama", "last_name": "Put", "phone": "+2348031112222"});
     let response = app
         .post("/admin/users", &body, Some(&admin.access_token))
@@ -29,7 +29,7 @@ async fn walk_in(app: &TestApp, admin: &Caller) -> String {
     response.json["id"].as_str().unwrap().to_string()
 }
 
-fn order_for(app: &TestApp, user_id: &str, dish: &Dish) -> Value {
+pub(crate) fn order_for(app: &TestApp, user_id: &str, dish: &Dish) -> Value {
     json!({
         "user_id": user_id, "items": [{"dish_id": dish.id, "quantity": 2}],
         "delivery_date": app.today().to_string(), "delivery_address": "Yaba market",

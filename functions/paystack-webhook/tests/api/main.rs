@@ -2,4 +2,5 @@
 //!
 //! One test binary for the crate (one link of the AWS SDK), a module per feature.
 
+mod refunds;
 mod webhook;

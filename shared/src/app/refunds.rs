@@ -1,0 +1,344 @@
+//! Giving money back: a refund staff ask for (`POST /admin/orders/{id}/refunds`), and following
+//! each refund through Paystack's refund webhooks until it is processed or failed.
+//!
+//! A refund is stored, with its amount on its payment's counter (which no race can push past what
+//! the charge took, see `db::refunds`), *before* Paystack is asked; when Paystack will not take it
+//! (unreachable, slow, or refusing) the refund is withdrawn again, so nothing is recorded as
+//! pending and a retry later is safe. Paystack itself refuses to refund more than a charge took,
+//! the last guard should a refund it did take ever be withdrawn here (a timeout after it arrived).
+
+use super::idempotency::{Idempotency, Outcome};
+use crate::{
+    caller::AdminUser,
+    db::{Db, IdempotentRequest, Item, Page, RefundFilter, ReserveRefundError, StoredRefund},
+    domain::{
+        IdempotencyKey, Money, OrderId, Payment, PaymentReference, PaymentStatus, Refund, RefundId,
+        RefundReason, RefundStatus, RequestedBy,
+    },
+    error::{ApiError, FieldError},
+    metrics,
+    paystack::{Paystack, PaystackError},
+};
+use serde::{Deserialize, Serialize};
+
+const SCOPE: &str = "POST /admin/orders/{id}/refunds";
+
+/// Payment attempts of one order read to find its charges (an order has a handful).
+const ATTEMPTS_READ: usize = 100;
+
+/// What the refund workflows use: the table and Paystack.
+#[derive(Clone, Copy)]
+pub struct Refunds<'a> {
+    pub db: &'a Db,
+    pub paystack: &'a Paystack,
+}
+
+/// A refund staff ask for; without `amount`, whatever is left to refund.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    #[serde(default, deserialize_with = "crate::domain::non_null")]
+    pub amount: Option<i64>,
+    pub reason: RefundReason,
+}
+
+/// Which refunds staff list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundSearch {
+    pub status: Option<RefundStatus>,
+    pub order_id: Option<OrderId>,
+}
+
+impl Refunds<'_> {
+    /// Refunds (part of) what was paid for order `id`, from the charge with the most left to give
+    /// back: 404 for no such order, 409 if nothing was paid for it, 422 for more than is left.
+    pub async fn refund_order(
+        &self,
+        admin: &AdminUser,
+        key: Option<IdempotencyKey>,
+        id: &str,
+        request: RefundRequest,
+    ) -> Result<Outcome<Refund>, ApiError> {
+        let not_found = || ApiError::NotFound("no such order".into());
+        let order_id = OrderId::parse(id).map_err(|_| not_found())?;
+        if request.amount.is_some_and(|amount| amount <= 0) {
+            return Err(ApiError::invalid_field(
+                "amount",
+                "must be a positive whole number of kobo",
+            ));
+        }
+        // One key on two orders asks two things: the order is part of what the key remembers.
+        let idempotent = key.map(|key| {
+            IdempotentRequest::new(admin.0.id().clone(), SCOPE, key, &(&order_id, &request))
+        });
+        let run = Idempotency::new(self.db, idempotent);
+        if let Some(first) = run.first_answer().await? {
+            return Ok(Outcome::Replayed(first));
+        }
+        let order = self.db.get_order(&order_id).await?.ok_or_else(not_found)?;
+        let attempts = self
+            .db
+            .payments_of_order(&order.order.id, ATTEMPTS_READ, None)
+            .await?
+            .items;
+        let Some(charge) = attempts
+            .into_iter()
+            .filter(|payment| payment.status == PaymentStatus::Success)
+            .max_by_key(Payment::refundable)
+        else {
+            return Err(ApiError::Conflict(
+                "nothing was paid for this order, so there is nothing to refund".into(),
+            ));
+        };
+        let left = charge.refundable();
+        let amount = match request.amount {
+            Some(amount) => Money::from_minor_units(amount),
+            None => left,
+        };
+        if left == Money::ZERO || amount > left {
+            return Err(too_much(left));
+        }
+        let refund = new_refund(
+            &charge,
+            amount,
+            request.reason.as_str(),
+            RequestedBy::Admin,
+            Some(admin),
+        );
+        let body = serde_json::to_string(&refund).map_err(ApiError::internal)?;
+        match self
+            .db
+            .reserve_refund(&refund, charge.amount, run.record(&body))
+            .await
+        {
+            Ok(()) => {}
+            Err(ReserveRefundError::KeyUsed) => return Ok(Outcome::Replayed(run.taken().await?)),
+            Err(ReserveRefundError::NotEnoughLeft) => {
+                // Another refund of this charge got there first.
+                let left = match self.db.get_payment(&charge.reference).await? {
+                    Some(now) => now.payment.refundable(),
+                    None => Money::ZERO,
+                };
+                return Err(too_much(left));
+            }
+            Err(ReserveRefundError::Db(err)) => return Err(err.into()),
+        }
+        let asked = self.ask_paystack(refund, run.record_request()).await?;
+        Ok(Outcome::Done(asked))
+    }
+
+    /// Asks Paystack for a refund just stored: on its answer the refund has Paystack's id (and,
+    /// with a key, the key's answer says so too); on any failure it is withdrawn and the failure
+    /// answered (503 unreachable or slow, 502 refused).
+    async fn ask_paystack(
+        &self,
+        refund: Refund,
+        idempotent: Option<&IdempotentRequest>,
+    ) -> Result<Refund, ApiError> {
+        let asked = self
+            .paystack
+            .refund(
+                &refund.payment_reference,
+                refund.amount,
+                refund.currency,
+                &refund.reason,
+            )
+            .await;
+        let answer = match asked {
+            Ok(answer) => answer,
+            Err(err @ PaystackError::Timeout(_)) => {
+                // It may have arrived. Withdrawing it could let a second refund overpay, so it
+                // stays pending, its amount held, until Paystack's refund event (or the list of
+                // the charge's refunds at Paystack) says which refund it is.
+                tracing::error!(refund_id = %refund.id, reference = %refund.payment_reference, "Paystack did not answer a refund in time; kept pending until Paystack tells");
+                return Err(err.into());
+            }
+            Err(err) => {
+                self.db.withdraw_refund(&refund, idempotent).await?;
+                tracing::warn!(refund_id = %refund.id, reference = %refund.payment_reference, error = %crate::error::cause_chain(&err), "Paystack did not take the refund; withdrawn");
+                return Err(err.into());
+            }
+        };
+        let now = crate::now();
+        let mut accepted = refund.clone();
+        accepted.paystack_id = Some(answer.id);
+        accepted.updated_at = now;
+        if let Some(status) = RefundStatus::from_paystack(&answer.status)
+            && let Some(moved) = accepted.moved_to(status, now)
+        {
+            accepted = moved;
+        }
+        let stored = StoredRefund { refund, version: 1 };
+        let body = serde_json::to_string(&accepted).map_err(ApiError::internal)?;
+        let record = idempotent.map(|request| (request, body.as_str()));
+        if !self.db.record_refund(&stored, &accepted, record).await? {
+            // Nothing else writes a refund before it has Paystack's id: only a bug gets here.
+            return Err(ApiError::internal(format!(
+                "refund {} changed while Paystack was asked",
+                accepted.id
+            )));
+        }
+        metrics::REFUNDS_STARTED.count([accepted.requested_by.as_str()]);
+        tracing::info!(refund_id = %accepted.id, paystack_id = answer.id, reference = %accepted.payment_reference, amount = accepted.amount.minor_units(), "refund asked of Paystack");
+        Ok(accepted)
+    }
+
+    /// A page of the refunds matching `search`, newest first.
+    pub async fn list(
+        &self,
+        _admin: &AdminUser,
+        search: &RefundSearch,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Refund>, ApiError> {
+        let filter = RefundFilter {
+            status: search.status,
+            order_id: search.order_id.clone(),
+        };
+        Ok(self.db.all_refunds(&filter, limit, start).await?)
+    }
+
+    /// What Paystack now says of each refund of charge `reference` not yet final: a refund event
+    /// names only the charge, so it is a signal to ask Paystack (`GET /refund/{id}`) about each of
+    /// ours on it. Each status only moves forward, so an event that arrives late changes nothing.
+    /// Returns the refunds that moved, as they now stand.
+    pub async fn follow_charge(
+        &self,
+        reference: &PaymentReference,
+    ) -> Result<Vec<Refund>, ApiError> {
+        let mut moved = Vec::new();
+        let refunds = self.db.refunds_of_payment(reference).await?;
+        let refunds = self.identify(reference, refunds).await?;
+        for stored in refunds {
+            if stored.refund.status.is_final() {
+                continue;
+            }
+            let Some(paystack_id) = stored.refund.paystack_id else {
+                // Still being asked of Paystack (its answer records the id); nothing to follow yet.
+                continue;
+            };
+            let now_at_paystack = self.paystack.fetch_refund(paystack_id).await?;
+            let Some(status) = RefundStatus::from_paystack(&now_at_paystack.status) else {
+                tracing::warn!(refund_id = %stored.refund.id, status = %now_at_paystack.status, "Paystack reports a refund status we do not know; left as it is");
+                continue;
+            };
+            if let Some(refund) = self.move_refund(stored, status).await? {
+                moved.push(refund);
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Gives each open refund of ours that has no Paystack id yet (Paystack's answer to it never
+    /// came: a timeout) the id of a refund of the same amount that Paystack holds for the charge and
+    /// none of ours has. A refund Paystack does not hold stays as it is.
+    async fn identify(
+        &self,
+        reference: &PaymentReference,
+        refunds: Vec<StoredRefund>,
+    ) -> Result<Vec<StoredRefund>, ApiError> {
+        if refunds
+            .iter()
+            .all(|r| r.refund.paystack_id.is_some() || r.refund.status.is_final())
+        {
+            return Ok(refunds);
+        }
+        let mut theirs = self.paystack.refunds_of(reference).await?;
+        theirs.retain(|at_paystack| {
+            refunds
+                .iter()
+                .all(|r| r.refund.paystack_id != Some(at_paystack.id))
+        });
+        let mut identified = Vec::with_capacity(refunds.len());
+        for stored in refunds {
+            if stored.refund.paystack_id.is_some() || stored.refund.status.is_final() {
+                identified.push(stored);
+                continue;
+            }
+            let Some(at) = theirs
+                .iter()
+                .position(|t| t.amount == stored.refund.amount.minor_units())
+            else {
+                identified.push(stored);
+                continue;
+            };
+            let found = theirs.remove(at);
+            let mut named = stored.refund.clone();
+            named.paystack_id = Some(found.id);
+            named.updated_at = crate::now();
+            if self.db.record_refund(&stored, &named, None).await? {
+                tracing::info!(refund_id = %named.id, paystack_id = found.id, "refund found at Paystack");
+                identified.push(StoredRefund {
+                    refund: named,
+                    version: stored.version + 1,
+                });
+            }
+        }
+        Ok(identified)
+    }
+
+    /// Moves a stored refund to `status` if it may go there, reading it again after a lost race.
+    async fn move_refund(
+        &self,
+        mut stored: StoredRefund,
+        status: RefundStatus,
+    ) -> Result<Option<Refund>, ApiError> {
+        for _ in 0..3 {
+            let Some(next) = stored.refund.moved_to(status, crate::now()) else {
+                return Ok(None);
+            };
+            if self.db.record_refund(&stored, &next, None).await? {
+                tracing::info!(refund_id = %next.id, status = next.status.as_str(), "refund moved");
+                if matches!(status, RefundStatus::Failed | RefundStatus::NeedsAttention) {
+                    metrics::REFUNDS_STUCK.count([status.as_str()]);
+                    tracing::error!(refund_id = %next.id, reference = %next.payment_reference, status = status.as_str(), "a refund did not go through; someone must look at it");
+                }
+                return Ok(Some(next));
+            }
+            stored = self
+                .db
+                .get_refund(&stored.refund.id)
+                .await?
+                .ok_or_else(|| ApiError::internal("a refund disappeared"))?;
+        }
+        Err(ApiError::Unavailable(
+            "a refund kept changing while it was moved".into(),
+        ))
+    }
+}
+
+fn too_much(left: Money) -> ApiError {
+    let message = format!("at most {} kobo is left to refund", left.minor_units());
+    ApiError::Unprocessable {
+        detail: message.clone(),
+        errors: vec![FieldError::new("amount", message)],
+    }
+}
+
+/// A refund of `amount` of `charge`, about to be stored and asked of Paystack.
+fn new_refund(
+    charge: &Payment,
+    amount: Money,
+    reason: &str,
+    requested_by: RequestedBy,
+    admin: Option<&AdminUser>,
+) -> Refund {
+    let now = crate::now();
+    Refund {
+        id: RefundId::new(),
+        payment_reference: charge.reference.clone(),
+        order_id: charge.order_id.clone(),
+        user_id: charge.user_id.clone(),
+        amount,
+        currency: charge.currency,
+        status: RefundStatus::Pending,
+        reason: reason.to_string(),
+        requested_by,
+        admin_id: admin.map(|admin| admin.0.id().clone()),
+        paystack_id: None,
+        created_at: now,
+        updated_at: now,
+        processed_at: None,
+    }
+}
