@@ -51,5 +51,7 @@ pub async fn set_status(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<StatusChange>,
 ) -> Result<Json<Order>, ApiError> {
-    Ok(Json(state.orders().set_status(&admin, &id, body).await?))
+    let moved = state.orders().set_status(&admin, &id, body).await?;
+    // A paid order cancelled: its money goes back without a person.
+    Ok(Json(state.refunds()?.give_back_order(moved).await))
 }

@@ -106,3 +106,13 @@ pub struct Payments<'a> {
     pub orders: Orders<'a>,
     pub paystack: &'a Paystack,
 }
+
+impl<'a> Payments<'a> {
+    /// The refund workflows, over the same table and Paystack client.
+    pub fn refunds(&self) -> refunds::Refunds<'a> {
+        refunds::Refunds {
+            db: self.orders.db,
+            paystack: self.paystack,
+        }
+    }
+}

@@ -7,11 +7,14 @@
 //! cannot read: Paystack would send the same bytes to the same parser for 72 hours; it is logged at
 //! error level and counted (an alarm), and the payment stays pending for verify to settle.
 
-use super::{Orders, Payments, record_charge::ReadAlong, refunds::Refunds};
+use super::{
+    Orders, Payments,
+    record_charge::{ReadAlong, Recorded},
+};
 use crate::{
     db::StoredPayment,
-    domain::PaymentReference,
     domain::{OrderId, UserId},
+    domain::{Payment, PaymentReference},
     error::ApiError,
     paystack::{Charge, ChargeStatus},
 };
@@ -101,7 +104,12 @@ impl Payments<'_> {
             return Ok(());
         }
         match event.event {
-            EventName::ChargeSuccess => self.orders.charge_success(event.data).await,
+            EventName::ChargeSuccess => {
+                if let Some((recorded, payment)) = self.orders.charge_success(event.data).await? {
+                    self.refunds().after_charge(recorded, payment).await;
+                }
+                Ok(())
+            }
             EventName::Refund => self.refund_moved(&event.name, event.data).await,
             EventName::Unhandled => {
                 tracing::info!(event = %event.name, "webhook event not handled; acknowledged");
@@ -120,42 +128,39 @@ impl Payments<'_> {
             tracing::info!(event = %name, reference = %event.transaction_reference, "refund event for a charge that is not ours; acknowledged");
             return Ok(());
         };
-        let refunds = Refunds {
-            db: self.orders.db,
-            paystack: self.paystack,
-        };
-        let moved = refunds.follow_charge(&reference).await?;
+        let moved = self.refunds().follow_charge(&reference).await?;
         tracing::info!(event = %name, %reference, status = ?event.status, moved = moved.len(), "refund event followed");
         Ok(())
     }
 }
 
 impl Orders<'_> {
-    async fn charge_success(&self, data: Value) -> Result<(), ApiError> {
+    /// Records a `charge.success`; what it came to, or none when there was nothing of ours to record.
+    async fn charge_success(&self, data: Value) -> Result<Option<(Recorded, Payment)>, ApiError> {
         let charge = match Charge::deserialize(&data) {
             Ok(charge) => charge,
             Err(err) => {
                 crate::metrics::CHARGES_UNREADABLE.count([]);
                 tracing::error!(error = %err, reference = ?data.get("reference"), "signed charge.success whose transaction cannot be read; acknowledged, the payment stays pending for verify");
-                return Ok(());
+                return Ok(None);
             }
         };
         if charge.status != ChargeStatus::Success {
             tracing::warn!(reference = %charge.reference, status = ?charge.status, "charge.success whose charge is not a success; ignored");
-            return Ok(());
+            return Ok(None);
         }
         let Ok(reference) = PaymentReference::parse(&charge.reference) else {
             tracing::info!(reference = %charge.reference, "charge.success for a reference that is not ours; acknowledged");
-            return Ok(());
+            return Ok(None);
         };
         let (payment, along) = self.read_payment(&reference, &data).await?;
         let Some(payment) = payment else {
             tracing::info!(%reference, "charge.success for an unknown payment; acknowledged");
-            return Ok(());
+            return Ok(None);
         };
-        let (recorded, _) = self.record_charge(payment, along, &charge).await?;
+        let (recorded, payment) = self.record_charge(payment, along, &charge).await?;
         tracing::info!(%reference, ?recorded, paystack_id = ?charge.id, "charge.success recorded");
-        Ok(())
+        Ok(Some((recorded, payment)))
     }
 
     /// The payment, and, when the metadata names them, its order and customer read in the same

@@ -7,13 +7,16 @@
 //! pending and a retry later is safe. Paystack itself refuses to refund more than a charge took,
 //! the last guard should a refund it did take ever be withdrawn here (a timeout after it arrived).
 
-use super::idempotency::{Idempotency, Outcome};
+use super::{
+    idempotency::{Idempotency, Outcome},
+    record_charge::Recorded,
+};
 use crate::{
     caller::AdminUser,
     db::{Db, IdempotentRequest, Item, Page, RefundFilter, ReserveRefundError, StoredRefund},
     domain::{
-        IdempotencyKey, Money, OrderId, Payment, PaymentReference, PaymentStatus, Refund, RefundId,
-        RefundReason, RefundStatus, RequestedBy,
+        IdempotencyKey, Money, Order, OrderId, Payment, PaymentNote, PaymentReference,
+        PaymentStatus, Refund, RefundId, RefundReason, RefundStatus, RequestedBy,
     },
     error::{ApiError, FieldError},
     metrics,
@@ -124,7 +127,11 @@ impl Refunds<'_> {
             }
             Err(ReserveRefundError::Db(err)) => return Err(err.into()),
         }
-        let asked = self.ask_paystack(refund, run.record_request()).await?;
+        // Refunding all that is left settles whatever refund was due.
+        let settles = amount == left;
+        let asked = self
+            .ask_paystack(refund, settles, run.record_request())
+            .await?;
         Ok(Outcome::Done(asked))
     }
 
@@ -134,6 +141,7 @@ impl Refunds<'_> {
     async fn ask_paystack(
         &self,
         refund: Refund,
+        settles: bool,
         idempotent: Option<&IdempotentRequest>,
     ) -> Result<Refund, ApiError> {
         let asked = self
@@ -172,7 +180,11 @@ impl Refunds<'_> {
         let stored = StoredRefund { refund, version: 1 };
         let body = serde_json::to_string(&accepted).map_err(ApiError::internal)?;
         let record = idempotent.map(|request| (request, body.as_str()));
-        if !self.db.record_refund(&stored, &accepted, record).await? {
+        if !self
+            .db
+            .record_refund(&stored, &accepted, settles, record)
+            .await?
+        {
             // Nothing else writes a refund before it has Paystack's id: only a bug gets here.
             return Err(ApiError::internal(format!(
                 "refund {} changed while Paystack was asked",
@@ -182,6 +194,87 @@ impl Refunds<'_> {
         metrics::REFUNDS_STARTED.count([accepted.requested_by.as_str()]);
         tracing::info!(refund_id = %accepted.id, paystack_id = answer.id, reference = %accepted.payment_reference, amount = accepted.amount.minor_units(), "refund asked of Paystack");
         Ok(accepted)
+    }
+
+    /// Gives back, without a person, all that is left of `charge` (money the order could not take,
+    /// or an order cancelled after it was paid): a refund by the system, which clears the payment's
+    /// and order's `refund_due` once Paystack has taken it. None when nothing is left to refund (so
+    /// no charge is ever refunded twice: the counter says what was given back) or when Paystack
+    /// would not take it, which is logged and leaves `refund_due` set for the sweep to try again.
+    pub async fn give_back(&self, charge: &Payment, reason: &str) -> Option<Refund> {
+        let left = charge.refundable();
+        if left == Money::ZERO {
+            return None;
+        }
+        let refund = new_refund(charge, left, reason, RequestedBy::System, None);
+        match self.db.reserve_refund(&refund, charge.amount, None).await {
+            Ok(()) => {}
+            Err(ReserveRefundError::NotEnoughLeft) => {
+                tracing::info!(reference = %charge.reference, "the charge was refunded meanwhile; nothing left to give back");
+                return None;
+            }
+            Err(err) => {
+                tracing::error!(reference = %charge.reference, error = %crate::error::cause_chain(&err), "a refund that is due could not be stored; refund_due stays set");
+                return None;
+            }
+        }
+        match self.ask_paystack(refund, true, None).await {
+            Ok(refund) => Some(refund),
+            Err(err) => {
+                tracing::error!(reference = %charge.reference, error = %crate::error::cause_chain(&err), "a refund that is due was not taken by Paystack; refund_due stays set");
+                None
+            }
+        }
+    }
+
+    /// Gives back every successful charge of `order`, which staff cancelled after it was paid, and
+    /// answers the order as it now stands (`refund_due` cleared once every refund was taken). The
+    /// cancel is done whatever happens here: a failure is logged and leaves `refund_due` set.
+    pub async fn give_back_order(&self, order: Order) -> Order {
+        if !order.refund_due {
+            return order;
+        }
+        let charges = match self
+            .db
+            .payments_of_order(&order.id, ATTEMPTS_READ, None)
+            .await
+        {
+            Ok(page) => page.items,
+            Err(err) => {
+                tracing::error!(order_id = %order.id, error = %crate::error::cause_chain(&err), "the charges of a cancelled paid order could not be read; refund_due stays set");
+                return order;
+            }
+        };
+        let reason = match &order.cancel_reason {
+            Some(reason) => format!("Order cancelled by the kitchen: {reason}"),
+            None => "Order cancelled by the kitchen".to_string(),
+        };
+        for charge in charges.iter().filter(|p| p.refundable() > Money::ZERO) {
+            self.give_back(charge, &reason).await;
+        }
+        match self.db.get_order(&order.id).await {
+            Ok(Some(stored)) => stored.order,
+            _ => order,
+        }
+    }
+
+    /// After a charge was recorded: money the order could not take (paid after a cancel, or paid
+    /// twice) is given back at once. The payment as it now stands.
+    pub async fn after_charge(&self, recorded: Recorded, payment: Payment) -> Payment {
+        let reason = match (recorded, payment.note) {
+            (Recorded::RefundDue, Some(PaymentNote::OrderCancelled)) => {
+                "Paid after the order was cancelled"
+            }
+            (Recorded::RefundDue, _) => "Paid twice for one order",
+            _ => return payment,
+        };
+        if self.give_back(&payment, reason).await.is_none() {
+            return payment;
+        }
+        match self.db.get_payment(&payment.reference).await {
+            Ok(Some(stored)) => stored.payment,
+            _ => payment,
+        }
     }
 
     /// A page of the refunds matching `search`, newest first.
@@ -267,7 +360,7 @@ impl Refunds<'_> {
             let mut named = stored.refund.clone();
             named.paystack_id = Some(found.id);
             named.updated_at = crate::now();
-            if self.db.record_refund(&stored, &named, None).await? {
+            if self.db.record_refund(&stored, &named, false, None).await? {
                 tracing::info!(refund_id = %named.id, paystack_id = found.id, "refund found at Paystack");
                 identified.push(StoredRefund {
                     refund: named,
@@ -288,7 +381,7 @@ impl Refunds<'_> {
             let Some(next) = stored.refund.moved_to(status, crate::now()) else {
                 return Ok(None);
             };
-            if self.db.record_refund(&stored, &next, None).await? {
+            if self.db.record_refund(&stored, &next, false, None).await? {
                 tracing::info!(refund_id = %next.id, status = next.status.as_str(), "refund moved");
                 if matches!(status, RefundStatus::Failed | RefundStatus::NeedsAttention) {
                     metrics::REFUNDS_STUCK.count([status.as_str()]);

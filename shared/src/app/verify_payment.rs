@@ -43,6 +43,6 @@ impl Payments<'_> {
             .record_charge(stored, ReadAlong::default(), &charge)
             .await?;
         tracing::info!(%reference, ?recorded, charge_status = ?charge.status, "payment verified");
-        Ok(payment)
+        Ok(self.refunds().after_charge(recorded, payment).await)
     }
 }

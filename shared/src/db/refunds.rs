@@ -16,7 +16,7 @@ use super::{
     n, s,
 };
 use crate::domain::{Money, OrderId, PaymentReference, Refund, RefundId, RefundStatus};
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 pub(super) const ENTITY: &str = "refund";
 /// Every refund is in this partition of gsi3, newest first.
@@ -212,11 +212,13 @@ impl Db {
 
     /// Replaces a refund read at `old.version` with `next`. When `next` is the refund's failure, its
     /// amount comes off its payment's and order's counters in the same transaction; with
+    /// `settles`, the refund is what their `refund_due` asked for, which is cleared; with
     /// `idempotency`, the key's answer becomes `response`. `false` if the refund changed since.
     pub async fn record_refund(
         &self,
         old: &StoredRefund,
         next: &Refund,
+        settles: bool,
         idempotency: Option<(&IdempotentRequest, &str)>,
     ) -> Result<bool, DbError> {
         let put = super::built(
@@ -240,6 +242,25 @@ impl Db {
                 amount,
                 None,
             )?);
+        }
+        if settles {
+            for key in [
+                super::payments::payment_key(&next.payment_reference),
+                super::orders::order_key(&next.order_id),
+            ] {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .update_expression("SET refund_due = :settled ADD version :one")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":settled", AttributeValue::Bool(false))
+                    .expression_attribute_values(":one", n(1));
+                writes.push(
+                    TransactWriteItem::builder()
+                        .update(super::built(update.build())?)
+                        .build(),
+                );
+            }
         }
         if let Some((request, response)) = idempotency {
             writes.push(self.idempotency_replace(request, 201, response, next.updated_at)?);

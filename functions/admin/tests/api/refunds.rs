@@ -410,3 +410,55 @@ async fn refunds_are_for_admins_only() {
     }
     assert!(app.paystack().state().refunds().is_empty());
 }
+
+#[tokio::test]
+async fn cancelling_a_paid_order_gives_its_money_back_without_a_person() {
+    let (app, admin, jollof) = app().await;
+    let (order, payment) = charged_order(&app, &admin, &jollof).await;
+    let token = Some(admin.access_token.as_str());
+    let response = app
+        .patch(
+            &format!("/admin/orders/{}/status", order.id),
+            &json!({"status": "cancelled", "reason": "Out of yam"}),
+            token,
+        )
+        .await;
+    response.assert_status(200);
+    assert_eq!(response.json["status"], "cancelled");
+    assert_eq!(response.json["refund_due"], false, "the refund was started");
+    assert_eq!(response.json["refunded_amount"], 500_000);
+    let listed = app.get("/admin/refunds", token).await;
+    let refund = &listed.json["items"][0];
+    assert_eq!(refund["requested_by"], "system");
+    assert_eq!(refund["admin_id"], json!(null));
+    assert_eq!(refund["amount"], 500_000);
+    assert_eq!(
+        refund["reason"],
+        "Order cancelled by the kitchen: Out of yam"
+    );
+    let stored = payment_now(&app, &payment.reference).await;
+    assert!(!stored.refund_due);
+    assert_eq!(app.paystack().state().refunds().len(), 1);
+}
+
+#[tokio::test]
+async fn a_cancel_while_paystack_is_slow_keeps_the_refund_due() {
+    let (app, admin, jollof) = app().await;
+    let (order, payment) = charged_order(&app, &admin, &jollof).await;
+    let token = Some(admin.access_token.as_str());
+    // Paystack too slow: the cancel stands and the order's refund stays due (held, see above).
+    app.paystack()
+        .state()
+        .set_delay(Duration::from_millis(1500));
+    let response = app
+        .patch(
+            &format!("/admin/orders/{}/status", order.id),
+            &json!({"status": "cancelled"}),
+            token,
+        )
+        .await;
+    response.assert_status(200);
+    assert_eq!(response.json["status"], "cancelled");
+    assert_eq!(response.json["refund_due"], true);
+    assert!(!payment_now(&app, &payment.reference).await.refund_due);
+}

@@ -281,13 +281,18 @@ async fn each_call_is_a_new_attempt_and_a_second_payment_is_flagged_for_refund()
     sim.succeed(&first, SucceedOverrides::default())
         .await
         .unwrap();
+    // The money is recorded, and given back without a person: a full refund by the system.
     let double = payment(&app, &first).await;
     assert_eq!(double.status.as_str(), "success");
-    assert!(double.refund_due);
     assert_eq!(
         double.note,
         Some(kitchen::domain::PaymentNote::OrderAlreadyPaid)
     );
+    assert!(!double.refund_due, "the refund was started");
+    assert_eq!(double.refunded_amount, double.amount);
+    let refunds = sim.refunds();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].transaction_reference, first);
     assert_eq!(
         stored_order(&app, &order.id).await.order.status,
         OrderStatus::Paid
@@ -325,14 +330,18 @@ async fn a_cancelled_order_cannot_be_paid_and_money_arriving_late_is_owed_back()
         .unwrap();
     let late = payment(&app, &reference).await;
     assert_eq!(late.status.as_str(), "success");
-    assert!(late.refund_due);
     assert_eq!(
         late.note,
         Some(kitchen::domain::PaymentNote::OrderCancelled)
     );
+    // Given back at once, by the system; the order shows it.
+    assert!(!late.refund_due);
+    assert_eq!(late.refunded_amount, late.amount);
     let kept = stored_order(&app, &order.id).await.order;
     assert_eq!(kept.status, OrderStatus::Cancelled);
-    assert!(kept.refund_due, "the order shows the refund too");
+    assert!(!kept.refund_due, "the refund was started");
+    assert_eq!(kept.refunded_amount, late.amount);
+    assert_eq!(app.paystack().state().refunds().len(), 1);
     assert_eq!(
         kinds(&app.published_events().await),
         [OrderEventKind::Cancelled],
@@ -366,8 +375,11 @@ async fn money_for_an_expired_order_writes_the_expiry_down_and_is_owed_back() {
     let kept = stored_order(&app, &order.id).await.order;
     assert_eq!(kept.status, OrderStatus::Cancelled);
     assert_eq!(kept.cancel_reason.as_deref(), Some("payment_timeout"));
-    assert!(kept.refund_due);
-    assert!(payment(&app, &reference).await.refund_due);
+    // Owed back, and given back at once.
+    assert!(!kept.refund_due);
+    let late = payment(&app, &reference).await;
+    assert!(!late.refund_due);
+    assert_eq!(late.refunded_amount, late.amount);
     // Announced once, here; the sweep finds nothing left to write down, even while the index
     // still lists the order as unpaid (as it may for a moment after the payment's write).
     assert_eq!(
