@@ -279,8 +279,9 @@ pub enum Setting {
 
 impl Setting {
     /// What a function that places and moves orders reads (orders, admin): the table, the token
-    /// public keys, the cursor key, the kitchen's today, the unpaid-order expiry and the topic its
-    /// events go to.
+    /// public keys, the cursor key, the kitchen's today, the unpaid-order expiry, the topic its
+    /// events go to, and Paystack's API (staff's cancels and refunds give money back; the sweep
+    /// asks Paystack about an unpaid order's payments before it cancels the order).
     pub const ORDERING: &'static [Setting] = &[
         Setting::Table,
         Setting::TokenPublicKeys,
@@ -288,6 +289,7 @@ impl Setting {
         Setting::KitchenTimezone,
         Setting::UnpaidOrderExpiry,
         Setting::Topic,
+        Setting::Paystack,
     ];
 
     /// The variable it cannot do without, if any.

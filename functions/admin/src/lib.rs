@@ -16,23 +16,8 @@ use kitchen::AppState;
 /// The admin function.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "admin",
-    settings: SETTINGS,
+    settings: kitchen::config::Setting::ORDERING,
     router,
-};
-
-/// What the orders function reads ([`Setting::ORDERING`](kitchen::config::Setting::ORDERING)),
-/// and Paystack's API, which refunds are asked of.
-const SETTINGS: &[kitchen::config::Setting] = {
-    use kitchen::config::Setting::*;
-    &[
-        Table,
-        TokenPublicKeys,
-        CursorKey,
-        KitchenTimezone,
-        UnpaidOrderExpiry,
-        Topic,
-        Paystack,
-    ]
 };
 
 pub fn router(state: AppState) -> Router {

@@ -87,5 +87,5 @@ pub async fn cancel(
 
 /// The scheduled sweep: cancels unpaid orders past their deadline.
 pub async fn sweep(state: &AppState) -> Result<usize, ApiError> {
-    state.orders().sweep_unpaid().await
+    state.payments()?.sweep_unpaid().await
 }

@@ -185,10 +185,14 @@ impl Orders<'_> {
                 payment.order_id
             ))
         })?;
+        // The order as it stood when the money was paid: a charge made before the deadline pays
+        // the order even when its word arrives after it (a webhook retried, or found by the sweep),
+        // unless the expiry was written down meanwhile.
+        let paid_at = done.paid_at.unwrap_or(now).min(now);
         let current = order
             .order
             .clone()
-            .as_of(now, self.rules.unpaid_order_expiry);
+            .as_of(paid_at, self.rules.unpaid_order_expiry);
         match current.status {
             OrderStatus::PendingPayment
                 if current.total != payment.amount || current.currency != payment.currency =>

@@ -4,4 +4,5 @@
 
 mod cart;
 mod orders;
+mod reconcile;
 mod text;

@@ -392,7 +392,10 @@ async fn money_for_an_expired_order_writes_the_expiry_down_and_is_owed_back() {
     let cutoff = kitchen::now() - app.state.config.unpaid_order_expiry;
     let listed = app.db().unpaid_orders_before(cutoff, 50).await.unwrap();
     assert_eq!(listed.len(), 1, "the sweep's query finds the order");
-    assert_eq!(app.state.orders().sweep_unpaid().await.unwrap(), 0);
+    assert_eq!(
+        app.state.payments().unwrap().sweep_unpaid().await.unwrap(),
+        0
+    );
     assert!(app.published_events().await.is_empty());
 }
 
