@@ -22,6 +22,9 @@ pub enum OrderEventKind {
     StatusChanged,
     #[serde(rename = "order.cancelled")]
     Cancelled,
+    /// A refund of the order's money reached Paystack's end (`processed`); `refunded` says how much.
+    #[serde(rename = "order.refunded")]
+    Refunded,
 }
 
 impl OrderEventKind {
@@ -31,6 +34,7 @@ impl OrderEventKind {
             OrderEventKind::Paid => "order.paid",
             OrderEventKind::StatusChanged => "order.status_changed",
             OrderEventKind::Cancelled => "order.cancelled",
+            OrderEventKind::Refunded => "order.refunded",
         }
     }
 }
@@ -54,6 +58,9 @@ pub struct OrderEvent {
     pub customer_name: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
+    /// What an `order.refunded` gave back.
+    #[serde(default)]
+    pub refunded: Option<crate::domain::Money>,
 }
 
 /// Publishes order events to the topic; built once per cold start.
@@ -133,6 +140,7 @@ mod tests {
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
             customer_name: Some("Ada".into()),
             occurred_at: crate::now(),
+            refunded: None,
         }
     }
 

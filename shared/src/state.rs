@@ -322,6 +322,7 @@ impl AppState {
         Ok(crate::app::refunds::Refunds {
             db: &self.db,
             paystack: self.paystack()?,
+            events: &self.events,
         })
     }
 

@@ -40,6 +40,10 @@ pub fn customer_text(event: &OrderEvent) -> String {
         (Kind::StatusChanged, Status::Delivered) => {
             format!("Order {order} has been delivered. Enjoy your meal, and thank you!")
         }
+        (Kind::Refunded, _) => {
+            let refunded = event.refunded.unwrap_or(event.total);
+            format!("Refund of {refunded} for order {order} sent to your account.")
+        }
     }
 }
 
@@ -179,6 +183,8 @@ mod tests {
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
             customer_name: Some("Ada Obi".into()),
             occurred_at: kitchen::now(),
+            refunded: (kind == OrderEventKind::Refunded)
+                .then(|| kitchen::domain::Money::from_minor_units(99_999_999)),
         }
     }
 
@@ -188,6 +194,7 @@ mod tests {
             event(Kind::Placed, Status::PendingPayment),
             event(Kind::Paid, Status::Paid),
             event(Kind::Cancelled, Status::Cancelled),
+            event(Kind::Refunded, Status::Cancelled),
         ];
         for status in [
             Status::PendingPayment,

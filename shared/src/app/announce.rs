@@ -22,6 +22,22 @@ impl Announcer<'_> {
     /// Tells `order`'s customer about `kind`, a change that has committed. A customer handed in who
     /// is not the order's (read along with something else) is read again.
     pub async fn announce(&self, order: &Order, kind: OrderEventKind, customer: Option<&User>) {
+        self.publish(order, kind, customer, None).await;
+    }
+
+    /// Tells `order`'s customer that a refund of `amount` of its money was processed.
+    pub async fn announce_refund(&self, order: &Order, amount: crate::domain::Money) {
+        self.publish(order, OrderEventKind::Refunded, None, Some(amount))
+            .await;
+    }
+
+    async fn publish(
+        &self,
+        order: &Order,
+        kind: OrderEventKind,
+        customer: Option<&User>,
+        refunded: Option<crate::domain::Money>,
+    ) {
         let read;
         let customer = match customer.filter(|customer| customer.id == order.user_id) {
             Some(customer) => customer,
@@ -52,7 +68,9 @@ impl Announcer<'_> {
                 }
             },
         };
-        self.events.publish(&event(order, kind, customer)).await;
+        let mut event = event(order, kind, customer);
+        event.refunded = refunded;
+        self.events.publish(&event).await;
     }
 }
 
@@ -75,6 +93,7 @@ pub fn event(order: &Order, kind: OrderEventKind, customer: &User) -> OrderEvent
         phone: customer.phone.clone(),
         customer_name: name,
         occurred_at: order.updated_at,
+        refunded: None,
     }
 }
 

@@ -113,6 +113,7 @@ impl<'a> Payments<'a> {
         refunds::Refunds {
             db: self.orders.db,
             paystack: self.paystack,
+            events: self.orders.events,
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::{
         PaymentStatus, Refund, RefundId, RefundReason, RefundStatus, RequestedBy,
     },
     error::{ApiError, FieldError},
+    events::Publisher,
     metrics,
     paystack::{Paystack, PaystackError},
 };
@@ -29,11 +30,13 @@ const SCOPE: &str = "POST /admin/orders/{id}/refunds";
 /// Payment attempts of one order read to find its charges (an order has a handful).
 const ATTEMPTS_READ: usize = 100;
 
-/// What the refund workflows use: the table and Paystack.
+/// What the refund workflows use: the table, Paystack, and the topic (a processed refund is texted
+/// to its customer).
 #[derive(Clone, Copy)]
 pub struct Refunds<'a> {
     pub db: &'a Db,
     pub paystack: &'a Paystack,
+    pub events: &'a Publisher,
 }
 
 /// A refund staff ask for; without `amount`, whatever is left to refund.
@@ -383,6 +386,10 @@ impl Refunds<'_> {
             };
             if self.db.record_refund(&stored, &next, false, None).await? {
                 tracing::info!(refund_id = %next.id, status = next.status.as_str(), "refund moved");
+                if status == RefundStatus::Processed {
+                    // Only the write that moved it to processed gets here: one text per refund.
+                    self.announce_processed(&next).await;
+                }
                 if matches!(status, RefundStatus::Failed | RefundStatus::NeedsAttention) {
                     metrics::REFUNDS_STUCK.count([status.as_str()]);
                     tracing::error!(refund_id = %next.id, reference = %next.payment_reference, status = status.as_str(), "a refund did not go through; someone must look at it");
@@ -398,6 +405,31 @@ impl Refunds<'_> {
         Err(ApiError::Unavailable(
             "a refund kept changing while it was moved".into(),
         ))
+    }
+}
+
+impl Refunds<'_> {
+    /// Texts the customer that `refund` went back; never fails the caller.
+    async fn announce_processed(&self, refund: &Refund) {
+        let announcer = super::announce::Announcer {
+            db: self.db,
+            events: self.events,
+        };
+        match self.db.get_order(&refund.order_id).await {
+            Ok(Some(stored)) => {
+                announcer
+                    .announce_refund(&stored.order, refund.amount)
+                    .await
+            }
+            Ok(None) => {
+                tracing::error!(refund_id = %refund.id, order_id = %refund.order_id, "a processed refund's order is not in the table; not announced")
+            }
+            Err(err) => {
+                metrics::EVENT_PUBLISH_FAILED
+                    .count([crate::events::OrderEventKind::Refunded.as_str()]);
+                tracing::error!(refund_id = %refund.id, error = %crate::error::cause_chain(&err), "a processed refund's order could not be read; not announced");
+            }
+        }
     }
 }
 

@@ -49,6 +49,7 @@ fn order_event(
         phone: phone.cloned(),
         customer_name: Some("Chidi Okafor".into()),
         occurred_at: kitchen::now(),
+        refunded: None,
     }
 }
 

@@ -5,6 +5,7 @@ use devkit::testing::{TEST_PAYSTACK_SECRET, TestApp};
 use kitchen::domain::{
     Money, OrderStatus, Payment, PaymentStatus, Refund, RefundId, RefundStatus, RequestedBy, Role,
 };
+use kitchen::events::OrderEventKind;
 use paystack_sim::RefundStatus as AtPaystack;
 use serde_json::{Value, json};
 
@@ -12,6 +13,7 @@ use crate::webhook::{charge_success, pending_payment, signed, status_of};
 
 async fn app() -> TestApp {
     TestApp::builder()
+        .capture_events()
         .paystack_sim()
         .spawn(paystack_webhook::FUNCTION)
         .await
@@ -98,6 +100,7 @@ async fn refund_events_move_each_refund_forward_as_paystack_reports_it() {
     let first = refunded(&app, &payment, 100_000).await;
     let second = refunded(&app, &payment, 150_000).await;
     let sim = app.paystack().state();
+    app.published_events().await;
     // Paystack moved the second refund on; the event names only the charge.
     sim.advance_refund(second.paystack_id.unwrap(), AtPaystack::Processing)
         .await
@@ -117,6 +120,12 @@ async fn refund_events_move_each_refund_forward_as_paystack_reports_it() {
     let processed = refund_now(&app, &second).await;
     assert_eq!(processed.status, RefundStatus::Processed);
     assert!(processed.processed_at.is_some());
+    // The customer is texted once, with the amount that went back.
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].kind, OrderEventKind::Refunded);
+    assert_eq!(events[0].refunded, Some(Money::from_minor_units(150_000)));
+    assert_eq!(events[0].order_id, payment.order_id);
     // An older event arriving late, and the same event again, change nothing.
     for late in ["refund.pending", "refund.processing", "refund.processed"] {
         app.send(signed(&refund_event(late, &payment, 150_000)))
@@ -124,6 +133,7 @@ async fn refund_events_move_each_refund_forward_as_paystack_reports_it() {
             .assert_status(200);
     }
     assert_eq!(refund_now(&app, &second).await, processed);
+    assert!(app.published_events().await.is_empty(), "no second text");
     let counted = app
         .db()
         .get_payment(&payment.reference)
