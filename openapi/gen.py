@@ -237,6 +237,7 @@ EX_PAYMENT = {
     "status": "pending", "authorization_url": "https://checkout.paystack.com/0peioxfhpn",
     "access_code": "0peioxfhpn", "channel": None, "paid_at": None, "gateway_response": None,
     "created_at": "2026-11-23T09:15:58Z", "refund_due": False, "note": None, "refunded_amount": 0,
+    "dispute": None,
 }
 EX_PAYMENT_DONE = dict(EX_PAYMENT, status="success", channel="card", paid_at="2026-11-23T09:16:41Z",
                        gateway_response="Successful")
@@ -537,7 +538,20 @@ schemas["Payment"] = obj({
     "note": nullable(ref("PaymentNote")),
     "refunded_amount": with_(MONEY, description="What refunds not failed have given back of this charge, in kobo; "
                                                 "never more than `amount`."),
+    "dispute": nullable(ref("Dispute")),
 }, description="One Paystack payment attempt for an order.", example=EX_PAYMENT)
+
+schemas["Dispute"] = obj({
+    "status": {"type": "string", "enum": ["open", "resolved"],
+               "description": "`open` until Paystack reports it resolved."},
+    "reason": nullable({"type": "string", "description": "What the customer told their bank, or the dispute's category."}),
+    "due_at": nullable(with_(TIMESTAMP, description="When Paystack needs the kitchen's answer by.")),
+    "resolution": nullable({"type": "string", "description": "How it ended (`merchant-accepted`, `declined`, "
+                                                              "`auto-accepted`…), once resolved."}),
+    "updated_at": TIMESTAMP,
+}, description="A dispute (chargeback) on a charge, as Paystack's `charge.dispute.*` events last reported it.",
+    example={"status": "open", "reason": "Customer complained about debit without value",
+             "due_at": "2026-11-25T18:00:00Z", "resolution": None, "updated_at": "2026-11-24T13:46:57Z"})
 
 schemas["RefundStatus"] = {
     "type": "string", "enum": ["pending", "processing", "needs_attention", "processed", "failed"],
@@ -781,15 +795,34 @@ schemas["RefundEvent"] = {
     "required": ["event", "data"],
     "additionalProperties": True,
 }
+DISPUTE_EVENTS = ["charge.dispute.create", "charge.dispute.remind", "charge.dispute.resolve"]
+schemas["DisputeEvent"] = {
+    "type": "object",
+    "description": "A chargeback on one of our charges (Paystack's samples): recorded on the payment's `dispute`.",
+    "properties": {
+        "event": {"type": "string", "enum": DISPUTE_EVENTS},
+        "data": {"type": "object", "properties": {
+            "status": {"type": "string", "examples": ["awaiting-merchant-feedback", "resolved"]},
+            "resolution": {"type": ["string", "null"]},
+            "category": {"type": ["string", "null"]},
+            "dueAt": {"type": ["string", "null"], "format": "date-time"},
+            "transaction": ref("PaystackTransaction"),
+            "domain": {"type": "string", "enum": ["test", "live"]},
+        }, "additionalProperties": True},
+    },
+    "required": ["event", "data"],
+    "additionalProperties": True,
+}
 schemas["OtherPaystackEvent"] = {
     "type": "object",
     "description": "Any other event (`transfer.success`, …): acknowledged with 200 and logged.",
-    "properties": {"event": {"type": "string", "not": {"enum": ["charge.success"] + REFUND_EVENTS}},
+    "properties": {"event": {"type": "string", "not": {"enum": ["charge.success"] + REFUND_EVENTS + DISPUTE_EVENTS}},
                    "data": {"type": "object"}},
     "required": ["event", "data"],
     "additionalProperties": True,
 }
-schemas["PaystackEvent"] = {"oneOf": [ref("ChargeSuccessEvent"), ref("RefundEvent"), ref("OtherPaystackEvent")]}
+schemas["PaystackEvent"] = {"oneOf": [ref("ChargeSuccessEvent"), ref("RefundEvent"), ref("DisputeEvent"),
+                                      ref("OtherPaystackEvent")]}
 schemas["WebhookAck"] = obj({"received": {"type": "boolean", "const": True}}, example={"received": True})
 
 EX_WEBHOOK = {
@@ -1295,7 +1328,9 @@ op("post", "/webhooks/paystack", "webhooks", "receivePaystackWebhook", "Paystack
    "Called by Paystack. `x-paystack-signature` must be the lowercase hex HMAC-SHA512 of the exact body bytes, keyed "
    "with the Paystack secret key; otherwise 401 and nothing changes. `charge.success` with a known reference whose "
    "amount and currency match marks the payment `success` and the order `paid`, exactly once. A `refund.*` event "
-   "moves each open refund of that charge to the status Paystack's refund API reports, forward only. An unknown "
+   "moves each open refund of that charge to the status Paystack's refund API reports, forward only. A "
+   "`charge.dispute.*` event sets the payment's `dispute` (listed at `GET /admin/disputes` while open; the kitchen "
+   "is texted when one opens). An unknown "
    "reference, a mismatch (logged as an error), a `charge.success` whose transaction cannot be read (logged as an "
    "error and counted; verify settles the payment), an event whose `data.domain` is not the secret key's mode "
    "(`test` for `sk_test_…`, `live` for `sk_live_…`; counted, nothing changes) or any other event answers 200 so "
@@ -1477,6 +1512,17 @@ op("post", "/admin/orders/{id}/refunds", "admin", "adminRefundOrder", "Refund an
                [("amount", "at most 150000 kobo is left to refund")]),
               ("key_reuse", "Idempotency-Key reused", "this Idempotency-Key was used with a different request", None)]),
           "502": rref("BadGateway"), **UNAVAIL})
+
+op("get", "/admin/disputes", "admin", "adminListDisputes", "Open disputes",
+   "Payments with an open dispute (chargeback), the soonest answer due first. Answer each on Paystack's dashboard "
+   "before its `dispute.due_at`; the kitchen's phone is texted when one opens.",
+   "admin", params=LIST_PARAMS,
+   resps={"200": json_resp("A page of disputed payments.", "PaymentPage", {
+       "items": [dict(EX_PAYMENT_DONE, dispute={"status": "open", "reason": "Customer complained about debit without value",
+                                                "due_at": "2026-11-25T18:00:00Z", "resolution": None,
+                                                "updated_at": "2026-11-24T13:46:57Z"})],
+       "next_cursor": None}),
+          "400": bad_query(LIMIT_CASE), **UNAVAIL})
 
 op("get", "/admin/refunds", "admin", "adminListRefunds", "All refunds",
    "Every refund, newest first; by status (e.g. `failed` or `needs_attention`, which need someone) or by order.",

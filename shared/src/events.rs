@@ -25,6 +25,10 @@ pub enum OrderEventKind {
     /// A refund of the order's money reached Paystack's end (`processed`); `refunded` says how much.
     #[serde(rename = "order.refunded")]
     Refunded,
+    /// The customer's bank opened a dispute on the order's charge: for the kitchen, which must
+    /// answer it on Paystack's dashboard before it is due.
+    #[serde(rename = "order.disputed")]
+    Disputed,
 }
 
 impl OrderEventKind {
@@ -35,6 +39,7 @@ impl OrderEventKind {
             OrderEventKind::StatusChanged => "order.status_changed",
             OrderEventKind::Cancelled => "order.cancelled",
             OrderEventKind::Refunded => "order.refunded",
+            OrderEventKind::Disputed => "order.disputed",
         }
     }
 }

@@ -221,8 +221,17 @@ pub static CHARGES_UNREADABLE: Metric<0> = Metric {
     concern: Concern::Money,
 };
 
+/// A dispute (chargeback) opened on a charge: the kitchen must answer it on Paystack before it
+/// is due, or the money goes back to the customer's bank.
+pub static DISPUTES_OPENED: Metric<0> = Metric {
+    name: "DisputesOpened",
+    dimensions: [],
+    rollup: false,
+    concern: Concern::Money,
+};
+
 /// Every metric above.
-pub static REGISTRY: [Declared; 14] = [
+pub static REGISTRY: [Declared; 15] = [
     SERVER_ERRORS.declared(),
     ORDERS_PLACED.declared(),
     PAYMENTS_SUCCEEDED.declared(),
@@ -237,6 +246,7 @@ pub static REGISTRY: [Declared; 14] = [
     REFUNDS_STUCK.declared(),
     WEBHOOKS_IGNORED.declared(),
     CHARGES_UNREADABLE.declared(),
+    DISPUTES_OPENED.declared(),
 ];
 
 /// Metrics go to stdout, which a test cannot read in-process: a test runs itself again in a child

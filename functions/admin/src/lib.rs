@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/orders/{id}/refunds", post(refunds::create))
         .route("/admin/payments", get(payments::list))
         .route("/admin/refunds", get(refunds::list))
+        .route("/admin/disputes", get(payments::disputes))
         .with_state(state);
     kitchen::http::with_defaults(routes)
 }

@@ -4,7 +4,7 @@
 use axum::Json;
 use kitchen::{
     ApiError,
-    app::admin_payments::PaymentSearch,
+    app::admin_payments::{DisputeSearch, PaymentSearch},
     cursor::PageBody,
     domain::Payment,
     http::extract::{Listing, Staff},
@@ -19,6 +19,18 @@ pub async fn list(
     let payments = state.payment_ledger();
     let page = listing.page(state.cursors()?, "admin-payments", |start| {
         payments.list(&admin, &listing.filter, listing.limit.get(), start)
+    });
+    Ok(Json(page.await?))
+}
+
+/// `GET /admin/disputes`: payments with an open dispute, the soonest answer due first.
+pub async fn disputes(
+    Staff { admin, state }: Staff,
+    listing: Listing<DisputeSearch>,
+) -> Result<Json<PageBody<Payment>>, ApiError> {
+    let payments = state.payment_ledger();
+    let page = listing.page(state.cursors()?, "admin-disputes", |start| {
+        payments.open_disputes(&admin, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }

@@ -176,6 +176,7 @@ impl Notifier {
 
         let mut retry = None;
         match &event.phone {
+            _ if !sms::texts_customer(event.kind) => {}
             Some(phone) => {
                 let text = sms::customer_text(&event);
                 self.deliver(&event, Recipient::Customer, phone, &text, outcome)
@@ -193,10 +194,14 @@ impl Notifier {
                 outcome.skipped += 1;
             }
         }
-        if event.kind == OrderEventKind::Paid
+        let for_kitchen = match event.kind {
+            OrderEventKind::Paid => Some(sms::kitchen_text(&event)),
+            OrderEventKind::Disputed => Some(sms::dispute_text(&event)),
+            _ => None,
+        };
+        if let Some(text) = for_kitchen
             && let Some(kitchen) = &self.config.kitchen_phone
         {
-            let text = sms::kitchen_text(&event);
             self.deliver(&event, Recipient::Kitchen, kitchen, &text, outcome)
                 .await
                 .unwrap_or_else(|error| {

@@ -40,11 +40,27 @@ pub fn customer_text(event: &OrderEvent) -> String {
         (Kind::StatusChanged, Status::Delivered) => {
             format!("Order {order} has been delivered. Enjoy your meal, and thank you!")
         }
+        // The kitchen's alone (see `texts_customer`); worded for the kitchen should it ever be sent.
+        (Kind::Disputed, _) => dispute_text(event),
         (Kind::Refunded, _) => {
             let refunded = event.refunded.unwrap_or(event.total);
             format!("Refund of {refunded} for order {order} sent to your account.")
         }
     }
+}
+
+/// Whether the customer is texted about an event of `kind` (a dispute is for the kitchen only).
+pub fn texts_customer(kind: OrderEventKind) -> bool {
+    kind != OrderEventKind::Disputed
+}
+
+/// The kitchen's text for a dispute on an order's charge.
+pub fn dispute_text(event: &OrderEvent) -> String {
+    format!(
+        "Dispute on order {} ({}): answer it on Paystack today.",
+        order_ref(&event.order_id),
+        event.total
+    )
 }
 
 /// The kitchen's text for a paid order: which order, how much, for when, and for whom when the
@@ -195,6 +211,7 @@ mod tests {
             event(Kind::Paid, Status::Paid),
             event(Kind::Cancelled, Status::Cancelled),
             event(Kind::Refunded, Status::Cancelled),
+            event(Kind::Disputed, Status::Paid),
         ];
         for status in [
             Status::PendingPayment,

@@ -24,7 +24,22 @@ pub struct PaymentSearch {
     pub order_id: Option<OrderId>,
 }
 
+/// The open disputes take no filter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeSearch {}
+
 impl PaymentLedger<'_> {
+    /// A page of the payments with an open dispute, the soonest answer due first.
+    pub async fn open_disputes(
+        &self,
+        _admin: &AdminUser,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Payment>, ApiError> {
+        Ok(self.db.open_disputes(limit, start).await?)
+    }
+
     /// A page of the payments matching `search`; an email nobody holds matches no payment.
     pub async fn list(
         &self,

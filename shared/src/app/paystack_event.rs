@@ -36,6 +36,14 @@ pub enum EventName {
         alias = "refund.needs-attention"
     )]
     Refund,
+    /// `charge.dispute.create`, `.remind`, `.resolve`: a chargeback on the charge
+    /// `data.transaction.reference`.
+    #[serde(
+        rename = "charge.dispute.create",
+        alias = "charge.dispute.remind",
+        alias = "charge.dispute.resolve"
+    )]
+    Dispute,
     /// Any other event (refunds, disputes, transfers…): acknowledged.
     #[serde(other)]
     Unhandled,
@@ -111,6 +119,7 @@ impl Payments<'_> {
                 Ok(())
             }
             EventName::Refund => self.refund_moved(&event.name, event.data).await,
+            EventName::Dispute => self.orders.dispute(&event.name, event.data).await,
             EventName::Unhandled => {
                 tracing::info!(event = %event.name, "webhook event not handled; acknowledged");
                 Ok(())
@@ -134,7 +143,114 @@ impl Payments<'_> {
     }
 }
 
+/// A dispute event's `data` (Paystack's samples): the disputed transaction is embedded whole.
+#[derive(Debug, Deserialize)]
+struct DisputeEvent {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    resolution: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default, rename = "dueAt")]
+    due_at: Option<String>,
+    #[serde(default)]
+    transaction: Option<DisputedTransaction>,
+    #[serde(default)]
+    transaction_reference: Option<String>,
+    #[serde(default)]
+    messages: Option<Vec<DisputeMessage>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DisputedTransaction {
+    reference: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DisputeMessage {
+    #[serde(default)]
+    body: Option<String>,
+}
+
+fn rfc3339(text: Option<&str>) -> Option<time::OffsetDateTime> {
+    let at =
+        time::OffsetDateTime::parse(text?, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(at.replace_nanosecond(0).unwrap_or(at))
+}
+
 impl Orders<'_> {
+    /// Records a dispute event on its payment (and lists it among the open ones until resolved).
+    /// The kitchen is texted when a dispute opens: Paystack gives it hours to answer.
+    async fn dispute(&self, name: &str, data: Value) -> Result<(), ApiError> {
+        use crate::domain::{Dispute, DisputeStatus};
+        let Ok(event) = DisputeEvent::deserialize(&data) else {
+            tracing::error!(event = %name, "dispute event that cannot be read; acknowledged");
+            return Ok(());
+        };
+        let reference = event
+            .transaction
+            .as_ref()
+            .map(|t| t.reference.clone())
+            .or(event.transaction_reference.clone())
+            .unwrap_or_default();
+        let Ok(reference) = PaymentReference::parse(&reference) else {
+            tracing::info!(event = %name, %reference, "dispute on a charge that is not ours; acknowledged");
+            return Ok(());
+        };
+        let resolved =
+            name == "charge.dispute.resolve" || event.status.as_deref() == Some("resolved");
+        let reason = event
+            .messages
+            .as_ref()
+            .and_then(|messages| messages.iter().find_map(|m| m.body.clone()))
+            .or(event.category.clone());
+        for _ in 0..3 {
+            let Some(stored) = self.db.get_payment(&reference).await? else {
+                tracing::info!(event = %name, %reference, "dispute on an unknown payment; acknowledged");
+                return Ok(());
+            };
+            let before = stored.payment.dispute.as_ref().map(|d| d.status);
+            if before == Some(DisputeStatus::Resolved) && !resolved {
+                // A late create or remind after the resolution changes nothing.
+                return Ok(());
+            }
+            let mut disputed = stored.payment.clone();
+            disputed.dispute = Some(Dispute {
+                status: if resolved {
+                    DisputeStatus::Resolved
+                } else {
+                    DisputeStatus::Open
+                },
+                reason: reason.clone(),
+                due_at: rfc3339(event.due_at.as_deref()),
+                resolution: event.resolution.clone(),
+                updated_at: crate::now(),
+            });
+            if !self.db.record_dispute(&stored, &disputed).await? {
+                continue;
+            }
+            tracing::warn!(event = %name, %reference, order_id = %disputed.order_id, "dispute recorded");
+            if before.is_none() && !resolved {
+                crate::metrics::DISPUTES_OPENED.count([]);
+                match self.db.get_order(&disputed.order_id).await {
+                    Ok(Some(order)) => {
+                        self.announcer()
+                            .announce(&order.order, crate::events::OrderEventKind::Disputed, None)
+                            .await
+                    }
+                    _ => {
+                        tracing::error!(%reference, "a disputed payment's order could not be read; the kitchen was not texted")
+                    }
+                }
+            }
+            return Ok(());
+        }
+        Err(ApiError::Unavailable(
+            "a disputed payment kept changing".into(),
+        ))
+    }
+
     /// Records a `charge.success`; what it came to, or none when there was nothing of ours to record.
     async fn charge_success(&self, data: Value) -> Result<Option<(Recorded, Payment)>, ApiError> {
         let charge = match Charge::deserialize(&data) {

@@ -80,6 +80,32 @@ pub(super) fn stored(item: Item) -> Result<StoredPayment, DbError> {
     })
 }
 
+/// The item that lists a payment among the open disputes (gsi3, soonest answer due first), present
+/// only while its dispute is open.
+fn open_dispute_item(payment: &Payment) -> Item {
+    let due = payment
+        .dispute
+        .as_ref()
+        .and_then(|dispute| dispute.due_at)
+        .and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "9999-12-31T00:00:00Z".to_string());
+    let mut item = key(format!("DISPUTE#{}", payment.reference), "DISPUTE");
+    item.insert(attr::ENTITY.into(), s("open_dispute"));
+    item.insert("reference".into(), s(payment.reference.as_str()));
+    item.insert(attr::GSI3PK.into(), s(OPEN_DISPUTES));
+    item.insert(
+        attr::GSI3SK.into(),
+        s(format!("{due}#{}", payment.reference)),
+    );
+    item
+}
+
+/// Payments with an open dispute are listed in this partition of gsi3.
+const OPEN_DISPUTES: &str = "DISPUTES";
+
 /// The back office's filters.
 #[derive(Debug, Clone, Default)]
 pub struct PaymentFilter {
@@ -228,6 +254,86 @@ impl Db {
             writes.push(TransactWriteItem::builder().put(order_put).build());
         }
         self.transact_unless_raced(writes).await
+    }
+
+    /// Replaces a payment read at `old.version` with `new`, whose dispute changed, and lists it
+    /// among the open disputes (or takes it off that list) in the same transaction. `false` if the
+    /// payment changed since.
+    pub async fn record_dispute(
+        &self,
+        old: &StoredPayment,
+        new: &Payment,
+    ) -> Result<bool, DbError> {
+        use crate::domain::DisputeStatus;
+        let payment_put = super::built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(new.to_item(old.version + 1)?))
+                .condition_expression("version = :version")
+                .expression_attribute_values(":version", n(old.version))
+                .build(),
+        )?;
+        let listing = match new.dispute.as_ref().map(|d| d.status) {
+            Some(DisputeStatus::Open) => TransactWriteItem::builder()
+                .put(super::built(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(open_dispute_item(new)))
+                        .build(),
+                )?)
+                .build(),
+            _ => TransactWriteItem::builder()
+                .delete(super::built(
+                    aws_sdk_dynamodb::types::Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(format!("DISPUTE#{}", new.reference), "DISPUTE")))
+                        .build(),
+                )?)
+                .build(),
+        };
+        let writes = vec![
+            TransactWriteItem::builder().put(payment_put).build(),
+            listing,
+        ];
+        self.transact_unless_raced(writes).await
+    }
+
+    /// Payments with an open dispute, the soonest answer due first: one Query of the list, then the
+    /// payments themselves in one BatchGetItem.
+    pub async fn open_disputes(
+        &self,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<Payment>, DbError> {
+        let mut listing = Listing::partition(Index::Gsi3, OPEN_DISPUTES);
+        listing.newest_first = false;
+        let page = self.list_raw(listing, limit, start).await?;
+        let references: Vec<String> = page
+            .items
+            .iter()
+            .filter_map(|item| item.get("reference")?.as_s().ok().cloned())
+            .collect();
+        let keys = references
+            .iter()
+            .filter_map(|reference| PaymentReference::parse(reference).ok())
+            .map(|reference| payment_key(&reference))
+            .collect::<Vec<_>>();
+        let mut found: std::collections::HashMap<String, Payment> =
+            std::collections::HashMap::new();
+        if !keys.is_empty() {
+            for item in self.batch_get(keys).await? {
+                let payment = stored(item)?.payment;
+                found.insert(payment.reference.to_string(), payment);
+            }
+        }
+        let items = references
+            .iter()
+            .filter_map(|reference| found.remove(reference))
+            .collect();
+        Ok(Page {
+            items,
+            next: page.next,
+        })
     }
 
     /// A customer's payments, newest first.

@@ -15,7 +15,7 @@ mod user;
 pub use cart::{Cart, CartEntry};
 pub use dish::Dish;
 pub use order::{Order, OrderItem, PAYMENT_TIMEOUT, StatusChange};
-pub use payment::{Payment, PaymentNote, PaymentReference, PaymentStatus};
+pub use payment::{Dispute, DisputeStatus, Payment, PaymentNote, PaymentReference, PaymentStatus};
 pub use refund::{CustomerRefund, Refund, RefundStatus, RequestedBy};
 pub use user::{Session, User, UserProfile};
 

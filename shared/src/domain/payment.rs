@@ -134,6 +134,33 @@ pub struct Payment {
     /// transactions, never above `amount`).
     #[serde(default)]
     pub refunded_amount: Money,
+    /// A chargeback the customer's bank opened on this charge, as Paystack last reported it.
+    #[serde(default)]
+    pub dispute: Option<Dispute>,
+}
+
+/// Whether a dispute still needs the kitchen's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeStatus {
+    Open,
+    Resolved,
+}
+
+/// A dispute (chargeback) on a charge, from Paystack's `charge.dispute.*` events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dispute {
+    pub status: DisputeStatus,
+    /// What the customer told their bank, or the dispute's category when they said nothing.
+    pub reason: Option<String>,
+    /// When Paystack needs the kitchen's answer by.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub due_at: Option<OffsetDateTime>,
+    /// How it ended (`merchant-accepted`, `declined`, `auto-accepted`…), once resolved.
+    #[serde(default)]
+    pub resolution: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
 }
 
 impl Payment {
@@ -155,6 +182,7 @@ impl Payment {
             refund_due: false,
             note: None,
             refunded_amount: Money::ZERO,
+            dispute: None,
         }
     }
 
@@ -231,6 +259,7 @@ mod tests {
             refund_due: false,
             note: None,
             refunded_amount: Money::ZERO,
+            dispute: None,
         };
         assert!(!payment.is_settled());
         payment.status = PaymentStatus::Failed;

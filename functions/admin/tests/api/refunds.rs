@@ -462,3 +462,56 @@ async fn a_cancel_while_paystack_is_slow_keeps_the_refund_due() {
     assert_eq!(response.json["refund_due"], true);
     assert!(!payment_now(&app, &payment.reference).await.refund_due);
 }
+
+#[tokio::test]
+async fn open_disputes_are_listed_soonest_due_first_to_admins_only() {
+    use kitchen::domain::{Dispute, DisputeStatus};
+    let (app, admin, jollof) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let mut disputed = Vec::new();
+    for hours in [30, 6, 18] {
+        let (_, payment) = charged_order(&app, &admin, &jollof).await;
+        let stored = app
+            .db()
+            .get_payment(&payment.reference)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut with = stored.payment.clone();
+        with.dispute = Some(Dispute {
+            status: DisputeStatus::Open,
+            reason: Some("chargeback".into()),
+            due_at: Some(kitchen::now() + Duration::from_secs(hours * 3600)),
+            resolution: None,
+            updated_at: kitchen::now(),
+        });
+        assert!(app.db().record_dispute(&stored, &with).await.unwrap());
+        disputed.push((hours, payment.reference));
+    }
+    // One more charge without a dispute is not listed.
+    charged_order(&app, &admin, &jollof).await;
+    let listed = app.get("/admin/disputes", token).await;
+    listed.assert_status(200);
+    let order: Vec<_> = listed.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["reference"].as_str().unwrap().to_string())
+        .collect();
+    disputed.sort_by_key(|(hours, _)| *hours);
+    let expected: Vec<_> = disputed.iter().map(|(_, r)| r.to_string()).collect();
+    assert_eq!(order, expected);
+    let (items, pages) = app.collect_pages("/admin/disputes?limit=1", token).await;
+    assert_eq!((items.len(), pages), (3, 3));
+    app.get("/admin/disputes?limit=0", token)
+        .await
+        .assert_problem(400);
+    app.get("/admin/disputes?status=open", token)
+        .await
+        .assert_problem(400);
+    let customer = app.user(Role::Customer).await;
+    app.get("/admin/disputes", Some(&customer.access_token))
+        .await
+        .assert_problem(403);
+    app.get("/admin/disputes", None).await.assert_problem(401);
+}

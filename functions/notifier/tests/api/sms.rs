@@ -150,6 +150,7 @@ async fn every_event_type_texts_the_customer_what_happened() {
         (Kind::StatusChanged, Status::OutForDelivery, "on its way"),
         (Kind::StatusChanged, Status::Delivered, "delivered"),
         (Kind::Cancelled, Status::Cancelled, "cancelled"),
+        (Kind::Refunded, Status::Cancelled, "Refund of"),
     ] {
         let phone = unique_phone();
         let order = order_event(kind, status, Some(&phone));
@@ -185,6 +186,26 @@ async fn a_paid_order_also_texts_the_kitchen() {
         "{to_kitchen:?}"
     );
     assert!(to_kitchen[0].contains("Chidi Okafor"), "{to_kitchen:?}");
+}
+
+#[tokio::test]
+async fn a_dispute_is_texted_to_the_kitchen_and_not_to_the_customer() {
+    let customer = unique_phone();
+    let kitchen = unique_phone();
+    let order = order_event(OrderEventKind::Disputed, OrderStatus::Paid, Some(&customer));
+    let outcome = notifier(Some(&kitchen))
+        .await
+        .handle(event_for(&order))
+        .await
+        .unwrap();
+    assert_eq!(outcome.sent, 1);
+    assert!(sms_sent_to(&customer).await.is_empty());
+    let to_kitchen = sms_sent_to(&kitchen).await;
+    assert_eq!(to_kitchen, vec![sms::dispute_text(&order)]);
+    assert!(
+        to_kitchen[0].starts_with("Dispute on order"),
+        "{to_kitchen:?}"
+    );
 }
 
 #[tokio::test]

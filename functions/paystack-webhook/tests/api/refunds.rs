@@ -241,3 +241,107 @@ async fn events_of_the_other_domain_change_nothing() {
     );
     assert_ne!(LIVE_KEY, TEST_PAYSTACK_SECRET);
 }
+
+/// A dispute event as Paystack's samples show it, on `payment`'s charge.
+fn dispute_event(name: &str, payment: &Payment, status: &str, resolution: Option<&str>) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "event": name,
+        "data": {
+            "id": 358950, "refund_amount": payment.amount, "currency": "NGN", "status": status,
+            "resolution": resolution, "domain": "test",
+            "transaction": {
+                "id": 896467688, "domain": "test", "status": "success", "reference": payment.reference.as_str(),
+                "amount": payment.amount, "currency": "NGN", "channel": "card", "metadata": "",
+                "paid_at": "2026-11-24T13:45:57.000Z",
+            },
+            "transaction_reference": null, "category": "chargeback",
+            "customer": {"id": 5406463, "first_name": "Ada", "last_name": "Obi", "email": "ada@example.com"},
+            "bin": "408408", "last4": "4081", "dueAt": "2026-11-25T18:00:00.000Z", "resolvedAt": null,
+            "evidence": null, "attachments": null, "note": null,
+            "history": [{"status": "pending", "by": "ada@example.com", "createdAt": "2026-11-24T13:46:57.000Z"}],
+            "messages": [{"sender": "ada@example.com", "body": "Customer complained about debit without value",
+                          "createdAt": "2026-11-24T13:46:57.000Z"}],
+            "created_at": "2026-11-24T13:46:57.000Z", "updated_at": "2026-11-24T18:00:02.000Z",
+        },
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_dispute_is_recorded_on_its_payment_listed_while_open_and_told_to_the_kitchen_once() {
+    use kitchen::domain::DisputeStatus;
+    let app = app().await;
+    let payment = charged(&app).await;
+    app.published_events().await;
+    let create = dispute_event(
+        "charge.dispute.create",
+        &payment,
+        "awaiting-merchant-feedback",
+        None,
+    );
+    app.send(signed(&create)).await.assert_status(200);
+    let stored = app
+        .db()
+        .get_payment(&payment.reference)
+        .await
+        .unwrap()
+        .unwrap();
+    let dispute = stored.payment.dispute.clone().expect("a dispute");
+    assert_eq!(dispute.status, DisputeStatus::Open);
+    assert_eq!(
+        dispute.reason.as_deref(),
+        Some("Customer complained about debit without value")
+    );
+    // 2026-11-25T18:00:00Z
+    assert_eq!(dispute.due_at.unwrap().unix_timestamp(), 1_795_629_600);
+    let open = app.db().open_disputes(10, None).await.unwrap();
+    assert_eq!(open.items.len(), 1);
+    assert_eq!(open.items[0].reference, payment.reference);
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, OrderEventKind::Disputed);
+    // A reminder and a repeated create change the record, not the kitchen's texts.
+    let remind = dispute_event(
+        "charge.dispute.remind",
+        &payment,
+        "awaiting-merchant-feedback",
+        None,
+    );
+    app.send(signed(&remind)).await.assert_status(200);
+    app.send(signed(&create)).await.assert_status(200);
+    assert!(app.published_events().await.is_empty());
+    let resolve = dispute_event(
+        "charge.dispute.resolve",
+        &payment,
+        "resolved",
+        Some("declined"),
+    );
+    app.send(signed(&resolve)).await.assert_status(200);
+    let stored = app
+        .db()
+        .get_payment(&payment.reference)
+        .await
+        .unwrap()
+        .unwrap();
+    let dispute = stored.payment.dispute.clone().unwrap();
+    assert_eq!(dispute.status, DisputeStatus::Resolved);
+    assert_eq!(dispute.resolution.as_deref(), Some("declined"));
+    assert!(
+        app.db()
+            .open_disputes(10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // A create arriving after the resolution changes nothing.
+    app.send(signed(&create)).await.assert_status(200);
+    let after = app
+        .db()
+        .get_payment(&payment.reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.payment.dispute, stored.payment.dispute);
+    assert!(app.published_events().await.is_empty());
+}
