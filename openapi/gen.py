@@ -539,7 +539,12 @@ schemas["Payment"] = obj({
     "refunded_amount": with_(MONEY, description="What refunds not failed have given back of this charge, in kobo; "
                                                 "never more than `amount`."),
     "dispute": nullable(ref("Dispute")),
-}, description="One Paystack payment attempt for an order.", example=EX_PAYMENT)
+    "refunds": {"type": "array", "items": ref("CustomerRefund"),
+                "description": "Only on `GET /orders/{id}/payments`: the refunds of this attempt, oldest last."},
+}, required=["reference", "order_id", "user_id", "amount", "currency", "status", "authorization_url", "access_code",
+             "channel", "paid_at", "gateway_response", "created_at", "refund_due", "note", "refunded_amount",
+             "dispute"],
+    description="One Paystack payment attempt for an order.", example=EX_PAYMENT)
 
 schemas["Dispute"] = obj({
     "status": {"type": "string", "enum": ["open", "resolved"],
@@ -577,6 +582,19 @@ schemas["Refund"] = obj({
     "updated_at": TIMESTAMP,
     "processed_at": nullable(with_(TIMESTAMP, description="When Paystack reported it processed.")),
 }, description="Money given back of one successful charge, asked of Paystack.", example=EX_REFUND)
+schemas["CustomerRefund"] = obj({
+    "id": ID,
+    "payment_reference": REFERENCE,
+    "order_id": ID,
+    "amount": with_(MONEY, minimum=1),
+    "currency": ref("Currency"),
+    "status": ref("RefundStatus"),
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "processed_at": nullable(TIMESTAMP),
+}, description="A refund as its customer sees it: amounts and statuses.",
+    example={k: v for k, v in EX_REFUND.items() if k in ("id", "payment_reference", "order_id", "amount", "currency",
+                                                          "status", "created_at", "updated_at", "processed_at")})
 schemas["RefundRequest"] = obj({
     "amount": {"type": "integer", "minimum": 1, "maximum": 9007199254740991,
                "description": "In kobo; at most what is left to refund of the order's charge. Default: all of it."},

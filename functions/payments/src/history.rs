@@ -6,6 +6,7 @@ use axum::{
 };
 use kitchen::{
     ApiError, AppState,
+    app::payment_history::PaymentWithRefunds,
     cursor::PageBody,
     domain::PageLimit,
     domain::Payment,
@@ -42,7 +43,7 @@ pub async fn of_order(
     credentials: Credentials,
     Path(id): Path<String>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<PageBody<Payment>>, ApiError> {
+) -> Result<Json<PageBody<PaymentWithRefunds>>, ApiError> {
     // The cursor's scope names the caller, known once the session check has read them.
     let scope =
         |caller: &kitchen::http::extract::AuthUser| format!("order-payments|{}|{id}", caller.id());

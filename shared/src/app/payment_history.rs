@@ -4,7 +4,7 @@ use super::Orders;
 use crate::{
     caller::{AuthUser, Credentials},
     db::{Item, Page},
-    domain::Payment,
+    domain::{CustomerRefund, Payment, Refund},
     error::ApiError,
 };
 
@@ -27,13 +27,41 @@ impl Orders<'_> {
         order_id: &str,
         limit: usize,
         start: impl FnOnce(&AuthUser) -> Result<Option<Item>, ApiError>,
-    ) -> Result<(AuthUser, Page<Payment>), ApiError> {
+    ) -> Result<(AuthUser, Page<PaymentWithRefunds>), ApiError> {
         let (caller, stored) = self.own_order(credentials, order_id).await?;
         let start = start(&caller)?;
-        let page = self
-            .db
-            .payments_of_order(&stored.order.id, limit, start)
-            .await?;
-        Ok((caller, page))
+        // The order's refunds (a handful) beside its attempts, in the same round trip.
+        let (page, refunds) = tokio::join!(
+            self.db.payments_of_order(&stored.order.id, limit, start),
+            self.db.refunds_of_order(&stored.order.id, 100, None),
+        );
+        let (page, refunds) = (page?, refunds?.items);
+        let items = page
+            .items
+            .into_iter()
+            .map(|payment| PaymentWithRefunds {
+                refunds: refunds
+                    .iter()
+                    .filter(|refund| refund.payment_reference == payment.reference)
+                    .map(Refund::for_customer)
+                    .collect(),
+                payment,
+            })
+            .collect();
+        Ok((
+            caller,
+            Page {
+                items,
+                next: page.next,
+            },
+        ))
     }
+}
+
+/// A payment attempt with the refunds of it, as its customer sees them (amounts and statuses).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PaymentWithRefunds {
+    #[serde(flatten)]
+    pub payment: Payment,
+    pub refunds: Vec<CustomerRefund>,
 }

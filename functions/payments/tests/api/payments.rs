@@ -145,7 +145,10 @@ async fn paying_through_the_simulator_marks_the_order_paid_by_webhook() {
     let attempts = app
         .get(&format!("/orders/{}/payments", order.id), token)
         .await;
-    assert_eq!(attempts.json["items"], mine.json["items"]);
+    // The same attempt, with its refunds (none) beside it.
+    let mut with_refunds = mine.json["items"].clone();
+    with_refunds[0]["refunds"] = json!([]);
+    assert_eq!(attempts.json["items"], with_refunds);
     // Verifying afterwards changes nothing and announces nothing.
     assert_eq!(verify(&app, &caller, &reference).await["status"], "success");
     assert!(app.published_events().await.is_empty());
@@ -342,6 +345,28 @@ async fn a_cancelled_order_cannot_be_paid_and_money_arriving_late_is_owed_back()
     assert!(!kept.refund_due, "the refund was started");
     assert_eq!(kept.refunded_amount, late.amount);
     assert_eq!(app.paystack().state().refunds().len(), 1);
+    // The customer sees the refund beside the attempt: amount and status, no staff or Paystack ids.
+    let listed = app
+        .get(
+            &format!("/orders/{}/payments", order.id),
+            Some(&caller.access_token),
+        )
+        .await;
+    listed.assert_status(200);
+    let refunds = listed.json["items"][0]["refunds"].as_array().unwrap();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0]["amount"], 250_000);
+    assert_eq!(refunds[0]["status"], "pending");
+    assert_eq!(refunds[0]["payment_reference"], json!(reference));
+    for hidden in [
+        "admin_id",
+        "paystack_id",
+        "reason",
+        "requested_by",
+        "user_id",
+    ] {
+        assert!(refunds[0].get(hidden).is_none(), "{hidden}");
+    }
     assert_eq!(
         kinds(&app.published_events().await),
         [OrderEventKind::Cancelled],
