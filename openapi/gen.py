@@ -514,7 +514,12 @@ schemas["Order"] = obj({
                                     description=f"The reason staff gave when cancelling; null otherwise. {STORED_NOTE}")),
     "refunded_amount": with_(MONEY, description="What refunds not failed have given back of what was paid for the "
                                                 "order, in kobo."),
-}, description="An order. Nothing is ever hard-deleted; cancelled orders stay with status `cancelled`.",
+    "refunds": {"type": "array", "items": ref("CustomerRefund"),
+                "description": "Only on `GET /orders/{id}`: the order's refunds, oldest first."},
+}, required=["id", "user_id", "status", "items", "total", "currency", "delivery_date", "delivery_address",
+             "placed_by", "created_at", "updated_at", "paid_at", "status_history", "refund_due", "cancel_reason",
+             "refunded_amount"],
+    description="An order. Nothing is ever hard-deleted; cancelled orders stay with status `cancelled`.",
     example=EX_ORDER)
 
 schemas["Payment"] = obj({

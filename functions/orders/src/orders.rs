@@ -61,7 +61,7 @@ pub async fn show(
     State(state): State<AppState>,
     credentials: Credentials,
     Path(id): Path<String>,
-) -> Result<Json<Order>, ApiError> {
+) -> Result<Json<kitchen::app::order_history::OrderView>, ApiError> {
     Ok(Json(state.orders().show(credentials, &id).await?))
 }
 

@@ -33,9 +33,19 @@ impl Orders<'_> {
     }
 
     /// One of the caller's orders as it reads now: the tracking view.
-    pub async fn show(&self, credentials: Credentials, id: &str) -> Result<Order, ApiError> {
-        let (_, stored) = self.own_order(credentials, id).await?;
-        Ok(self.as_of_now(stored.order))
+    pub async fn show(&self, credentials: Credentials, id: &str) -> Result<OrderView, ApiError> {
+        // The order's refunds are read beside the session check and the order (one round trip);
+        // they are shown only once the order is the caller's.
+        let Ok(order_id) = crate::domain::OrderId::parse(id) else {
+            let (_, stored) = self.own_order(credentials, id).await?;
+            return Ok(OrderView::new(self.as_of_now(stored.order), Vec::new()));
+        };
+        let (own, refunds) = tokio::join!(
+            self.own_order(credentials, id),
+            self.db.refunds_of_order(&order_id, 100, None)
+        );
+        let (_, stored) = own?;
+        Ok(OrderView::new(self.as_of_now(stored.order), refunds?.items))
     }
 
     /// A page of the caller's orders, newest first, each as it reads now; with `status`, only those
@@ -77,5 +87,26 @@ impl Orders<'_> {
             page.items.retain(|order| order.status == status);
         }
         page
+    }
+}
+
+/// One of the caller's orders with its refunds, as its customer sees them (amounts and statuses).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: Order,
+    pub refunds: Vec<crate::domain::CustomerRefund>,
+}
+
+impl OrderView {
+    fn new(order: Order, refunds: Vec<crate::domain::Refund>) -> Self {
+        Self {
+            order,
+            refunds: refunds
+                .iter()
+                .rev()
+                .map(crate::domain::Refund::for_customer)
+                .collect(),
+        }
     }
 }

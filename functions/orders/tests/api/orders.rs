@@ -93,7 +93,10 @@ async fn an_order_is_priced_by_the_server_and_announced() {
     let shown = app
         .get(&format!("/orders/{id}"), Some(&caller.access_token))
         .await;
-    assert_eq!(&shown.json, order);
+    // The order as placed, with its refunds (none) beside it.
+    let mut with_refunds = order.clone();
+    with_refunds["refunds"] = json!([]);
+    assert_eq!(shown.json, with_refunds);
 }
 
 #[tokio::test]
@@ -770,4 +773,57 @@ async fn order_bodies_mean_what_the_document_says() {
         .await;
     twice.assert_problem(422);
     assert_eq!(twice.error_fields(), ["items[1].dish_id"]);
+}
+
+#[tokio::test]
+async fn an_order_shows_its_refunds_to_its_customer_only() {
+    use kitchen::domain::{
+        Money, Payment, PaymentStatus, Refund, RefundId, RefundStatus, RequestedBy,
+    };
+    let (app, caller) = app().await;
+    let order = app.unpaid_order(&caller, 2).await;
+    let path = format!("/orders/{}", order.id);
+    let token = Some(caller.access_token.as_str());
+    assert_eq!(app.get(&path, token).await.json["refunds"], json!([]));
+    let charge = Payment {
+        status: PaymentStatus::Success,
+        ..Payment::start(&order, kitchen::now())
+    };
+    app.db().create_payment(&charge).await.unwrap();
+    for amount in [100_000, 50_000] {
+        let refund = Refund {
+            id: RefundId::new(),
+            payment_reference: charge.reference.clone(),
+            order_id: order.id.clone(),
+            user_id: order.user_id.clone(),
+            amount: Money::from_minor_units(amount),
+            currency: charge.currency,
+            status: RefundStatus::Pending,
+            reason: "staff only".into(),
+            requested_by: RequestedBy::Admin,
+            admin_id: Some(kitchen::domain::UserId::new()),
+            paystack_id: Some(7_000_000_001),
+            created_at: kitchen::now(),
+            updated_at: kitchen::now(),
+            processed_at: None,
+        };
+        app.db()
+            .reserve_refund(&refund, charge.amount, None)
+            .await
+            .unwrap();
+    }
+    let shown = app.get(&path, token).await;
+    shown.assert_status(200);
+    assert_eq!(shown.json["refunded_amount"], 150_000);
+    let refunds = shown.json["refunds"].as_array().unwrap();
+    let amounts: Vec<_> = refunds.iter().map(|r| r["amount"].clone()).collect();
+    assert_eq!(amounts, [json!(100_000), json!(50_000)], "oldest first");
+    for hidden in ["admin_id", "paystack_id", "reason", "requested_by"] {
+        assert!(refunds[0].get(hidden).is_none(), "{hidden}");
+    }
+    // Another customer sees nothing of it.
+    let other = app.user(Role::Customer).await;
+    app.get(&path, Some(&other.access_token))
+        .await
+        .assert_problem(404);
 }
