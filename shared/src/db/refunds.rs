@@ -94,30 +94,63 @@ pub enum ReserveRefundError {
 }
 
 impl Db {
-    /// Moves `amount` onto (or, negative, off) the `refunded_amount` counter of the item at `key`,
-    /// with the version moved on, so a put conditioned on the version read before cannot write
-    /// back a stale counter.
-    fn counter_update(
+    /// The writes a refund makes to its payment and its order, one update of each (a transaction
+    /// may touch an item once): `refunded` kobo moved onto (or, negative, off) their
+    /// `refunded_amount` counters; with `settles`, their `refund_due` cleared; the version moved on
+    /// either way, so a put conditioned on the version read before cannot write back a stale item.
+    /// With `room`, the payment (which took that much) must be a success with room left for
+    /// `refunded`: `refunded_amount <= room - refunded`, computed here since a condition cannot add.
+    fn charge_and_order(
         &self,
-        key: Item,
-        amount: i64,
-        condition: Option<(&str, Money)>,
-    ) -> Result<TransactWriteItem, DbError> {
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression("ADD refunded_amount :amount, version :one")
-            .expression_attribute_values(":amount", n(amount))
-            .expression_attribute_values(":one", n(1));
-        update = match condition {
-            Some((expression, limit)) => update
-                .condition_expression(expression)
-                .expression_attribute_values(":limit", n(limit.minor_units())),
-            None => update.condition_expression("attribute_exists(pk)"),
+        refund: &Refund,
+        refunded: i64,
+        settles: bool,
+        room: Option<Money>,
+    ) -> Result<[TransactWriteItem; 2], DbError> {
+        let update = |key: Item, room: Option<Money>| {
+            let mut adds = vec!["version :one"];
+            if refunded != 0 {
+                adds.insert(0, "refunded_amount :amount");
+            }
+            let mut expression = format!("ADD {}", adds.join(", "));
+            if settles {
+                expression = format!("SET refund_due = :settled {expression}");
+            }
+            let mut update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .update_expression(expression)
+                .expression_attribute_values(":one", n(1));
+            if refunded != 0 {
+                update = update.expression_attribute_values(":amount", n(refunded));
+            }
+            if settles {
+                update =
+                    update.expression_attribute_values(":settled", AttributeValue::Bool(false));
+            }
+            update = match room {
+                Some(took) => update
+                    .condition_expression(
+                        "#status = :success AND (attribute_not_exists(refunded_amount) OR refunded_amount <= :limit)",
+                    )
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":success", s("success"))
+                    .expression_attribute_values(
+                        ":limit",
+                        n(took.less(Money::from_minor_units(refunded)).minor_units()),
+                    ),
+                None => update.condition_expression("attribute_exists(pk)"),
+            };
+            super::built(update.build())
+                .map(|update| TransactWriteItem::builder().update(update).build())
         };
-        Ok(TransactWriteItem::builder()
-            .update(super::built(update.build())?)
-            .build())
+        Ok([
+            update(
+                super::payments::payment_key(&refund.payment_reference),
+                room,
+            )?,
+            update(super::orders::order_key(&refund.order_id), None)?,
+        ])
     }
 
     /// Stores a new refund (version 1, before Paystack is asked) and moves its amount onto its
@@ -137,28 +170,12 @@ impl Db {
                 .condition_expression("attribute_not_exists(pk)")
                 .build(),
         )?;
-        let amount = refund.amount.minor_units();
-        let limit = payment_amount.less(refund.amount);
-        let mut payment = self.counter_update(
-            super::payments::payment_key(&refund.payment_reference),
-            amount,
-            Some((
-                "#status = :success AND (attribute_not_exists(refunded_amount) OR refunded_amount <= :limit)",
-                limit,
-            )),
+        let [payment, order] = self.charge_and_order(
+            refund,
+            refund.amount.minor_units(),
+            false,
+            Some(payment_amount),
         )?;
-        if let Some(update) = payment.update.as_mut() {
-            update
-                .expression_attribute_names
-                .get_or_insert_with(Default::default)
-                .insert("#status".into(), "status".into());
-            update
-                .expression_attribute_values
-                .get_or_insert_with(Default::default)
-                .insert(":success".into(), s("success"));
-        }
-        let order =
-            self.counter_update(super::orders::order_key(&refund.order_id), amount, None)?;
         let mut writes = vec![
             TransactWriteItem::builder().put(put).build(),
             payment,
@@ -194,16 +211,8 @@ impl Db {
                 .expression_attribute_values(":created", n(1))
                 .build(),
         )?;
-        let amount = -refund.amount.minor_units();
-        let mut writes = vec![
-            TransactWriteItem::builder().delete(delete).build(),
-            self.counter_update(
-                super::payments::payment_key(&refund.payment_reference),
-                amount,
-                None,
-            )?,
-            self.counter_update(super::orders::order_key(&refund.order_id), amount, None)?,
-        ];
+        let mut writes = vec![TransactWriteItem::builder().delete(delete).build()];
+        writes.extend(self.charge_and_order(refund, -refund.amount.minor_units(), false, None)?);
         if let Some(request) = idempotency {
             writes.push(self.idempotency_delete(request)?);
         }
@@ -212,7 +221,8 @@ impl Db {
 
     /// Replaces a refund read at `old.version` with `next`. When `next` is the refund's failure, its
     /// amount comes off its payment's and order's counters in the same transaction; with
-    /// `settles`, the refund is what their `refund_due` asked for, which is cleared; with
+    /// `settles`, the refund is what their `refund_due` asked for, which is cleared (unless the
+    /// refund failed: then the money is still owed); each item is touched once; with
     /// `idempotency`, the key's answer becomes `response`. `false` if the refund changed since.
     pub async fn record_refund(
         &self,
@@ -230,37 +240,16 @@ impl Db {
                 .build(),
         )?;
         let mut writes = vec![TransactWriteItem::builder().put(put).build()];
-        if next.status == RefundStatus::Failed && old.refund.status != RefundStatus::Failed {
-            let amount = -next.amount.minor_units();
-            writes.push(self.counter_update(
-                super::payments::payment_key(&next.payment_reference),
-                amount,
-                None,
-            )?);
-            writes.push(self.counter_update(
-                super::orders::order_key(&next.order_id),
-                amount,
-                None,
-            )?);
-        }
-        if settles {
-            for key in [
-                super::payments::payment_key(&next.payment_reference),
-                super::orders::order_key(&next.order_id),
-            ] {
-                let update = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .update_expression("SET refund_due = :settled ADD version :one")
-                    .condition_expression("attribute_exists(pk)")
-                    .expression_attribute_values(":settled", AttributeValue::Bool(false))
-                    .expression_attribute_values(":one", n(1));
-                writes.push(
-                    TransactWriteItem::builder()
-                        .update(super::built(update.build())?)
-                        .build(),
-                );
-            }
+        // A failure gives its amount back; a refund that failed settles nothing.
+        let failed = next.status == RefundStatus::Failed;
+        let given_back = if failed && old.refund.status != RefundStatus::Failed {
+            -next.amount.minor_units()
+        } else {
+            0
+        };
+        let settles = settles && !failed;
+        if given_back != 0 || settles {
+            writes.extend(self.charge_and_order(next, given_back, settles, None)?);
         }
         if let Some((request, response)) = idempotency {
             writes.push(self.idempotency_replace(request, 201, response, next.updated_at)?);
