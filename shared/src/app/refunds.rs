@@ -16,7 +16,7 @@ use crate::{
     db::{Db, IdempotentRequest, Item, Page, RefundFilter, ReserveRefundError, StoredRefund},
     domain::{
         IdempotencyKey, Money, Order, OrderId, Payment, PaymentNote, PaymentReference,
-        PaymentStatus, Refund, RefundId, RefundReason, RefundStatus, RequestedBy,
+        PaymentStatus, Refund, RefundReason, RefundStatus, RequestedBy,
     },
     error::{ApiError, FieldError},
     events::Publisher,
@@ -105,12 +105,13 @@ impl Refunds<'_> {
         if left == Money::ZERO || amount > left {
             return Err(too_much(left));
         }
-        let refund = new_refund(
+        let refund = Refund::of(
             &charge,
             amount,
             request.reason.as_str(),
             RequestedBy::Admin,
-            Some(admin),
+            Some(admin.0.id().clone()),
+            crate::now(),
         );
         let body = serde_json::to_string(&refund).map_err(ApiError::internal)?;
         match self
@@ -209,7 +210,14 @@ impl Refunds<'_> {
         if left == Money::ZERO {
             return None;
         }
-        let refund = new_refund(charge, left, reason, RequestedBy::System, None);
+        let refund = Refund::of(
+            charge,
+            left,
+            reason,
+            RequestedBy::System,
+            None,
+            crate::now(),
+        );
         match self.db.reserve_refund(&refund, charge.amount, None).await {
             Ok(()) => {}
             Err(ReserveRefundError::NotEnoughLeft) => {
@@ -438,32 +446,5 @@ fn too_much(left: Money) -> ApiError {
     ApiError::Unprocessable {
         detail: message.clone(),
         errors: vec![FieldError::new("amount", message)],
-    }
-}
-
-/// A refund of `amount` of `charge`, about to be stored and asked of Paystack.
-fn new_refund(
-    charge: &Payment,
-    amount: Money,
-    reason: &str,
-    requested_by: RequestedBy,
-    admin: Option<&AdminUser>,
-) -> Refund {
-    let now = crate::now();
-    Refund {
-        id: RefundId::new(),
-        payment_reference: charge.reference.clone(),
-        order_id: charge.order_id.clone(),
-        user_id: charge.user_id.clone(),
-        amount,
-        currency: charge.currency,
-        status: RefundStatus::Pending,
-        reason: reason.to_string(),
-        requested_by,
-        admin_id: admin.map(|admin| admin.0.id().clone()),
-        paystack_id: None,
-        created_at: now,
-        updated_at: now,
-        processed_at: None,
     }
 }

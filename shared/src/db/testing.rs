@@ -118,22 +118,17 @@ pub(crate) fn payment() -> Payment {
 }
 
 pub(crate) fn refund() -> crate::domain::Refund {
-    use crate::domain::{Refund, RefundId, RefundStatus, RequestedBy};
+    use crate::domain::{Refund, RefundId, RequestedBy};
     let payment = payment();
     Refund {
         id: RefundId::parse("01KB0000000000000000000006").unwrap(),
-        payment_reference: payment.reference,
-        order_id: payment.order_id,
-        user_id: payment.user_id,
-        amount: payment.amount,
-        currency: payment.currency,
-        status: RefundStatus::Pending,
-        reason: "the kitchen cancelled the order".into(),
-        requested_by: RequestedBy::Admin,
-        admin_id: None,
-        paystack_id: None,
-        created_at: at(),
-        updated_at: at(),
-        processed_at: None,
+        ..Refund::of(
+            &payment,
+            payment.amount,
+            "the kitchen cancelled the order",
+            RequestedBy::Admin,
+            None,
+            at(),
+        )
     }
 }

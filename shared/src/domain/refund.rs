@@ -107,6 +107,34 @@ pub struct Refund {
 }
 
 impl Refund {
+    /// A new refund of `amount` of `charge`, `pending` until Paystack says otherwise, asked by
+    /// `requested_by` (and the staff member `admin_id`) at `now`.
+    pub fn of(
+        charge: &super::Payment,
+        amount: Money,
+        reason: &str,
+        requested_by: RequestedBy,
+        admin_id: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> Self {
+        Refund {
+            id: RefundId::new(),
+            payment_reference: charge.reference.clone(),
+            order_id: charge.order_id.clone(),
+            user_id: charge.user_id.clone(),
+            amount,
+            currency: charge.currency,
+            status: RefundStatus::Pending,
+            reason: reason.to_string(),
+            requested_by,
+            admin_id,
+            paystack_id: None,
+            created_at: now,
+            updated_at: now,
+            processed_at: None,
+        }
+    }
+
     /// The refund moved to `next` at `now`, if it may move there.
     pub fn moved_to(&self, next: RefundStatus, now: OffsetDateTime) -> Option<Refund> {
         if !self.status.may_become(next) {

@@ -749,23 +749,19 @@ mod tests {
 
     #[test]
     fn refunds_are_checked_against_their_charge_and_its_counter() {
-        use kitchen::domain::{Money, Refund, RefundId, RefundStatus, RequestedBy};
+        use kitchen::domain::{Money, Refund, RefundStatus, RequestedBy};
         let (_, mut charge) = paid_order_and_payment();
         let refund = |amount: i64, status: RefundStatus| Refund {
-            id: RefundId::new(),
-            payment_reference: charge.reference.clone(),
-            order_id: charge.order_id.clone(),
-            user_id: charge.user_id.clone(),
-            amount: Money::from_minor_units(amount),
-            currency: charge.currency,
             status,
-            reason: "test".into(),
-            requested_by: RequestedBy::System,
-            admin_id: None,
             paystack_id: Some(1),
-            created_at: charge.created_at,
-            updated_at: charge.created_at,
-            processed_at: None,
+            ..Refund::of(
+                &charge,
+                Money::from_minor_units(amount),
+                "test",
+                RequestedBy::System,
+                None,
+                charge.created_at,
+            )
         };
         let refunds = [
             refund(300_000, RefundStatus::Processed),

@@ -777,9 +777,7 @@ async fn order_bodies_mean_what_the_document_says() {
 
 #[tokio::test]
 async fn an_order_shows_its_refunds_to_its_customer_only() {
-    use kitchen::domain::{
-        Money, Payment, PaymentStatus, Refund, RefundId, RefundStatus, RequestedBy,
-    };
+    use kitchen::domain::{Money, Payment, PaymentStatus, Refund, RequestedBy};
     let (app, caller) = app().await;
     let order = app.unpaid_order(&caller, 2).await;
     let path = format!("/orders/{}", order.id);
@@ -792,20 +790,15 @@ async fn an_order_shows_its_refunds_to_its_customer_only() {
     app.db().create_payment(&charge).await.unwrap();
     for amount in [100_000, 50_000] {
         let refund = Refund {
-            id: RefundId::new(),
-            payment_reference: charge.reference.clone(),
-            order_id: order.id.clone(),
-            user_id: order.user_id.clone(),
-            amount: Money::from_minor_units(amount),
-            currency: charge.currency,
-            status: RefundStatus::Pending,
-            reason: "staff only".into(),
-            requested_by: RequestedBy::Admin,
-            admin_id: Some(kitchen::domain::UserId::new()),
             paystack_id: Some(7_000_000_001),
-            created_at: kitchen::now(),
-            updated_at: kitchen::now(),
-            processed_at: None,
+            ..Refund::of(
+                &charge,
+                Money::from_minor_units(amount),
+                "staff only",
+                RequestedBy::Admin,
+                Some(kitchen::domain::UserId::new()),
+                kitchen::now(),
+            )
         };
         app.db()
             .reserve_refund(&refund, charge.amount, None)

@@ -3,7 +3,7 @@
 
 use devkit::testing::{TEST_PAYSTACK_SECRET, TestApp};
 use kitchen::domain::{
-    Money, OrderStatus, Payment, PaymentStatus, Refund, RefundId, RefundStatus, RequestedBy, Role,
+    Money, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus, RequestedBy, Role,
 };
 use kitchen::events::OrderEventKind;
 use paystack_sim::RefundStatus as AtPaystack;
@@ -38,22 +38,16 @@ async fn refunded(app: &TestApp, payment: &Payment, amount: i64) -> Refund {
         .refund(&payment.reference, amount, payment.currency, "test")
         .await
         .unwrap();
-    let now = kitchen::now();
     let refund = Refund {
-        id: RefundId::new(),
-        payment_reference: payment.reference.clone(),
-        order_id: payment.order_id.clone(),
-        user_id: payment.user_id.clone(),
-        amount,
-        currency: payment.currency,
-        status: RefundStatus::Pending,
-        reason: "test".into(),
-        requested_by: RequestedBy::System,
-        admin_id: None,
         paystack_id: Some(taken.id),
-        created_at: now,
-        updated_at: now,
-        processed_at: None,
+        ..Refund::of(
+            payment,
+            amount,
+            "test",
+            RequestedBy::System,
+            None,
+            kitchen::now(),
+        )
     };
     app.db()
         .reserve_refund(&refund, payment.amount, None)
