@@ -1,17 +1,18 @@
-//! Paystack: the typed client for the two calls we make and the webhook signature check. What
-//! Paystack says about a payment is recorded by `crate::app::record_charge`.
+//! Paystack: the typed client for the transaction and refund calls we make, and the webhook
+//! signature check. What Paystack says about a payment is recorded by `crate::app::record_charge`.
 //!
 //! - [`Paystack`] is built once per cold start ([`crate::state`]) from [`PaystackConfig`]: the base
 //!   URL (the simulator locally), the secret key (a [`Secret`], never printed) and a timeout well
-//!   under the function's. `initialize` is tried once (a retry could start a second transaction);
-//!   `verify`, a read, is tried again when Paystack could not be reached or answered 429 or 5xx.
+//!   under the function's. `initialize` is tried once (a retry could start a second transaction).
+//!   The reads (`verify`, `fetch_refund`, `refunds_of`) are tried again when Paystack could not be
+//!   reached or answered 429 or 5xx; `refund`, like `initialize`, is tried once.
 //!   Paystack's error envelope `{"status": false, "message": ...}` becomes a [`PaystackError`], which
 //!   answers 503 when Paystack is unreachable, slow or rate-limiting and 502 for any other bad answer.
 //! - [`WebhookKey::signature_is_valid`] checks a webhook's `x-paystack-signature` over the raw body.
 //!
 //! Paystack's documentation: <https://paystack.com/docs/api/transaction/>,
 //! <https://paystack.com/docs/api/errors/>, <https://paystack.com/docs/payments/webhooks/>,
-//! <https://paystack.com/docs/payments/verify-payments/>.
+//! <https://paystack.com/docs/payments/verify-payments/>, <https://paystack.com/docs/api/refund/>.
 
 use crate::{
     ApiError,
@@ -31,8 +32,9 @@ pub const SIGNATURE_HEADER: &str = "x-paystack-signature";
 /// `.invalid` top-level domain is reserved (RFC 2606), so no receipt can ever reach a stranger.
 pub const PLACEHOLDER_EMAIL_DOMAIN: &str = "customers.kitchen.invalid";
 
-/// Attempts of a `verify` call when Paystack is unreachable or answers 429/5xx.
-const VERIFY_ATTEMPTS: u32 = 3;
+/// Attempts of a read (verify, a refund, a charge's refunds) when Paystack is unreachable or
+/// answers 429/5xx.
+const READ_ATTEMPTS: u32 = 3;
 
 type HmacSha512 = Hmac<Sha512>;
 
@@ -179,13 +181,14 @@ pub struct Charge {
 impl Charge {
     /// When Paystack says the money moved, to the second like our own timestamps.
     pub fn paid_at(&self) -> Option<OffsetDateTime> {
-        let at = OffsetDateTime::parse(
-            self.paid_at.as_deref()?,
-            &time::format_description::well_known::Rfc3339,
-        )
-        .ok()?;
-        Some(at.replace_nanosecond(0).unwrap_or(at))
+        timestamp(self.paid_at.as_deref()?)
     }
+}
+
+/// One of Paystack's times (`2026-11-24T13:45:57.000Z`), to the second as we store times.
+pub fn timestamp(text: &str) -> Option<OffsetDateTime> {
+    let at = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(at.replace_nanosecond(0).unwrap_or(at))
 }
 
 /// An amount is a whole number; Paystack's samples sometimes carry it as a string of digits.
@@ -266,24 +269,14 @@ impl Paystack {
     /// The transaction's state now. References are ULIDs, so they need no escaping in the path.
     pub async fn verify(&self, reference: &PaymentReference) -> Result<Charge, PaystackError> {
         let url = format!("{}/transaction/verify/{reference}", self.base_url);
-        let mut attempt = 1;
-        loop {
-            let result: Result<Charge, _> = self.call(self.http.get(&url)).await;
-            match result {
-                Err(err) if err.is_transient() && attempt < VERIFY_ATTEMPTS => {
-                    tracing::warn!(%reference, attempt, error = %crate::error::cause_chain(&err), "Paystack verify failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-                    attempt += 1;
-                }
-                Ok(charge) if charge.reference != reference.as_str() => {
-                    return Err(PaystackError::Malformed(format!(
-                        "verify of {reference} answered reference {:?}",
-                        charge.reference
-                    )));
-                }
-                other => return other,
-            }
+        let charge: Charge = self.read(&url).await?;
+        if charge.reference != reference.as_str() {
+            return Err(PaystackError::Malformed(format!(
+                "verify of {reference} answered reference {:?}",
+                charge.reference
+            )));
         }
+        Ok(charge)
     }
 
     /// Asks Paystack to refund `amount` of the transaction `reference` (`POST /refund`,
@@ -310,26 +303,16 @@ impl Paystack {
         self.call(request).await
     }
 
-    /// Paystack's refund `id` as it stands now (`GET /refund/{id}`), tried again like `verify`.
+    /// Paystack's refund `id` as it stands now (`GET /refund/{id}`).
     pub async fn fetch_refund(&self, id: u64) -> Result<PaystackRefund, PaystackError> {
-        let url = format!("{}/refund/{id}", self.base_url);
-        let mut attempt = 1;
-        loop {
-            match self.call::<PaystackRefund>(self.http.get(&url)).await {
-                Err(err) if err.is_transient() && attempt < VERIFY_ATTEMPTS => {
-                    tracing::warn!(refund = id, attempt, error = %crate::error::cause_chain(&err), "Paystack refund fetch failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-                    attempt += 1;
-                }
-                Ok(refund) if refund.id != id => {
-                    return Err(PaystackError::Malformed(format!(
-                        "fetching refund {id} answered refund {}",
-                        refund.id
-                    )));
-                }
-                other => return other,
-            }
+        let refund: PaystackRefund = self.read(&format!("{}/refund/{id}", self.base_url)).await?;
+        if refund.id != id {
+            return Err(PaystackError::Malformed(format!(
+                "fetching refund {id} answered refund {}",
+                refund.id
+            )));
         }
+        Ok(refund)
     }
 
     /// Every refund of the transaction `reference` (`GET /refund?transaction=`), newest first.
@@ -338,11 +321,27 @@ impl Paystack {
         reference: &PaymentReference,
     ) -> Result<Vec<PaystackRefund>, PaystackError> {
         // A reference is a ULID: nothing in it needs escaping in a query.
-        let request = self.http.get(format!(
+        self.read(&format!(
             "{}/refund?transaction={reference}&perPage=100",
             self.base_url
-        ));
-        self.call(request).await
+        ))
+        .await
+    }
+
+    /// A `GET` of `url`: a read, so it is tried again when Paystack could not be reached or
+    /// answered 429 or 5xx.
+    async fn read<T: DeserializeOwned>(&self, url: &str) -> Result<T, PaystackError> {
+        let mut attempt = 1;
+        loop {
+            match self.call(self.http.get(url)).await {
+                Err(err) if err.is_transient() && attempt < READ_ATTEMPTS => {
+                    tracing::warn!(url, attempt, error = %crate::error::cause_chain(&err), "Paystack read failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn call<T: DeserializeOwned>(

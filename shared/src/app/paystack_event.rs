@@ -173,12 +173,6 @@ struct DisputeMessage {
     body: Option<String>,
 }
 
-fn rfc3339(text: Option<&str>) -> Option<time::OffsetDateTime> {
-    let at =
-        time::OffsetDateTime::parse(text?, &time::format_description::well_known::Rfc3339).ok()?;
-    Some(at.replace_nanosecond(0).unwrap_or(at))
-}
-
 impl Orders<'_> {
     /// Records a dispute event on its payment (and lists it among the open ones until resolved).
     /// The kitchen is texted when a dispute opens: Paystack gives it hours to answer.
@@ -223,7 +217,7 @@ impl Orders<'_> {
                     DisputeStatus::Open
                 },
                 reason: reason.clone(),
-                due_at: rfc3339(event.due_at.as_deref()),
+                due_at: event.due_at.as_deref().and_then(crate::paystack::timestamp),
                 resolution: event.resolution.clone(),
                 updated_at: crate::now(),
             });
