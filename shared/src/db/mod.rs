@@ -39,6 +39,7 @@
 //! | payments of a user, newest first | `gsi1pk = PAYMENTS#<user id>`, `gsi1sk = <reference>` (a ULID) | payment |
 //! | attempts for one order, newest first | `gsi2pk = PAYMENTS#ORDER#<order id>`, `gsi2sk = <reference>` | payment |
 //! | all payments (admin), newest first | `gsi3pk = PAYMENTS`, `gsi3sk = <reference>`; by customer via gsi1, by order via gsi2; filter `status` | payment |
+//! | open disputes, soonest answer due first (admin) | `gsi3pk = DISPUTES`, `gsi3sk = <due_at>#<reference>` → `reference`, then the payments in one `BatchGetItem` | open dispute (`pk = DISPUTE#<reference>`, `sk = DISPUTE`), put with its payment's dispute and deleted on resolution in one transaction |
 //! | payment success | one transaction: payment put (condition: version read) + order put as paid (condition: version and status read) | payment, order |
 //! | refund by id | `pk = REFUND#<id>`, `sk = REFUND` | refund (versioned) |
 //! | refunds of a payment (the webhook's refund events name only the payment) | `gsi1pk = REFUNDS#PAYMENT#<reference>`, `gsi1sk = <refund id>` | refund |

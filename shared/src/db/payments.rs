@@ -80,6 +80,11 @@ pub(super) fn stored(item: Item) -> Result<StoredPayment, DbError> {
     })
 }
 
+/// The entry of a payment in the list of open disputes.
+fn dispute_key(reference: &PaymentReference) -> Item {
+    key(format!("DISPUTE#{reference}"), "DISPUTE")
+}
+
 /// The item that lists a payment among the open disputes (gsi3, soonest answer due first), present
 /// only while its dispute is open.
 fn open_dispute_item(payment: &Payment) -> Item {
@@ -92,7 +97,7 @@ fn open_dispute_item(payment: &Payment) -> Item {
                 .ok()
         })
         .unwrap_or_else(|| "9999-12-31T00:00:00Z".to_string());
-    let mut item = key(format!("DISPUTE#{}", payment.reference), "DISPUTE");
+    let mut item = dispute_key(&payment.reference);
     item.insert(attr::ENTITY.into(), s("open_dispute"));
     item.insert("reference".into(), s(payment.reference.as_str()));
     item.insert(attr::GSI3PK.into(), s(OPEN_DISPUTES));
@@ -286,7 +291,7 @@ impl Db {
                 .delete(super::built(
                     aws_sdk_dynamodb::types::Delete::builder()
                         .table_name(&self.table)
-                        .set_key(Some(key(format!("DISPUTE#{}", new.reference), "DISPUTE")))
+                        .set_key(Some(dispute_key(&new.reference)))
                         .build(),
                 )?)
                 .build(),
@@ -417,5 +422,38 @@ mod tests {
             ]
         );
         assert_eq!(item["version"].as_n().unwrap(), "2");
+    }
+
+    #[test]
+    fn an_open_dispute_is_listed_by_its_due_time() {
+        use crate::domain::{Dispute, DisputeStatus};
+        let mut payment = testing::payment();
+        payment.dispute = Some(Dispute {
+            status: DisputeStatus::Open,
+            reason: None,
+            due_at: Some(testing::at()),
+            resolution: None,
+            updated_at: testing::at(),
+        });
+        let item = super::open_dispute_item(&payment);
+        let pk = format!("DISPUTE#{}", testing::PAYMENT);
+        let due = format!(
+            "{}#{}",
+            testing::at()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap(),
+            testing::PAYMENT
+        );
+        assert_eq!(
+            layout(&item),
+            [
+                ("entity", "open_dispute"),
+                ("pk", pk.as_str()),
+                ("sk", "DISPUTE"),
+                ("gsi3pk", "DISPUTES"),
+                ("gsi3sk", due.as_str()),
+            ]
+        );
+        assert_eq!(item["reference"].as_s().unwrap(), testing::PAYMENT);
     }
 }
