@@ -2,10 +2,11 @@
 //! each refund through Paystack's refund webhooks until it is processed or failed.
 //!
 //! A refund is stored, with its amount on its payment's counter (which no race can push past what
-//! the charge took, see `db::refunds`), *before* Paystack is asked; when Paystack will not take it
-//! (unreachable, slow, or refusing) the refund is withdrawn again, so nothing is recorded as
-//! pending and a retry later is safe. Paystack itself refuses to refund more than a charge took,
-//! the last guard should a refund it did take ever be withdrawn here (a timeout after it arrived).
+//! the charge took, see `db::refunds`), *before* Paystack is asked. When Paystack refuses it or
+//! cannot be reached, the refund is withdrawn again, so nothing is recorded and a retry later is
+//! safe. When Paystack does not answer in time it may hold the refund, so ours stays held (pending,
+//! without Paystack's id) until a refund event of that charge finds it in Paystack's list; Paystack
+//! itself refuses to refund more than a charge took.
 
 use super::{
     idempotency::{Idempotency, Outcome},
@@ -79,15 +80,17 @@ impl Refunds<'_> {
             IdempotentRequest::new(admin.0.id().clone(), SCOPE, key, &(&order_id, &request))
         });
         let run = Idempotency::new(self.db, idempotent);
-        if let Some(first) = run.first_answer().await? {
+        // The key's first answer, the order and its attempts: independent reads, one round trip.
+        let (first, order, attempts) = tokio::join!(
+            run.first_answer(),
+            self.db.get_order(&order_id),
+            self.db.payments_of_order(&order_id, ATTEMPTS_READ, None),
+        );
+        if let Some(first) = first? {
             return Ok(Outcome::Replayed(first));
         }
-        let order = self.db.get_order(&order_id).await?.ok_or_else(not_found)?;
-        let attempts = self
-            .db
-            .payments_of_order(&order.order.id, ATTEMPTS_READ, None)
-            .await?
-            .items;
+        order?.ok_or_else(not_found)?;
+        let attempts = attempts?.items;
         let Some(charge) = attempts
             .into_iter()
             .filter(|payment| payment.status == PaymentStatus::Success)
