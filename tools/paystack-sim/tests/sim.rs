@@ -61,15 +61,7 @@ impl Sim {
     }
 
     async fn initialize(&self, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(self.url("/transaction/initialize"))
-            .bearer_auth(SECRET)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        read(response).await
+        self.api_post("/transaction/initialize", body).await
     }
 
     /// Initializes a valid transaction and returns its `data`.
@@ -80,14 +72,8 @@ impl Sim {
     }
 
     async fn verify(&self, reference: &str) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .get(self.url(&format!("/transaction/verify/{reference}")))
-            .bearer_auth(SECRET)
-            .send()
+        self.api_get(&format!("/transaction/verify/{reference}"))
             .await
-            .unwrap();
-        read(response).await
     }
 
     async fn control(
@@ -96,13 +82,8 @@ impl Sim {
         action: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .post(self.url(&format!("/_sim/transactions/{reference}/{action}")));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        read(request.send().await.unwrap()).await
+        self.sim_post(&format!("/_sim/transactions/{reference}/{action}"), body)
+            .await
     }
 }
 
@@ -116,15 +97,7 @@ impl Sim {
     }
 
     async fn refund(&self, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(self.url("/refund"))
-            .bearer_auth(SECRET)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        read(response).await
+        self.api_post("/refund", body).await
     }
 
     /// A refund that must be accepted; returns its `data`.
@@ -145,6 +118,17 @@ impl Sim {
         read(response).await
     }
 
+    /// A call of Paystack's API, with the secret key.
+    async fn api_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let request = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(SECRET)
+            .json(&body);
+        read(request.send().await.unwrap()).await
+    }
+
+    /// A call of the simulator's own control routes, which take no key.
     async fn sim_post(&self, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut request = self.http.post(self.url(path));
         if let Some(body) = body {
