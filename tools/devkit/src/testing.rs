@@ -971,16 +971,11 @@ impl TestApp {
     /// function that calls Paystack): a payment started, charged at the simulator without its
     /// webhook, and recorded by the path verify takes. The payment as recorded.
     pub async fn charge(&self, order: &kitchen::domain::Order) -> kitchen::domain::Payment {
-        let payment = kitchen::domain::Payment::start(order, kitchen::now());
-        self.db().create_payment(&payment).await.expect("a payment");
+        let payment = self.started_payment(order).await;
         let paystack = self
             .state
             .paystack()
             .expect("a function that calls Paystack");
-        paystack
-            .initialize(&payment, "customer@example.com")
-            .await
-            .expect("initialize");
         self.paystack()
             .state()
             .succeed_without_webhook(payment.reference.as_str(), Default::default())
@@ -999,6 +994,33 @@ impl TestApp {
             .await
             .expect("recorded");
         recorded
+    }
+
+    /// A payment of `order` started at the Paystack simulator as the payments function starts one:
+    /// stored pending, initialized, and stored again with its checkout link.
+    pub async fn started_payment(
+        &self,
+        order: &kitchen::domain::Order,
+    ) -> kitchen::domain::Payment {
+        let payment = kitchen::domain::Payment::start(order, kitchen::now());
+        self.db().create_payment(&payment).await.expect("a payment");
+        let link = self
+            .state
+            .paystack()
+            .expect("a function that calls Paystack")
+            .initialize(&payment, "customer@example.com")
+            .await
+            .expect("initialize");
+        let started = kitchen::domain::Payment {
+            authorization_url: Some(link.authorization_url),
+            access_code: Some(link.access_code),
+            ..payment
+        };
+        self.db()
+            .payment_started(&started, None)
+            .await
+            .expect("the started payment");
+        started
     }
 
     /// An unpaid order of `customer`'s for today: `portions` of a ₦2,500.00 dish, written straight

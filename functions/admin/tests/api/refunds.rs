@@ -26,6 +26,13 @@ async fn app() -> (TestApp, Caller, Dish) {
 /// A staff-placed ₦5,000.00 order paid through the simulator (charged there, recorded here by the
 /// same path verify takes); the order and its payment.
 async fn charged_order(app: &TestApp, admin: &Caller, dish: &Dish) -> (Order, Payment) {
+    let order = placed_order(app, admin, dish).await;
+    let recorded = app.charge(&order).await;
+    (order, recorded)
+}
+
+/// A staff-placed ₦5,000.00 order for a new phone-only customer, unpaid.
+async fn placed_order(app: &TestApp, admin: &Caller, dish: &Dish) -> Order {
     let customer = walk_in(app, admin).await;
     let placed = app
         .post(
@@ -36,9 +43,7 @@ async fn charged_order(app: &TestApp, admin: &Caller, dish: &Dish) -> (Order, Pa
         .await;
     placed.assert_status(201);
     let id = OrderId::parse(placed.json["id"].as_str().unwrap()).unwrap();
-    let order = app.db().get_order(&id).await.unwrap().unwrap().order;
-    let recorded = app.charge(&order).await;
-    (order, recorded)
+    app.db().get_order(&id).await.unwrap().unwrap().order
 }
 
 async fn payment_now(app: &TestApp, reference: &PaymentReference) -> Payment {
@@ -208,21 +213,9 @@ async fn an_idempotency_key_answers_the_first_refund_again() {
 async fn paystack_refusing_is_502_and_records_nothing() {
     let (app, admin, jollof) = app().await;
     // Our table holds a success that Paystack does not: it refuses to refund an unpaid transaction.
-    let customer = walk_in(&app, &admin).await;
     let token = Some(admin.access_token.as_str());
-    let placed = app
-        .post("/admin/orders", &order_for(&app, &customer, &jollof), token)
-        .await;
-    let id = OrderId::parse(placed.json["id"].as_str().unwrap()).unwrap();
-    let order = app.db().get_order(&id).await.unwrap().unwrap().order;
-    let payment = Payment::start(&order, kitchen::now());
-    app.db().create_payment(&payment).await.unwrap();
-    app.state
-        .paystack()
-        .unwrap()
-        .initialize(&payment, "mama@example.com")
-        .await
-        .unwrap();
+    let order = placed_order(&app, &admin, &jollof).await;
+    let payment = app.started_payment(&order).await;
     let charge: kitchen::paystack::Charge = serde_json::from_value(json!({
         "status": "success", "reference": payment.reference.as_str(), "amount": 500_000, "currency": "NGN",
     }))

@@ -3,7 +3,7 @@
 
 use devkit::testing::{Caller, TestApp};
 use kitchen::{
-    domain::{Order, OrderStatus, Payment, PaymentStatus, Role},
+    domain::{OrderStatus, Payment, PaymentStatus, Role},
     events::OrderEventKind,
 };
 use std::time::Duration;
@@ -21,27 +21,6 @@ async fn app() -> (TestApp, Caller) {
     (app, caller)
 }
 
-/// A payment of `order` started at Paystack (its checkout link stored), as the payments function
-/// starts one.
-async fn started(app: &TestApp, order: &Order) -> Payment {
-    let payment = Payment::start(order, kitchen::now());
-    app.db().create_payment(&payment).await.unwrap();
-    let link = app
-        .state
-        .paystack()
-        .unwrap()
-        .initialize(&payment, "ada@example.com")
-        .await
-        .unwrap();
-    let started = Payment {
-        authorization_url: Some(link.authorization_url),
-        access_code: Some(link.access_code),
-        ..payment
-    };
-    app.db().payment_started(&started, None).await.unwrap();
-    started
-}
-
 async fn lose_the_webhook(app: &TestApp, payment: &Payment) {
     app.paystack()
         .state()
@@ -56,13 +35,13 @@ async fn a_charge_made_in_time_whose_webhook_was_lost_pays_the_order_instead_of_
     let order = app
         .unpaid_order_placed(&caller, 1, kitchen::now() - Duration::from_secs(296))
         .await;
-    let payment = started(&app, &order).await;
+    let payment = app.started_payment(&order).await;
     lose_the_webhook(&app, &payment).await;
     // Another expired order whose checkout was never paid is cancelled as before.
     let unpaid = app
         .unpaid_order_placed(&caller, 1, kitchen::now() - Duration::from_secs(301))
         .await;
-    started(&app, &unpaid).await;
+    app.started_payment(&unpaid).await;
     // Past the deadline (times are whole seconds) before the sweep runs; the charge was before it.
     tokio::time::sleep(Duration::from_millis(5200)).await;
     app.published_events().await;
@@ -97,7 +76,7 @@ async fn a_charge_made_after_the_deadline_is_given_back_and_the_order_stays_canc
     let order = app
         .unpaid_order_placed(&caller, 1, kitchen::now() - Duration::from_secs(301))
         .await;
-    let payment = started(&app, &order).await;
+    let payment = app.started_payment(&order).await;
     lose_the_webhook(&app, &payment).await;
     orders::sweep(&app.state).await.unwrap();
     let kept = app.db().get_order(&order.id).await.unwrap().unwrap().order;
@@ -120,7 +99,7 @@ async fn paystack_unreachable_leaves_the_order_for_the_next_sweep() {
     let order = app
         .unpaid_order_placed(&caller, 1, kitchen::now() - Duration::from_secs(301))
         .await;
-    started(&app, &order).await;
+    app.started_payment(&order).await;
     app.paystack().state().set_delay(Duration::from_secs(10));
     assert_eq!(orders::sweep(&app.state).await.unwrap(), 0);
     let stored = app.db().get_order(&order.id).await.unwrap().unwrap().order;
