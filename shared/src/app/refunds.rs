@@ -244,7 +244,7 @@ impl Refunds<'_> {
     /// Gives back every successful charge of `order`, which staff cancelled after it was paid, and
     /// answers the order as it now stands (`refund_due` cleared once every refund was taken). The
     /// cancel is done whatever happens here: a failure is logged and leaves `refund_due` set.
-    pub async fn give_back_order(&self, order: Order) -> Order {
+    pub async fn give_back_order(&self, mut order: Order) -> Order {
         if !order.refund_due {
             return order;
         }
@@ -263,18 +263,20 @@ impl Refunds<'_> {
             Some(reason) => format!("Order cancelled by the kitchen: {reason}"),
             None => "Order cancelled by the kitchen".to_string(),
         };
+        // Each refund Paystack takes added its amount to the order's counter and cleared its
+        // `refund_due` in the write that recorded it: the order as stored now, without reading it.
         for charge in charges.iter().filter(|p| p.refundable() > Money::ZERO) {
-            self.give_back(charge, &reason).await;
+            if let Some(refund) = self.give_back(charge, &reason).await {
+                order.refunded_amount = order.refunded_amount + refund.amount;
+                order.refund_due = false;
+            }
         }
-        match self.db.get_order(&order.id).await {
-            Ok(Some(stored)) => stored.order,
-            _ => order,
-        }
+        order
     }
 
     /// After a charge was recorded: money the order could not take (paid after a cancel, or paid
     /// twice) is given back at once. The payment as it now stands.
-    pub async fn after_charge(&self, recorded: Recorded, payment: Payment) -> Payment {
+    pub async fn after_charge(&self, recorded: Recorded, mut payment: Payment) -> Payment {
         let reason = match (recorded, payment.note) {
             (Recorded::RefundDue, Some(PaymentNote::OrderCancelled)) => {
                 "Paid after the order was cancelled"
@@ -282,13 +284,13 @@ impl Refunds<'_> {
             (Recorded::RefundDue, _) => "Paid twice for one order",
             _ => return payment,
         };
-        if self.give_back(&payment, reason).await.is_none() {
-            return payment;
+        // The refund's write added to the payment's counter and cleared its `refund_due`: the
+        // payment as stored now, without reading it again.
+        if let Some(refund) = self.give_back(&payment, reason).await {
+            payment.refunded_amount = payment.refunded_amount + refund.amount;
+            payment.refund_due = false;
         }
-        match self.db.get_payment(&payment.reference).await {
-            Ok(Some(stored)) => stored.payment,
-            _ => payment,
-        }
+        payment
     }
 
     /// A page of the refunds matching `search`, newest first.
