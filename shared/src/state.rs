@@ -319,11 +319,7 @@ impl AppState {
 
     /// The refund workflows; a 500 if this function was deployed without Paystack's settings.
     pub fn refunds(&self) -> Result<crate::app::refunds::Refunds<'_>, crate::ApiError> {
-        Ok(crate::app::refunds::Refunds {
-            db: &self.db,
-            paystack: self.paystack()?,
-            events: &self.events,
-        })
+        Ok(self.payments()?.refunds())
     }
 
     /// The Paystack client (a function with [`Setting::Paystack`]).

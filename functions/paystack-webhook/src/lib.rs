@@ -3,7 +3,10 @@
 //! Order of checks: the source address (only if an allow-list is configured), the body size (64 KiB),
 //! then `x-paystack-signature` over the raw bytes, and only then is the body parsed. `charge.success`
 //! is recorded through `kitchen::app::record_charge`, the same path verify takes, so the order becomes
-//! `paid` exactly once however many times or however concurrently the event arrives.
+//! `paid` exactly once however many times or however concurrently the event arrives. `refund.*`
+//! events are followed through Paystack's refund API and `charge.dispute.*` events recorded on their
+//! payment (`kitchen::app::paystack_event`); events of the other Paystack domain are acknowledged and
+//! change nothing.
 //!
 //! Answers: 200 `{"received": true}` once an event is applied, was applied before, or is one we do not
 //! handle (an unknown reference or event type: logged, so Paystack stops retrying); 401 for a
