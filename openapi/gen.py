@@ -237,7 +237,7 @@ EX_PAYMENT = {
     "status": "pending", "authorization_url": "https://checkout.paystack.com/0peioxfhpn",
     "access_code": "0peioxfhpn", "channel": None, "paid_at": None, "gateway_response": None,
     "created_at": "2026-11-23T09:15:58Z", "refund_due": False, "note": None, "refunded_amount": 0,
-    "dispute": None,
+    "charged_amount": None, "dispute": None,
 }
 EX_PAYMENT_DONE = dict(EX_PAYMENT, status="success", channel="card", paid_at="2026-11-23T09:16:41Z",
                        gateway_response="Successful")
@@ -539,16 +539,20 @@ schemas["Payment"] = obj({
     "gateway_response": nullable({"type": "string", "description": "Paystack's message, e.g. `Successful`, `Declined`."}),
     "created_at": TIMESTAMP,
     "refund_due": {"type": "boolean",
-                   "description": "Money was received that the order could not take (see `note`); staff must refund it."},
+                   "description": "Money was received that the order could not take (see `note`) and no refund has "
+                                  "given it back yet: a refund is started at once, and the sweep retries one that "
+                                  "Paystack could not take (money in another currency is refunded by staff)."},
     "note": nullable(ref("PaymentNote")),
     "refunded_amount": with_(MONEY, description="What refunds not failed have given back of this charge, in kobo; "
-                                                "never more than `amount`."),
+                                                "never more than what it took."),
+    "charged_amount": nullable(with_(MONEY, description="What Paystack charged when it was not `amount` (note "
+                                                        "`amount_mismatch`): what its automatic refund gives back.")),
     "dispute": nullable(ref("Dispute")),
     "refunds": {"type": "array", "items": ref("CustomerRefund"),
                 "description": "Only on `GET /orders/{id}/payments`: the refunds of this attempt, oldest last."},
 }, required=["reference", "order_id", "user_id", "amount", "currency", "status", "authorization_url", "access_code",
              "channel", "paid_at", "gateway_response", "created_at", "refund_due", "note", "refunded_amount",
-             "dispute"],
+             "charged_amount", "dispute"],
     description="One Paystack payment attempt for an order.", example=EX_PAYMENT)
 
 schemas["Dispute"] = obj({

@@ -1,5 +1,6 @@
 //! The orders function's cold start. Besides its HTTP routes it takes one scheduled event (from
-//! EventBridge, see template.yaml) that runs the sweep cancelling unpaid orders past their deadline.
+//! EventBridge, see template.yaml) that runs the sweep: unpaid orders past their deadline
+//! cancelled, payments pending too long settled, money still owed given back.
 
 use lambda_http::{
     Adapter, LambdaEvent,
@@ -19,10 +20,15 @@ async fn main() -> Result<(), Error> {
         async move {
             let (payload, context) = event.into_parts();
             if payload.get("source").and_then(Value::as_str) == Some("aws.events") {
-                let cancelled = orders::sweep(&state)
+                let swept = orders::sweep(&state)
                     .await
                     .map_err(|err| Error::from(err.to_string()))?;
-                return Ok::<Value, Error>(serde_json::json!({ "cancelled": cancelled }));
+                return Ok::<Value, Error>(serde_json::json!({
+                    "cancelled": swept.cancelled,
+                    "recorded": swept.recorded,
+                    "released": swept.released,
+                    "refunds_started": swept.refunds_started,
+                }));
             }
             let request: LambdaRequest = serde_json::from_value(payload)?;
             let response = http.oneshot(LambdaEvent::new(request, context)).await?;

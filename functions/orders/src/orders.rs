@@ -8,7 +8,7 @@ use axum::{
 };
 use kitchen::{
     ApiError, AppState,
-    app::{edit_order::EditOrder, place_order::PlaceOrder},
+    app::{edit_order::EditOrder, place_order::PlaceOrder, sweep::Swept},
     cursor::PageBody,
     domain::Order,
     domain::{OrderStatus, PageLimit},
@@ -85,7 +85,8 @@ pub async fn cancel(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The scheduled sweep: cancels unpaid orders past their deadline.
-pub async fn sweep(state: &AppState) -> Result<usize, ApiError> {
-    state.payments()?.sweep_unpaid().await
+/// The scheduled sweep: cancels unpaid orders past their deadline, settles payments pending too
+/// long, and gives back money still owed.
+pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
+    state.payments()?.sweep().await
 }

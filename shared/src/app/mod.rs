@@ -17,7 +17,7 @@
 //! | [`menu`] | the public menu for a date, one dish, and the health check's ping |
 //! | [`order_history`] | a customer's orders, one or all |
 //! | [`staff_orders`] | staff: orders for customers, the dispatch list, status changes |
-//! | [`sweep`] | the scheduled cancel of unpaid orders past their deadline |
+//! | [`sweep`] | the scheduled run: unpaid orders past their deadline, payments pending too long, money still owed |
 //! | [`start_payment`] | a Paystack transaction for an order |
 //! | [`verify_payment`] | asking Paystack how a payment went |
 //! | [`record_charge`] | the one path that applies a charge to a payment and its order |

@@ -7,7 +7,7 @@ use super::Orders;
 use crate::{
     db::{StoredOrder, StoredPayment},
     domain::{Actor, OrderStatus},
-    domain::{Payment, PaymentNote, PaymentStatus, User},
+    domain::{Money, Payment, PaymentNote, PaymentStatus, User},
     error::ApiError,
     events::OrderEventKind,
     metrics,
@@ -64,7 +64,8 @@ pub struct ReadAlong {
 ///   `refund_due` and the order stays cancelled, flagged `refund_due` too, in one transaction; an
 ///   expiry not yet written down by the sweep is written now and announced as the sweep would.
 /// - success for an order another attempt already paid: the payment is `success` with `refund_due`.
-/// - a mismatch: the payment is `failed` with a note and `refund_due`, logged at error level.
+/// - a mismatch: the payment is `failed` with a note and `refund_due` (and, for another amount,
+///   what was charged), logged at error level; the caller gives the money back.
 /// - failed: a pending payment becomes `failed`; anything else changes nothing.
 ///
 /// A payment already settled is left alone; a lost race reads both items again and decides anew, so
@@ -152,7 +153,11 @@ impl Orders<'_> {
             None
         };
         if let Some(note) = mismatch {
-            let done = done.owed_back(PaymentStatus::Failed, note);
+            let mut done = done.owed_back(PaymentStatus::Failed, note);
+            if note == PaymentNote::AmountMismatch {
+                // What a refund of this charge gives back.
+                done.charged_amount = Some(Money::from_minor_units(charge.amount));
+            }
             if !self.db.record_payment(stored, &done, None).await? {
                 return Ok(None);
             }

@@ -16,8 +16,8 @@ use crate::{
     caller::AdminUser,
     db::{Db, IdempotentRequest, Item, Page, RefundFilter, ReserveRefundError, StoredRefund},
     domain::{
-        IdempotencyKey, Money, Order, OrderId, Payment, PaymentNote, PaymentReference,
-        PaymentStatus, Refund, RefundReason, RefundStatus, RequestedBy,
+        IdempotencyKey, Money, Order, OrderId, OrderStatus, Payment, PaymentNote, PaymentReference,
+        Refund, RefundReason, RefundStatus, RequestedBy,
     },
     error::{ApiError, FieldError},
     events::Publisher,
@@ -25,6 +25,8 @@ use crate::{
     paystack::{Paystack, PaystackError},
 };
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use time::OffsetDateTime;
 
 const SCOPE: &str = "POST /admin/orders/{id}/refunds";
 
@@ -93,7 +95,7 @@ impl Refunds<'_> {
         let attempts = attempts?.items;
         let Some(charge) = attempts
             .into_iter()
-            .filter(|payment| payment.status == PaymentStatus::Success)
+            .filter(|payment| payment.took() > Money::ZERO)
             .max_by_key(Payment::refundable)
         else {
             return Err(ApiError::Conflict(
@@ -119,7 +121,7 @@ impl Refunds<'_> {
         let body = serde_json::to_string(&refund).map_err(ApiError::internal)?;
         match self
             .db
-            .reserve_refund(&refund, charge.amount, run.record(&body))
+            .reserve_refund(&refund, charge.took(), run.record(&body))
             .await
         {
             Ok(()) => {}
@@ -221,7 +223,7 @@ impl Refunds<'_> {
             None,
             crate::now(),
         );
-        match self.db.reserve_refund(&refund, charge.amount, None).await {
+        match self.db.reserve_refund(&refund, charge.took(), None).await {
             Ok(()) => {}
             Err(ReserveRefundError::NotEnoughLeft) => {
                 tracing::info!(reference = %charge.reference, "the charge was refunded meanwhile; nothing left to give back");
@@ -274,15 +276,15 @@ impl Refunds<'_> {
         order
     }
 
-    /// After a charge was recorded: money the order could not take (paid after a cancel, or paid
-    /// twice) is given back at once. The payment as it now stands.
+    /// After a charge was recorded: money the order could not take (paid after a cancel, paid
+    /// twice, or a charge that did not match the order) is given back at once. The payment as it
+    /// now stands.
     pub async fn after_charge(&self, recorded: Recorded, mut payment: Payment) -> Payment {
-        let reason = match (recorded, payment.note) {
-            (Recorded::RefundDue, Some(PaymentNote::OrderCancelled)) => {
-                "Paid after the order was cancelled"
-            }
-            (Recorded::RefundDue, _) => "Paid twice for one order",
-            _ => return payment,
+        if !matches!(recorded, Recorded::RefundDue | Recorded::Mismatch) {
+            return payment;
+        }
+        let Some(reason) = owed_because(&payment) else {
+            return payment;
         };
         // The refund's write added to the payment's counter and cleared its `refund_due`: the
         // payment as stored now, without reading it again.
@@ -291,6 +293,87 @@ impl Refunds<'_> {
             payment.refund_due = false;
         }
         payment
+    }
+
+    /// The sweep's retry of money owed back: for each order on the list of orders owing money
+    /// (oldest first), gives back every charge still owed (`refund_due`, or a charge of an order
+    /// cancelled after it was paid) that no refund has taken yet, and takes the order off the list
+    /// once nothing of it is left to give back. Returns how many refunds it started.
+    pub async fn retry_owed(&self, limit: usize) -> Result<usize, ApiError> {
+        let mut started = 0;
+        for owed in self.db.owed_orders(limit).await? {
+            let (order, charges) = tokio::join!(
+                self.db.get_order(&owed.order_id),
+                self.db
+                    .payments_of_order(&owed.order_id, ATTEMPTS_READ, None),
+            );
+            let Some(order) = order? else {
+                self.db.clear_owed(&owed).await?;
+                continue;
+            };
+            let order = order.order;
+            let cancelled_paid = order.refund_due && order.status == OrderStatus::Cancelled;
+            let mut still_owed = false;
+            for charge in charges?.items {
+                if charge.refundable() == Money::ZERO {
+                    continue;
+                }
+                let reason = match owed_because(&charge) {
+                    Some(reason) if charge.refund_due => reason,
+                    _ if cancelled_paid => "Order cancelled by the kitchen",
+                    _ => continue,
+                };
+                match self.give_back(&charge, reason).await {
+                    Some(_) => started += 1,
+                    None => still_owed = true,
+                }
+            }
+            if !still_owed {
+                self.db.clear_owed(&owed).await?;
+            }
+        }
+        Ok(started)
+    }
+
+    /// The sweep's release of refunds held since Paystack's answer to them never came: each
+    /// charge with a refund held longer than `grace` is followed (Paystack's list of its refunds
+    /// names the ones it received); a refund Paystack still does not hold never reached it, and is
+    /// failed, which gives what it held back to the counters. A refund the system started is owed
+    /// again (the order goes back on the list first), so the retry of money owed gives it back.
+    /// Returns how many it released.
+    pub async fn release_held(
+        &self,
+        from: OffsetDateTime,
+        grace_until: OffsetDateTime,
+        limit: usize,
+    ) -> Result<usize, ApiError> {
+        let held = self.db.held_refunds(from, grace_until, limit).await?;
+        let charges: HashSet<&PaymentReference> =
+            held.iter().map(|r| &r.refund.payment_reference).collect();
+        for reference in charges {
+            self.follow_charge(reference).await?;
+        }
+        let mut released = 0;
+        for read in &held {
+            let Some(stored) = self.db.get_refund(&read.refund.id).await? else {
+                continue;
+            };
+            let refund = &stored.refund;
+            if refund.status != RefundStatus::Pending || refund.paystack_id.is_some() {
+                continue;
+            }
+            if refund.requested_by == RequestedBy::System {
+                self.db.mark_owed(&refund.order_id).await?;
+            }
+            let Some(failed) = refund.moved_to(RefundStatus::Failed, crate::now()) else {
+                continue;
+            };
+            if self.db.record_refund(&stored, &failed, false, None).await? {
+                released += 1;
+                tracing::warn!(refund_id = %failed.id, reference = %failed.payment_reference, amount = failed.amount.minor_units(), "Paystack never received this refund; failed, and what it held is free again");
+            }
+        }
+        Ok(released)
     }
 
     /// A page of the refunds matching `search`, newest first.
@@ -376,7 +459,13 @@ impl Refunds<'_> {
             let mut named = stored.refund.clone();
             named.paystack_id = Some(found.id);
             named.updated_at = crate::now();
-            if self.db.record_refund(&stored, &named, false, None).await? {
+            // A refund the system started gave back all that was owed: naming it settles that.
+            let settles = named.requested_by == RequestedBy::System;
+            if self
+                .db
+                .record_refund(&stored, &named, settles, None)
+                .await?
+            {
                 tracing::info!(refund_id = %named.id, paystack_id = found.id, "refund found at Paystack");
                 identified.push(StoredRefund {
                     refund: named,
@@ -443,6 +532,18 @@ impl Refunds<'_> {
                 tracing::error!(refund_id = %refund.id, error = %crate::error::cause_chain(&err), "a processed refund's order could not be read; not announced");
             }
         }
+    }
+}
+
+/// Why a charge's money is owed back, as its refund's reason; none when it is not, or is owed in
+/// a currency staff refund by hand.
+fn owed_because(charge: &Payment) -> Option<&'static str> {
+    match charge.note? {
+        PaymentNote::OrderCancelled => Some("Paid after the order was cancelled"),
+        PaymentNote::OrderAlreadyPaid => Some("Paid twice for one order"),
+        PaymentNote::OrderChanged => Some("The order changed after this payment started"),
+        PaymentNote::AmountMismatch => Some("The amount charged did not match the order"),
+        _ => None,
     }
 }
 

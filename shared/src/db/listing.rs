@@ -99,6 +99,17 @@ impl Listing {
         self.sort_condition("begins_with({sk}, :sort)", prefix)
     }
 
+    /// Only items whose index sort key is between `low` and `high` (both included).
+    pub fn sort_between(mut self, low: impl Into<String>, high: impl Into<String>) -> Self {
+        let sk = self.key_attributes[3];
+        self.key_condition = format!("{} AND {sk} BETWEEN :low AND :high", self.key_condition);
+        self.values
+            .insert(":low".to_string(), AttributeValue::S(low.into()));
+        self.values
+            .insert(":high".to_string(), AttributeValue::S(high.into()));
+        self
+    }
+
     fn sort_condition(mut self, template: &str, value: impl Into<String>) -> Self {
         let sk = self.key_attributes[3];
         self.key_condition = format!(

@@ -45,7 +45,10 @@
 //! | refunds of a payment (the webhook's refund events name only the payment) | `gsi1pk = REFUNDS#PAYMENT#<reference>`, `gsi1sk = <refund id>` | refund |
 //! | refunds of an order, newest first | `gsi2pk = REFUNDS#ORDER#<order id>`, `gsi2sk = <refund id>` | refund |
 //! | all refunds (admin), newest first | `gsi3pk = REFUNDS`, `gsi3sk = <refund id>`; filter `status` | refund |
-//! | a refund stored | one transaction: refund put (new) + `ADD refunded_amount` on its payment (condition: a success with room left) and on its order | refund, payment, order |
+//! | payments pending too long (the sweep) | `gsi3pk = PAYMENTS`, `gsi3sk BETWEEN ULID(now - 72 h) AND ULID(now - 1 h)`, filter `pending`, a checkout link, `asked_at` (epoch s, outside the payment) unset or over an hour old | payment |
+//! | refunds held (Paystack's answer never came; the sweep) | `gsi3pk = REFUNDS`, `gsi3sk BETWEEN ULID(now - 72 h) AND ULID(now - 10 min)`, filter `pending` without `paystack_id` | refund |
+//! | orders owing money back (the sweep's retry), oldest first | `gsi3pk = REFUNDS_DUE`, `gsi3sk = <order id>` → `order_id`, `marked` | owed (`pk = OWED#<order id>`, `sk = OWED`), put in the transaction that sets a payment's or order's `refund_due`, deleted by the sweep (condition: `marked` as read) once nothing is left to give back |
+//! | a refund stored | one transaction: refund put (new) + `ADD refunded_amount` on its payment (condition: it took money — a success, or flagged `order_changed`/`amount_mismatch` — with room left) and on its order | refund, payment, order |
 //! | every order and payment (the load tool's invariants, never the API) | consistent Scan, each item read by [`decode`] | order, payment |
 
 mod carts;
@@ -55,6 +58,7 @@ mod listing;
 pub mod meter;
 mod one_time;
 mod orders;
+mod owed;
 mod payments;
 mod refunds;
 mod sessions;
@@ -69,6 +73,7 @@ pub use idempotency::{IDEMPOTENCY_WINDOW, IdempotencyRecord, IdempotentRequest};
 pub use listing::Page;
 pub use one_time::StoredToken;
 pub use orders::{OrderFilter, PlaceOrderError, StoredOrder, order_key, orders_in};
+pub use owed::Owed;
 pub use payments::{PaymentFilter, StartPaymentError, StoredPayment};
 pub use refunds::{RefundFilter, ReserveRefundError, StoredRefund};
 pub use sessions::SessionRead;
@@ -309,6 +314,13 @@ impl Db {
             ))
         }
     }
+}
+
+/// The smallest ULID of instant `at`: a sort key bound for items keyed by ULIDs (which sort by
+/// the time they were made).
+pub(crate) fn time_bound(at: time::OffsetDateTime) -> String {
+    let millis = (at.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+    ulid::Ulid::from_parts(millis, 0).to_string()
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {

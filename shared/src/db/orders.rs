@@ -203,6 +203,9 @@ impl Db {
     /// an id of its own (`write_id`), and a failed condition reads the order again: when it holds
     /// this write's id at the next version, the write was ours and this answers `true`.
     pub async fn replace_order(&self, old: &StoredOrder, new: &Order) -> Result<bool, DbError> {
+        if new.refund_due && !old.order.refund_due {
+            return self.replace_order_owing(old, new).await;
+        }
         let write_id = ulid::Ulid::new().to_string();
         let mut item = new.to_item(old.version + 1)?;
         item.insert(WRITE_ID.into(), s(&write_id));
@@ -228,6 +231,27 @@ impl Db {
                 })),
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// [`Db::replace_order`] for an order that comes to owe money back (cancelled after it was
+    /// paid): the order and its place on the list of orders owing money, in one transaction (whose
+    /// request token makes the SDK's own retries safe).
+    async fn replace_order_owing(&self, old: &StoredOrder, new: &Order) -> Result<bool, DbError> {
+        let put = super::built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(new.to_item(old.version + 1)?))
+                .condition_expression("version = :version AND #status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":version", n(old.version))
+                .expression_attribute_values(":status", s(old.order.status.as_str()))
+                .build(),
+        )?;
+        let writes = vec![
+            TransactWriteItem::builder().put(put).build(),
+            self.owed_put(&new.id, new.updated_at)?,
+        ];
+        self.transact_unless_raced(writes).await
     }
 
     /// A customer's orders, newest first, optionally of one stored status.
@@ -292,8 +316,7 @@ impl Db {
         placed_before: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<StoredOrder>, DbError> {
-        let millis = (placed_before.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
-        let bound = ulid::Ulid::from_parts(millis, 0).to_string();
+        let bound = super::time_bound(placed_before);
         let output = self
             .client
             .query()

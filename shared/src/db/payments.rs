@@ -20,6 +20,7 @@ use crate::caller::Credentials;
 use crate::domain::{Order, Payment, PaymentReference, PaymentStatus, User};
 use crate::domain::{OrderId, UserId};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use time::OffsetDateTime;
 
 pub(super) const ENTITY: &str = "payment";
 /// Every payment is in this partition of gsi3, newest first.
@@ -107,6 +108,10 @@ fn open_dispute_item(payment: &Payment) -> Item {
     );
     item
 }
+
+/// When the sweep last asked Paystack about a payment still pending (epoch seconds); not part of
+/// the payment.
+const ASKED_AT: &str = "asked_at";
 
 /// Payments with an open dispute are listed in this partition of gsi3.
 const OPEN_DISPUTES: &str = "DISPUTES";
@@ -227,7 +232,9 @@ impl Db {
 
     /// Replaces a payment read at `old.version` with `new` and, with `order`, replaces that order
     /// (read at its version, and still in the status it was read in) in the same transaction.
-    /// `false` if either changed since: the caller reads both again and decides anew.
+    /// `false` if either changed since: the caller reads both again and decides anew. A payment or
+    /// order that comes to owe money back (`refund_due`) is put on the list of orders owing money
+    /// in the same transaction.
     pub async fn record_payment(
         &self,
         old: &StoredPayment,
@@ -257,6 +264,12 @@ impl Db {
                     .build(),
             )?;
             writes.push(TransactWriteItem::builder().put(order_put).build());
+        }
+        // Money now owed back puts the order on the sweep's list in the same transaction.
+        let owes = (new.refund_due && !old.payment.refund_due)
+            || order.is_some_and(|(stored, next)| next.refund_due && !stored.order.refund_due);
+        if owes {
+            writes.push(self.owed_put(&new.order_id, crate::now())?);
         }
         self.transact_unless_raced(writes).await
     }
@@ -339,6 +352,51 @@ impl Db {
             items,
             next: page.next,
         })
+    }
+
+    /// Payments started between `from` and `to` that are still `pending` at Paystack's checkout,
+    /// unless the sweep asked Paystack about them after `asked_before` (a Query of the payments of
+    /// that time, whose cost grows with the window, not the table).
+    pub async fn pending_payments(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        asked_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<StoredPayment>, DbError> {
+        let listing = Listing::partition(Index::Gsi3, ALL_PAYMENTS)
+            .sort_between(super::time_bound(from), super::time_bound(to))
+            .name("#status", "status")
+            .name("#asked", ASKED_AT)
+            .value(":pending", s(PaymentStatus::Pending.as_str()))
+            .value(":asked", n(asked_before.unix_timestamp()))
+            .filter("#status = :pending AND attribute_exists(authorization_url)")
+            .filter("(attribute_not_exists(#asked) OR #asked < :asked)");
+        let page = self.list_raw(listing, limit, None).await?;
+        page.items.into_iter().map(stored).collect()
+    }
+
+    /// Notes that the sweep asked Paystack about `payment` at `at` and nothing had changed, so it
+    /// is not asked again within the hour. Not a new version: the next write of the payment
+    /// replaces the note, which is all it needs to do.
+    pub async fn payment_asked(
+        &self,
+        payment: &StoredPayment,
+        at: OffsetDateTime,
+    ) -> Result<bool, DbError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(payment_key(&payment.payment.reference)))
+            .update_expression("SET #asked = :at")
+            .condition_expression("version = :version")
+            .expression_attribute_names("#asked", ASKED_AT)
+            .expression_attribute_values(":at", n(at.unix_timestamp()))
+            .expression_attribute_values(":version", n(payment.version))
+            .send()
+            .await;
+        super::applied(result)
     }
 
     /// A customer's payments, newest first.

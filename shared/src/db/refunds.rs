@@ -17,6 +17,7 @@ use super::{
 };
 use crate::domain::{Money, OrderId, PaymentReference, Refund, RefundId, RefundStatus};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use time::OffsetDateTime;
 
 pub(super) const ENTITY: &str = "refund";
 /// Every refund is in this partition of gsi3, newest first.
@@ -130,11 +131,15 @@ impl Db {
             }
             update = match room {
                 Some(took) => update
+                    // A charge that took money: a success, or one that did not match its order
+                    // (notes are final: a settled payment is never written again but by refunds).
                     .condition_expression(
-                        "#status = :success AND (attribute_not_exists(refunded_amount) OR refunded_amount <= :limit)",
+                        "(#status = :success OR note IN (:changed, :mismatch)) AND (attribute_not_exists(refunded_amount) OR refunded_amount <= :limit)",
                     )
                     .expression_attribute_names("#status", "status")
                     .expression_attribute_values(":success", s("success"))
+                    .expression_attribute_values(":changed", s("order_changed"))
+                    .expression_attribute_values(":mismatch", s("amount_mismatch"))
                     .expression_attribute_values(
                         ":limit",
                         n(took.less(Money::from_minor_units(refunded)).minor_units()),
@@ -155,7 +160,8 @@ impl Db {
 
     /// Stores a new refund (version 1, before Paystack is asked) and moves its amount onto its
     /// payment's and order's counters, in one transaction; the payment (which took
-    /// `payment_amount`) must be a success with at least the refund's amount left. With
+    /// `payment_amount`) must have taken money (`Payment::took`) with at least the refund's amount
+    /// left. With
     /// `idempotency`, the key's answer is stored in the same transaction.
     pub async fn reserve_refund(
         &self,
@@ -295,6 +301,25 @@ impl Db {
     ) -> Result<Page<Refund>, DbError> {
         let listing = Listing::partition(Index::Gsi2, order_refunds(order));
         self.list(listing, limit, start).await
+    }
+
+    /// Refunds created between `from` and `to` that are still held: pending without Paystack's
+    /// id, because Paystack's answer to them never came (a Query of the refunds of that time).
+    pub async fn held_refunds(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<StoredRefund>, DbError> {
+        let listing = Listing::partition(Index::Gsi3, ALL_REFUNDS)
+            .sort_between(super::time_bound(from), super::time_bound(to))
+            .name("#status", "status")
+            .value(":pending", s(RefundStatus::Pending.as_str()))
+            .value(":null", s("NULL"))
+            .filter("#status = :pending")
+            .filter("(attribute_not_exists(paystack_id) OR attribute_type(paystack_id, :null))");
+        let page = self.list_raw(listing, limit, None).await?;
+        page.items.into_iter().map(stored).collect()
     }
 
     /// Every refund for the back office, newest first; one order's through gsi2.

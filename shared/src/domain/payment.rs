@@ -134,6 +134,10 @@ pub struct Payment {
     /// transactions, never above `amount`).
     #[serde(default)]
     pub refunded_amount: Money,
+    /// What Paystack took, when that was not `amount` (an amount mismatch): what a refund of the
+    /// charge gives back.
+    #[serde(default)]
+    pub charged_amount: Option<Money>,
     /// A chargeback the customer's bank opened on this charge, as Paystack last reported it.
     #[serde(default)]
     pub dispute: Option<Dispute>,
@@ -182,6 +186,7 @@ impl Payment {
             refund_due: false,
             note: None,
             refunded_amount: Money::ZERO,
+            charged_amount: None,
             dispute: None,
         }
     }
@@ -194,14 +199,22 @@ impl Payment {
         self
     }
 
-    /// What may still be refunded of it: what a successful charge took, less what refunds not
-    /// failed have given back; nothing for a charge that took no money.
-    pub fn refundable(&self) -> Money {
-        if self.status == PaymentStatus::Success {
-            self.amount.less(self.refunded_amount)
-        } else {
-            Money::ZERO
+    /// What Paystack took for it: a success's amount; for a charge that did not match the order
+    /// (another amount, or an order changed since the attempt started) what was charged, all of
+    /// which is owed back; nothing for a charge that took no money, or took it in another currency
+    /// (staff refund that one by hand).
+    pub fn took(&self) -> Money {
+        match (self.status, self.note) {
+            (PaymentStatus::Success, _) | (_, Some(PaymentNote::OrderChanged)) => self.amount,
+            (_, Some(PaymentNote::AmountMismatch)) => self.charged_amount.unwrap_or(Money::ZERO),
+            _ => Money::ZERO,
         }
+    }
+
+    /// What may still be refunded of it: what it took, less what refunds not failed have given
+    /// back.
+    pub fn refundable(&self) -> Money {
+        self.took().less(self.refunded_amount)
     }
 
     /// Whether Paystack's word on this payment is in and final: a success, or anything flagged. A
@@ -241,9 +254,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn only_a_success_or_a_flag_settles_a_payment() {
-        let mut payment = Payment {
+    fn pending() -> Payment {
+        Payment {
             reference: PaymentReference::new(),
             order_id: OrderId::new(),
             user_id: UserId::new(),
@@ -259,8 +271,14 @@ mod tests {
             refund_due: false,
             note: None,
             refunded_amount: Money::ZERO,
+            charged_amount: None,
             dispute: None,
-        };
+        }
+    }
+
+    #[test]
+    fn only_a_success_or_a_flag_settles_a_payment() {
+        let mut payment = pending();
         assert!(!payment.is_settled());
         payment.status = PaymentStatus::Failed;
         assert!(!payment.is_settled(), "a declined card may still be paid");
@@ -273,5 +291,43 @@ mod tests {
         assert_eq!(json["status"], "success");
         assert_eq!(json["note"], serde_json::Value::Null);
         assert_eq!(json["refund_due"], false);
+    }
+
+    #[test]
+    fn what_a_charge_took_is_what_its_refunds_may_give_back() {
+        let mut payment = pending();
+        let asked = payment.amount;
+        assert_eq!(payment.took(), Money::ZERO, "pending: nothing taken");
+        payment.status = PaymentStatus::Failed;
+        assert_eq!(payment.took(), Money::ZERO, "declined: nothing taken");
+
+        payment.status = PaymentStatus::Success;
+        payment.refunded_amount = Money::from_minor_units(1_000);
+        assert_eq!(payment.took(), asked);
+        assert_eq!(payment.refundable(), asked.less(payment.refunded_amount));
+
+        let changed = payment
+            .clone()
+            .owed_back(PaymentStatus::Failed, PaymentNote::OrderChanged);
+        assert_eq!(
+            changed.took(),
+            asked,
+            "the order changed: all it paid is owed back"
+        );
+
+        let mut short = payment
+            .clone()
+            .owed_back(PaymentStatus::Failed, PaymentNote::AmountMismatch);
+        short.refunded_amount = Money::ZERO;
+        assert_eq!(short.took(), Money::ZERO, "what was charged is not known");
+        short.charged_amount = Some(Money::from_minor_units(100));
+        assert_eq!(short.refundable(), Money::from_minor_units(100));
+
+        let other = payment.owed_back(PaymentStatus::Failed, PaymentNote::CurrencyMismatch);
+        assert_eq!(
+            other.took(),
+            Money::ZERO,
+            "another currency is refunded by hand"
+        );
     }
 }

@@ -850,6 +850,11 @@ impl TestResponse {
 }
 
 /// A dish for tests: open-ended from `from`, active, lunch, ₦2,500.00, unless changed after.
+/// A new ULID of instant `at`: an id (order, payment, refund) as if it had been made then.
+pub fn ulid_at(at: time::OffsetDateTime) -> String {
+    ulid::Ulid::from_datetime(std::time::SystemTime::from(at)).to_string()
+}
+
 pub fn dish(name: &str, from: kitchen::domain::Date) -> kitchen::domain::Dish {
     use kitchen::domain::{Currency, Description, DishId, DishName, DishType, Price};
     let now = kitchen::now();
@@ -998,11 +1003,39 @@ impl TestApp {
 
     /// A payment of `order` started at the Paystack simulator as the payments function starts one:
     /// stored pending, initialized, and stored again with its checkout link.
+    /// An item as the table holds it, every attribute (including those no domain type reads).
+    pub async fn raw_item(&self, pk: &str, sk: &str) -> Option<kitchen::db::Item> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.db()
+            .client()
+            .get_item()
+            .table_name(self.db().table_name())
+            .key("pk", AttributeValue::S(pk.into()))
+            .key("sk", AttributeValue::S(sk.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("a read of the table")
+            .item
+    }
+
     pub async fn started_payment(
         &self,
         order: &kitchen::domain::Order,
     ) -> kitchen::domain::Payment {
-        let payment = kitchen::domain::Payment::start(order, kitchen::now());
+        self.started_payment_at(order, kitchen::now()).await
+    }
+
+    /// [`TestApp::started_payment`] as if it had been started at `started_at` (its reference, a
+    /// ULID, and its times are of then): a payment left pending for hours without waiting.
+    pub async fn started_payment_at(
+        &self,
+        order: &kitchen::domain::Order,
+        started_at: time::OffsetDateTime,
+    ) -> kitchen::domain::Payment {
+        let mut payment = kitchen::domain::Payment::start(order, started_at);
+        payment.reference = kitchen::domain::PaymentReference::parse(&ulid_at(started_at))
+            .expect("a ULID is a payment reference");
         self.db().create_payment(&payment).await.expect("a payment");
         let link = self
             .state
@@ -1058,10 +1091,7 @@ impl TestApp {
             Actor::Customer,
             placed_at,
         );
-        order.id = OrderId::parse(
-            &ulid::Ulid::from_datetime(std::time::SystemTime::from(placed_at)).to_string(),
-        )
-        .expect("a ULID is an order id");
+        order.id = OrderId::parse(&ulid_at(placed_at)).expect("a ULID is an order id");
         self.db()
             .place_order(&order, None, None)
             .await

@@ -632,9 +632,9 @@ async fn an_unpaid_order_expires_on_read_and_the_sweep_writes_it_down() {
             .is_empty()
     );
     app.published_events().await;
-    assert_eq!(orders::sweep(&app.state).await.unwrap(), 1);
+    assert_eq!(orders::sweep(&app.state).await.unwrap().cancelled, 1);
     assert_eq!(
-        orders::sweep(&app.state).await.unwrap(),
+        orders::sweep(&app.state).await.unwrap().cancelled,
         0,
         "the sweep writes each order down once"
     );
@@ -661,7 +661,10 @@ async fn the_sweep_cancels_every_expired_order_even_when_announcing_one_fails() 
     ];
     // Reads fail from the first cancel's write on: neither customer read for the SMS works.
     let failing = app.with_reads_failing_after_a_write(orders::FUNCTION).await;
-    assert_eq!(orders::sweep(&failing.state).await.unwrap(), 2);
+    // The cancelling step: the run itself then fails (its later steps cannot read either).
+    let payments = failing.state.payments().unwrap();
+    assert_eq!(payments.sweep_unpaid().await.unwrap(), 2);
+    assert!(orders::sweep(&failing.state).await.is_err());
     for order in &expired {
         let stored = app.db().get_order(&order.id).await.unwrap().unwrap();
         assert_eq!(stored.order.status, kitchen::domain::OrderStatus::Cancelled);
@@ -707,7 +710,7 @@ async fn the_sweep_leaves_alone_an_order_cancelled_or_paid_since_the_index_liste
     let listed = app.db().unpaid_orders_before(cutoff, 50).await.unwrap();
     assert_eq!(listed.len(), 2, "the sweep's query finds both");
     app.published_events().await;
-    assert_eq!(orders::sweep(&app.state).await.unwrap(), 0);
+    assert_eq!(orders::sweep(&app.state).await.unwrap().cancelled, 0);
     assert!(
         app.published_events().await.is_empty(),
         "no second order.cancelled, and none for a paid order"

@@ -483,7 +483,23 @@ async fn a_short_amount_or_a_wrong_currency_leaves_the_order_unpaid() {
         let flagged = payment(&app, &reference).await;
         assert_eq!(flagged.status.as_str(), "failed");
         assert_eq!(flagged.note, Some(note));
-        assert!(flagged.refund_due);
+        if note == kitchen::domain::PaymentNote::AmountMismatch {
+            // What was charged is given back at once, by the system.
+            assert!(!flagged.refund_due);
+            assert_eq!(
+                flagged.charged_amount.map(|m| m.minor_units()),
+                Some(499_999)
+            );
+            assert_eq!(flagged.refunded_amount.minor_units(), 499_999);
+            let at_paystack = sim.refunds();
+            assert_eq!(at_paystack.len(), 1);
+            assert_eq!(at_paystack[0].amount, 499_999);
+        } else {
+            // Money in another currency is for staff to give back by hand.
+            assert!(flagged.refund_due);
+            assert_eq!(flagged.refunded_amount.minor_units(), 0);
+            assert_eq!(sim.refunds().len(), 1, "no refund of it");
+        }
         assert_eq!(
             stored_order(&app, &order.id).await.order.status,
             OrderStatus::PendingPayment
@@ -526,7 +542,12 @@ async fn an_order_changed_after_the_attempt_started_is_not_paid_by_it() {
         flagged.note,
         Some(kitchen::domain::PaymentNote::OrderChanged)
     );
-    assert!(flagged.refund_due);
+    // All it paid is given back at once, by the system.
+    assert!(!flagged.refund_due);
+    assert_eq!(flagged.refunded_amount, flagged.amount);
+    let at_paystack = app.paystack().state().refunds();
+    assert_eq!(at_paystack.len(), 1);
+    assert_eq!(at_paystack[0].amount as i64, flagged.amount.minor_units());
     assert_eq!(
         stored_order(&app, &order.id).await.order.status,
         OrderStatus::PendingPayment
