@@ -97,6 +97,18 @@ impl Shared {
         path: &str,
         body: Option<Value>,
     ) -> Answer {
+        self.admin_with(route, method, path, &[], body).await
+    }
+
+    /// [`Shared::admin`] with request headers (an `Idempotency-Key`).
+    pub async fn admin_with(
+        &self,
+        route: &'static str,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Answer {
         let mut token = self.admin_token.lock().await;
         let mut last = None;
         for _ in 0..2 {
@@ -126,7 +138,7 @@ impl Shared {
                     method.clone(),
                     path,
                     token.as_deref(),
-                    &[],
+                    headers,
                     body.clone().map_or(Body::Empty, Body::Json),
                 )
                 .await;
@@ -190,13 +202,20 @@ pub enum Scenario {
     PaidAfterCancel,
     /// Paid, moved to `preparing` by staff, then its webhook is replayed.
     ReplayAfterMovedOn,
+    /// Paid, then staff refund half of it (the same request twice at once, with one key), ask
+    /// for more than is left, and Paystack processes the refund.
+    KitchenRefund,
+    /// Paid, then cancelled by staff: the system refunds all of it.
+    KitchenCancelsPaid,
 }
 
 impl Scenario {
     /// One at random, weighted towards the plain purchase.
     pub fn pick() -> Self {
         match rand::random_range(0..100) {
-            0..45 => Scenario::Plain,
+            0..33 => Scenario::Plain,
+            33..39 => Scenario::KitchenRefund,
+            39..45 => Scenario::KitchenCancelsPaid,
             45..54 => Scenario::Unpaid,
             54..64 => Scenario::ConcurrentDuplicates,
             64..72 => Scenario::DeclinedThenPaid,
@@ -366,6 +385,8 @@ impl Customer {
             Scenario::LateEarlierAttempt => self.late_earlier_attempt(&order).await,
             Scenario::PaidAfterCancel => self.paid_after_cancel(&order).await,
             Scenario::ReplayAfterMovedOn => self.replay_after_moved_on(&order).await,
+            Scenario::KitchenRefund => self.kitchen_refund(&order).await,
+            Scenario::KitchenCancelsPaid => self.kitchen_cancels_paid(&order).await,
         }
     }
 
@@ -1073,6 +1094,20 @@ impl Customer {
         expect_note: &'static str,
     ) -> Step<()> {
         let event = self.sign(order, started);
+        // Paystack holds the money (so a refund of it can be asked for); its webhook is lost, and
+        // the event the load signs is what tells the API.
+        let succeed = format!("/_sim/transactions/{}/succeed", started.reference);
+        let marked = self
+            .http()
+            .simulator_json(
+                "POST /_sim/transactions/{ref}/succeed",
+                &succeed,
+                json!({"webhook": false}),
+            )
+            .await;
+        if marked.status != 200 {
+            return self.unexpected("charge at the simulator", &marked);
+        }
         self.shared.ledger.charge(
             &started.reference,
             ChargeFacts {
@@ -1384,6 +1419,126 @@ impl Customer {
         self.send_signed(&event, PATIENCE).await?;
         drop(_checkout);
         self.expect_order_status(order, "preparing").await;
+        Ok(())
+    }
+}
+
+impl Customer {
+    /// Pays `order` on the simulator and waits until the API says it is paid.
+    async fn pay_for(&mut self, order: &Placed) -> Step<Started> {
+        let started = self.start_payment(order, true).await?;
+        let shared = self.shared.clone();
+        let _checkout = shared.checkout.read().await;
+        let delivered = self.pay_on_simulator(order, &started).await?;
+        self.verify_or_trust(&started.reference, delivered).await?;
+        Ok(started)
+    }
+
+    async fn kitchen_refund(&mut self, order: &Placed) -> Step<()> {
+        self.pay_for(order).await?;
+        let path = format!("/admin/orders/{}/refunds", order.id);
+        let key = format!("load-refund-{}", ulid::Ulid::new());
+        let half = json!({"amount": order.total / 2, "reason": "Load: part of the order was not delivered"});
+        let ask = |body: Value, key: Option<String>| {
+            let shared = self.shared.clone();
+            let path = path.clone();
+            async move {
+                let headers: Vec<(&str, &str)> = match &key {
+                    Some(key) => vec![("idempotency-key", key.as_str())],
+                    None => Vec::new(),
+                };
+                shared
+                    .admin_with(
+                        "POST /admin/orders/{id}/refunds",
+                        Method::POST,
+                        &path,
+                        &headers,
+                        Some(body),
+                    )
+                    .await
+            }
+        };
+        let (first, second) = tokio::join!(
+            ask(half.clone(), Some(key.clone())),
+            ask(half.clone(), Some(key.clone()))
+        );
+        let created: Vec<&Answer> = [&first, &second]
+            .into_iter()
+            .filter(|answer| answer.status == 201)
+            .collect();
+        if created.len() == 2 && created[0].text("id") != created[1].text("id") {
+            self.violation(
+                "refund_key_not_honoured",
+                format!(
+                    "one Idempotency-Key made refunds {} and {} of order {}",
+                    created[0].text("id"),
+                    created[1].text("id"),
+                    order.id
+                ),
+            );
+        }
+        for answer in [&first, &second] {
+            if answer.status != 201 && !answer.failed() {
+                return self.unexpected("staff refund", answer);
+            }
+        }
+        let Some(refund) = created.first() else {
+            // Paystack or the table was down: nothing was refunded, which the table's invariants
+            // check.
+            return Err(GaveUp);
+        };
+        // All of it is more than is left.
+        let all = json!({"amount": order.total, "reason": "Load: asking for too much"});
+        let too_much = ask(all, None).await;
+        if too_much.status == 201 {
+            self.violation(
+                "refunded_more_than_left",
+                format!("order {} refunded in full after half of it was", order.id),
+            );
+        } else if too_much.status != 422 && !too_much.failed() {
+            return self.unexpected("refund of more than is left", &too_much);
+        }
+        // Paystack processes it; its webhook moves ours along.
+        let paystack_id = refund.json()["paystack_id"].as_u64();
+        if let Some(id) = paystack_id {
+            let processed = format!("/_sim/refunds/{id}/processed");
+            let answer = self
+                .http()
+                .simulator(
+                    "POST /_sim/refunds/{id}/processed",
+                    Method::POST,
+                    &processed,
+                )
+                .await;
+            if answer.status != 200 && !answer.failed() {
+                return self.unexpected("refund processed at the simulator", &answer);
+            }
+        }
+        Ok(())
+    }
+
+    async fn kitchen_cancels_paid(&mut self, order: &Placed) -> Step<()> {
+        self.pay_for(order).await?;
+        let path = format!("/admin/orders/{}/status", order.id);
+        let read_path = format!("/admin/orders/{}", order.id);
+        let admin = self.shared.clone();
+        let change = || {
+            admin.admin(
+                "PATCH /admin/orders/{id}/status",
+                Method::PATCH,
+                &path,
+                Some(json!({"status": "cancelled", "reason": "Load: the kitchen ran out"})),
+            )
+        };
+        let read = || admin.admin("GET /admin/orders/{id}", Method::GET, &read_path, None);
+        match self.change_status(change, read, 200, "cancelled").await {
+            Changed::Yes => self.shared.ledger.staff_moved(&order.id, "cancelled"),
+            Changed::Unknown => {
+                self.shared.ledger.status_unknown(&order.id, "cancelled");
+                return Err(GaveUp);
+            }
+            Changed::Refused(answer) => return self.unexpected("staff cancel", &answer),
+        }
         Ok(())
     }
 }

@@ -10,7 +10,11 @@
 //! - every charge the load made is recorded as a successful payment, with the refund note it must
 //!   carry (money for an order already paid or cancelled), and no payment is successful without a
 //!   charge behind it;
-//! - each order ends in the status its customer drove it to.
+//! - each order ends in the status its customer drove it to;
+//! - every refund belongs to a charge that took money, a charge's refunds not failed never add up
+//!   to more than it took (its counter is their sum), no charge is refunded twice by the system,
+//!   and money owed back (a flagged charge, or any charge of an order cancelled after it was paid)
+//!   has been given back once the sweep has run.
 
 use crate::ledger::Facts;
 use crate::verdict::Violations;
@@ -32,6 +36,8 @@ pub struct TableOrder {
     /// Entries with status `paid` in `status_history`.
     pub paid_transitions: usize,
     pub refund_due: bool,
+    /// What refunds not failed gave back of what was paid for it.
+    pub refunded_amount: i64,
 }
 
 /// A payment as stored, reduced likewise.
@@ -93,32 +99,56 @@ pub fn read_items(items: &[Item], violations: &Violations) -> (Vec<TableOrder>, 
     (orders, payments)
 }
 
-/// The refunds among `items`, each with its charge's amount and counter as the table holds them,
-/// checked against the money rules: every refund belongs to a successful charge, and each charge's
-/// `refunded_amount` is the sum of its refunds not failed and never more than it took.
-pub fn check_refunds(items: &[Item], violations: &Violations) -> usize {
-    let mut charges: HashMap<String, (String, i64, i64)> = HashMap::new();
+/// What the refund checks found besides violations.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RefundSummary {
+    pub refunds: usize,
+    /// Charges still owed back whose refund is held (Paystack's answer to it never came).
+    pub held: usize,
+}
+
+/// The refunds among `items`, each checked against its charge as the table holds it, and every
+/// charge against the money rules: every refund belongs to a charge that took money; each charge's
+/// `refunded_amount` is the sum of its refunds not failed and never more than it took; no charge
+/// has two system refunds that did not fail (refunded twice); money owed back (`refund_due`, or
+/// any charge of an order cancelled after it was paid) has been given back, unless a refund of it
+/// is still held, or it was taken in another currency (refunded by hand).
+pub fn check_refunds(items: &[Item], violations: &Violations) -> RefundSummary {
+    use kitchen::domain::{Money, Payment, PaymentNote, RefundStatus, RequestedBy};
+    let mut charges: HashMap<String, Payment> = HashMap::new();
+    let mut cancelled_paid: HashMap<String, bool> = HashMap::new();
     let mut refunded: HashMap<String, i64> = HashMap::new();
-    let mut refunds = 0;
+    let mut system_refunds: HashMap<String, usize> = HashMap::new();
+    let mut held: HashMap<String, usize> = HashMap::new();
+    let mut summary = RefundSummary::default();
     for item in items {
         match decode(item.clone()) {
             Ok(Decoded::Payment(StoredPayment { payment, .. })) => {
-                charges.insert(
-                    payment.reference.to_string(),
-                    (
-                        payment.status.as_str().to_string(),
-                        payment.amount.minor_units(),
-                        payment.refunded_amount.minor_units(),
-                    ),
+                charges.insert(payment.reference.to_string(), payment);
+            }
+            Ok(Decoded::Order(StoredOrder { order, .. })) => {
+                let was_paid = order
+                    .status_history
+                    .iter()
+                    .any(|c| c.status == OrderStatus::Paid);
+                cancelled_paid.insert(
+                    order.id.to_string(),
+                    was_paid && order.status == OrderStatus::Cancelled,
                 );
             }
             Ok(Decoded::Refund(stored)) => {
-                refunds += 1;
+                summary.refunds += 1;
                 let refund = stored.refund;
-                if refund.status != kitchen::domain::RefundStatus::Failed {
-                    *refunded
-                        .entry(refund.payment_reference.to_string())
-                        .or_insert(0) += refund.amount.minor_units();
+                if refund.status == RefundStatus::Failed {
+                    continue;
+                }
+                let reference = refund.payment_reference.to_string();
+                *refunded.entry(reference.clone()).or_insert(0) += refund.amount.minor_units();
+                if refund.requested_by == RequestedBy::System {
+                    *system_refunds.entry(reference.clone()).or_insert(0) += 1;
+                }
+                if refund.status == RefundStatus::Pending && refund.paystack_id.is_none() {
+                    *held.entry(reference).or_insert(0) += 1;
                 }
             }
             _ => {}
@@ -126,24 +156,39 @@ pub fn check_refunds(items: &[Item], violations: &Violations) -> usize {
     }
     for (reference, total) in &refunded {
         match charges.get(reference) {
-            Some((status, _, _)) if status != "success" => violations.add(
-                "refund_of_unpaid_charge",
-                format!("refunds of payment {reference}, which is {status}"),
-            ),
             None => violations.add(
                 "refund_without_charge",
                 format!("refunds of payment {reference}, which the table does not hold"),
             ),
-            Some((_, amount, _)) if total > amount => violations.add(
+            Some(charge) if charge.took() == Money::ZERO => violations.add(
+                "refund_of_unpaid_charge",
+                format!(
+                    "refunds of payment {reference}, which is {} and took nothing",
+                    charge.status.as_str()
+                ),
+            ),
+            Some(charge) if *total > charge.took().minor_units() => violations.add(
                 "refunded_more_than_paid",
-                format!("payment {reference} took {amount} and its refunds give back {total}"),
+                format!(
+                    "payment {reference} took {} and its refunds give back {total}",
+                    charge.took().minor_units()
+                ),
             ),
             Some(_) => {}
         }
     }
-    for (reference, (_, _, counted)) in &charges {
+    for (reference, count) in &system_refunds {
+        if *count > 1 {
+            violations.add(
+                "refunded_twice",
+                format!("payment {reference} has {count} system refunds that did not fail"),
+            );
+        }
+    }
+    for (reference, charge) in &charges {
         let total = refunded.get(reference).copied().unwrap_or(0);
-        if *counted != total {
+        let counted = charge.refunded_amount.minor_units();
+        if counted != total {
             violations.add(
                 "refund_counter_off",
                 format!(
@@ -151,8 +196,31 @@ pub fn check_refunds(items: &[Item], violations: &Violations) -> usize {
                 ),
             );
         }
+        let owed = charge.refund_due
+            || cancelled_paid
+                .get(charge.order_id.as_str())
+                .copied()
+                .unwrap_or(false);
+        if !owed || charge.note == Some(PaymentNote::CurrencyMismatch) {
+            continue;
+        }
+        let left = charge.took().minor_units() - total;
+        if left == 0 && !charge.refund_due {
+            continue;
+        }
+        if held.contains_key(reference) {
+            summary.held += 1;
+            continue;
+        }
+        violations.add(
+            "money_owed_not_given_back",
+            format!(
+                "payment {reference} (order {}) owes {left} kobo back (refund_due {}) and no refund holds it",
+                charge.order_id, charge.refund_due
+            ),
+        );
     }
-    refunds
+    summary
 }
 
 fn table_order(StoredOrder { order, .. }: StoredOrder) -> TableOrder {
@@ -168,6 +236,7 @@ fn table_order(StoredOrder { order, .. }: StoredOrder) -> TableOrder {
         has_paid_at: order.paid_at.is_some(),
         paid_transitions,
         refund_due: order.refund_due,
+        refunded_amount: order.refunded_amount.minor_units(),
     }
 }
 
@@ -441,9 +510,8 @@ pub fn check(
                 ),
             );
         }
-        if payment.note.as_deref() != charge.expect_note
-            || payment.refund_due != charge.expect_note.is_some()
-        {
+        // Money owed back is flagged `refund_due` until a refund gives it all back.
+        if payment.note.as_deref() != charge.expect_note {
             violations.add(
                 "charge_recorded_wrongly",
                 format!(
@@ -479,10 +547,15 @@ pub fn check(
                 format!("order {id} is {}, expected {expected}", order.status),
             );
         }
-        if known.cancelled && !charges.is_empty() && !order.refund_due {
+        let received: i64 = charges.iter().map(|c| c.amount).sum();
+        if known.cancelled && received > 0 && !order.refund_due && order.refunded_amount < received
+        {
             violations.add(
                 "refund_not_flagged",
-                format!("cancelled order {id} received money but is not flagged refund_due"),
+                format!(
+                    "cancelled order {id} received {received} kobo, gave back {}, and is not flagged refund_due",
+                    order.refunded_amount
+                ),
             );
         }
     }
@@ -509,6 +582,7 @@ mod tests {
             has_paid_at: paid > 0,
             paid_transitions: paid,
             refund_due: false,
+            refunded_amount: 0,
         }
     }
 
@@ -758,7 +832,7 @@ mod tests {
                 &charge,
                 Money::from_minor_units(amount),
                 "test",
-                RequestedBy::System,
+                RequestedBy::Admin,
                 None,
                 charge.created_at,
             )
@@ -776,8 +850,8 @@ mod tests {
         // The counter is the sum of the refunds not failed, within the charge: all is well.
         charge.refunded_amount = Money::from_minor_units(500_000);
         let violations = Violations::default();
-        assert_eq!(check_refunds(&items_with(&charge), &violations), 3);
-        assert!(violations.is_empty());
+        assert_eq!(check_refunds(&items_with(&charge), &violations).refunds, 3);
+        assert!(violations.is_empty(), "{violations:?}");
         // A counter that disagrees with its refunds is reported.
         charge.refunded_amount = Money::from_minor_units(100_000);
         let violations = Violations::default();
@@ -793,5 +867,89 @@ mod tests {
         let violations = Violations::default();
         check_refunds(&items_with(&charge), &violations);
         assert_eq!(violations.count("refund_of_unpaid_charge"), 1);
+    }
+
+    #[test]
+    fn money_owed_back_must_be_given_back_once() {
+        use kitchen::domain::{Money, PaymentNote, Refund, RefundStatus, RequestedBy};
+        let (order, paid) = paid_order_and_payment();
+        let mut owed = paid
+            .clone()
+            .owed_back(PaymentStatus::Success, PaymentNote::OrderAlreadyPaid);
+        owed.reference = kitchen::domain::PaymentReference::new();
+        let system = |charge: &Payment, paystack_id: Option<u64>| Refund {
+            paystack_id,
+            ..Refund::of(
+                charge,
+                charge.took(),
+                "test",
+                RequestedBy::System,
+                None,
+                charge.created_at,
+            )
+        };
+        let check = |items: Vec<Item>| {
+            let violations = Violations::default();
+            let summary = check_refunds(&items, &violations);
+            (violations, summary)
+        };
+        let order_item = order.to_item(2).unwrap();
+
+        // Owed, and nothing gave it back.
+        let (violations, _) = check(vec![
+            order_item.clone(),
+            paid.to_item(2).unwrap(),
+            owed.to_item(2).unwrap(),
+        ]);
+        assert_eq!(violations.count("money_owed_not_given_back"), 1);
+
+        // Given back: the refund cleared the flag and moved the counter.
+        let mut given = owed.clone();
+        given.refund_due = false;
+        given.refunded_amount = given.amount;
+        let refund = system(&given, Some(7));
+        let (violations, _) = check(vec![
+            order_item.clone(),
+            given.to_item(3).unwrap(),
+            refund.to_item(2).unwrap(),
+        ]);
+        assert!(violations.is_empty(), "{violations:?}");
+
+        // A refund still held counts as on its way.
+        let mut holding = owed.clone();
+        holding.refunded_amount = holding.amount;
+        let held = system(&holding, None);
+        let (violations, summary) = check(vec![
+            order_item.clone(),
+            holding.to_item(3).unwrap(),
+            held.to_item(1).unwrap(),
+        ]);
+        assert!(violations.is_empty(), "{violations:?}");
+        assert_eq!(summary.held, 1);
+
+        // Two system refunds of one charge that did not fail: refunded twice.
+        let mut twice = given.clone();
+        twice.refunded_amount = Money::from_minor_units(given.amount.minor_units() * 2);
+        let again = Refund {
+            status: RefundStatus::Processed,
+            ..system(&given, Some(8))
+        };
+        let (violations, _) = check(vec![
+            twice.to_item(4).unwrap(),
+            refund.to_item(2).unwrap(),
+            again.to_item(2).unwrap(),
+        ]);
+        assert_eq!(violations.count("refunded_twice"), 1);
+        assert_eq!(violations.count("refunded_more_than_paid"), 1);
+
+        // An order cancelled after it was paid owes its charge back, flag or not.
+        let cancelled = order
+            .moved_to(OrderStatus::Cancelled, Actor::Admin, order.updated_at)
+            .unwrap();
+        let (violations, _) = check(vec![
+            cancelled.to_item(3).unwrap(),
+            paid.to_item(2).unwrap(),
+        ]);
+        assert_eq!(violations.count("money_owed_not_given_back"), 1);
     }
 }
