@@ -130,6 +130,7 @@ ADDRESS = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": ONE_LI
            "description": f"Trimmed; must not be blank; {ONE_LINE_RULE} (separate its parts with commas)."}
 NEW_PASSWORD = {"type": "string", "format": "password", "minLength": 8, "maxLength": 128,
                 "description": "8 to 128 characters (counted as Unicode scalar values)."}
+DAILY = {"type": "integer", "minimum": 1, "maximum": 10000}
 DATE = {"type": "string", "format": "date"}
 TIMESTAMP = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC."}
 MONEY = {"type": "integer", "minimum": 0,
@@ -198,15 +199,17 @@ EX_DISH = {
     "id": JOLLOF_ID, "name": "Jollof rice with chicken",
     "description": "Smoky party jollof with grilled chicken thigh and fried plantain.",
     "price": 250000, "currency": "NGN", "dish_type": "lunch", "tags": ["rice", "spicy"],
-    "available_from": "2026-11-01", "available_until": None, "active": True,
+    "available_from": "2026-11-01", "available_until": None, "active": True, "daily_portions": 40,
     "created_at": "2026-10-28T09:00:00Z", "updated_at": "2026-11-02T15:30:12Z",
 }
 EX_DISH2 = {
     "id": AKARA_ID, "name": "Akara and pap", "description": "Bean fritters with warm ogi.",
     "price": 120000, "currency": "NGN", "dish_type": "breakfast", "tags": ["vegetarian"],
-    "available_from": "2026-11-01", "available_until": "2026-12-31", "active": True,
+    "available_from": "2026-11-01", "available_until": "2026-12-31", "active": True, "daily_portions": None,
     "created_at": "2026-10-28T09:05:00Z", "updated_at": "2026-10-28T09:05:00Z",
 }
+EX_MENU_DISH = dict(EX_DISH, date="2026-11-24", portions_left=12, sold_out=False, ordering_open=True)
+EX_MENU_DISH2 = dict(EX_DISH2, date="2026-11-24", portions_left=None, sold_out=False, ordering_open=True)
 EX_LINE = {"id": LINE_ID, "dish_id": JOLLOF_ID, "dish_name": "Jollof rice with chicken",
            "unit_price": 250000, "quantity": 2, "line_total": 500000, "currency": "NGN"}
 EX_CART = {"items": [EX_LINE], "total": 500000, "currency": "NGN"}
@@ -459,10 +462,52 @@ schemas["Dish"] = obj({
     "available_from": with_(DATE, description="First delivery date the dish can be ordered for."),
     "available_until": nullable(with_(DATE, description="Last delivery date (inclusive); null for no end.")),
     "active": {"type": "boolean", "description": "Inactive dishes are hidden from the menu and cannot be ordered."},
+    "daily_portions": nullable(with_(DAILY, description="Portions the kitchen cooks per delivery date; null for no "
+                                                        "limit.")),
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
 }, description="A dish on the menu. It is orderable on date D when active and `available_from ≤ D ≤ available_until`.",
     example=EX_DISH)
+
+schemas["MenuDish"] = obj(dict(schemas["Dish"]["properties"], **{
+    "date": with_(DATE, description="The delivery date the rest of these fields are for."),
+    "portions_left": nullable({"type": "integer", "minimum": 0,
+                               "description": "Portions still to be ordered that day; null without a limit."}),
+    "sold_out": {"type": "boolean", "description": "`portions_left` is 0."},
+    "ordering_open": {"type": "boolean",
+                      "description": "Orders for that day are still taken (before its cut-off, not a closed date)."},
+}), description="A dish as the menu shows it for one delivery date.", example=EX_MENU_DISH)
+
+EX_KITCHEN = {"timezone": "Africa/Lagos", "order_cutoff": {"days_before": 1, "time": "18:00"},
+              "max_orders_per_day": 60, "closed_dates": ["2026-12-25", "2026-12-26"]}
+schemas["OrderCutoff"] = obj({
+    "days_before": {"type": "integer", "minimum": 0, "maximum": 14,
+                    "description": "Days before the delivery date that ordering for it closes."},
+    "time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+             "description": "The kitchen's local time (HH:MM, 24-hour) it closes at."},
+}, description="When ordering for a delivery date D closes: `days_before` days before D at `time`.",
+    example={"days_before": 1, "time": "18:00"})
+KITCHEN_PROPS = {
+    "timezone": {"type": "string", "minLength": 1, "maxLength": 64,
+                 "description": "IANA time zone name; the kitchen's dates and cut-off times are in it."},
+    "order_cutoff": ref("OrderCutoff"),
+    "max_orders_per_day": nullable(with_(DAILY, description="Orders taken per delivery date (those not "
+                                                            "cancelled); null for no cap.")),
+    "closed_dates": {"type": "array", "items": DATE, "maxItems": 366,
+                     "description": "Dates the kitchen takes no orders for, in order."},
+}
+schemas["Kitchen"] = obj(dict(KITCHEN_PROPS, next_open_dates={
+    "type": "array", "items": DATE, "maxItems": 7,
+    "description": "The next dates, from today on, that still take orders."}),
+    description="The kitchen's calendar. Until staff change it: cut-off `0` days before at `23:59` (a date takes "
+                "orders until its own end), no closed dates, no cap.",
+    example=dict(EX_KITCHEN, next_open_dates=["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28",
+                                              "2026-11-29", "2026-11-30", "2026-12-01"]))
+schemas["KitchenPatch"] = obj(KITCHEN_PROPS, required=[],
+                              description="Only the fields present change; `max_orders_per_day: null` lifts the cap. "
+                                          "Lowering a limit takes nothing from placed orders; it only stops new ones.",
+                              example={"order_cutoff": {"days_before": 1, "time": "18:00"},
+                                       "closed_dates": ["2026-12-25"]})
 
 schemas["CartLine"] = obj({
     "id": ID,
@@ -625,6 +670,7 @@ def page(item, example_items):
 
 
 schemas["DishPage"] = page("Dish", [EX_DISH, EX_DISH2])
+schemas["MenuDishPage"] = page("MenuDish", [EX_MENU_DISH, EX_MENU_DISH2])
 schemas["OrderPage"] = page("Order", [EX_ORDER])
 schemas["PaymentPage"] = page("Payment", [EX_PAYMENT_DONE])
 schemas["RefundPage"] = page("Refund", [EX_REFUND])
@@ -716,6 +762,7 @@ schemas["DishCreate"] = obj({
     "available_from": DATE,
     "available_until": nullable(with_(DATE, description="Inclusive; not before `available_from`. Absent or null: no end.")),
     "active": {"type": "boolean", "default": True},
+    "daily_portions": nullable(with_(DAILY, description="Portions per delivery date. Absent or null: no limit.")),
 }, required=["name", "price", "currency", "dish_type", "available_from"], example={
     "name": "Egusi soup with pounded yam", "description": "Melon-seed soup with spinach and assorted meat.",
     "price": 300000, "currency": "NGN", "dish_type": "dinner", "tags": ["soup", "swallow"],
@@ -730,6 +777,8 @@ schemas["DishPatch"] = obj({
     "available_from": DATE,
     "available_until": nullable(with_(DATE, description="Inclusive; null removes the end date.")),
     "active": {"type": "boolean"},
+    "daily_portions": nullable(with_(DAILY, description="null lifts the limit. Lowered below what placed orders "
+                                                        "hold, it takes nothing from them and stops new ones.")),
 }, required=[], description="Only the fields present change. Existing orders keep the prices they were placed with.",
     example={"price": 275000, "available_until": "2026-12-24"})
 schemas["AdminUserCreate"] = obj({
@@ -1187,14 +1236,24 @@ op("get", "/dishes", "dishes", "listDishes", "The menu for a delivery date",
         "description": "Only dishes whose name contains this text, case-insensitively.",
         "schema": SEARCH, "example": "jollof"},
    ] + LIST_PARAMS,
-   resps={"200": json_resp("A page of dishes.", "DishPage", schemas["DishPage"]["examples"][0]),
+   resps={"200": json_resp("A page of dishes, each with what is left of it that day.", "MenuDishPage",
+                           schemas["MenuDishPage"]["examples"][0]),
           "400": bad_query(invalid("date", "Bad date", "date", "must be a date like 2026-11-24"), LIMIT_CASE),
           **UNAVAIL})
 
-op("get", "/dishes/{id}", "dishes", "getDish", "One dish", "One active dish; an inactive or unknown dish is 404.",
-   "anyone", params=[pref("DishId")],
-   resps={"200": json_resp("The dish.", "Dish", EX_DISH),
+op("get", "/dishes/{id}", "dishes", "getDish", "One dish",
+   "One active dish as the menu of `date` shows it; an inactive or unknown dish is 404.",
+   "anyone", params=[pref("DishId"),
+                     {"name": "date", "in": "query", "required": False,
+                      "description": "Delivery date; defaults to today in the kitchen's time zone.",
+                      "schema": DATE, "example": "2026-11-24"}],
+   resps={"200": json_resp("The dish.", "MenuDish", EX_MENU_DISH),
+          "400": bad_query(invalid("date", "Bad date", "date", "must be a date like 2026-11-24")),
           "404": problem(404, "No active dish has this id.", ("dish not found",)), **UNAVAIL})
+
+op("get", "/kitchen", "dishes", "getKitchen", "The kitchen's calendar",
+   "Time zone, order cut-off, closed dates, daily cap, and the next dates that still take orders.", "anyone",
+   resps={"200": json_resp("The settings in force.", "Kitchen", schemas["Kitchen"]["examples"][0]), **UNAVAIL})
 
 op("get", "/health", "dishes", "getHealth", "Health check", "200 when the table answers a read, else 503.", "anyone",
    resps={"200": json_resp("Healthy.", "Health", {"status": "ok"}), **UNAVAIL})
@@ -1242,12 +1301,22 @@ op("delete", "/cart/items/{line_id}", "orders", "removeCartItem", "Remove a cart
 TWICE = ("twice", "Dish listed twice", "items[1].dish_id: names a dish already in the order",
          [("items[1].dish_id", "names a dish already in the order")])
 ORDER_422 = problem(422, "A dish is unknown, inactive, not orderable on `delivery_date` or listed twice, the date is in "
-                         "the past, or the cart is empty. `errors` names the dish.", [TWICE,
+                         "the past, ordering for it closed (cut-off or closed date), the kitchen has not enough "
+                         "portions left or reached its daily cap, or the cart is empty. `errors` names the dish or "
+                         "date; nothing is written.", [TWICE,
     ("dish", "Dish not orderable that day", "Jollof rice with chicken cannot be ordered for 2026-11-24",
      [("items[0].dish_id", "Jollof rice with chicken cannot be ordered for 2026-11-24")]),
     ("past", "Date in the past", "delivery_date: must be today or later",
      [("delivery_date", "must be today or later")]),
     ("empty_cart", "Nothing to order", "the cart is empty", None),
+    ("sold_out", "Not enough portions left", "only 3 portions of Jollof rice with chicken are left for 2026-11-24",
+     [("items[0].quantity", "only 3 portions of Jollof rice with chicken are left for 2026-11-24")]),
+    ("cut_off", "Ordering for the date closed", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos",
+     [("delivery_date", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos")]),
+    ("closed", "Kitchen closed that day", "the kitchen is closed on 2026-12-25",
+     [("delivery_date", "the kitchen is closed on 2026-12-25")]),
+    ("full_day", "Daily cap reached", "the kitchen takes no more orders for 2026-11-24: all 60 are placed",
+     [("delivery_date", "the kitchen takes no more orders for 2026-11-24: all 60 are placed")]),
     ("key_reuse", "Idempotency-Key reused", "this Idempotency-Key was used with a different request", None)])
 IDEMP_409 = ("in_flight", "Same Idempotency-Key still running",
              "a request with this Idempotency-Key is still being processed", None)
@@ -1288,10 +1357,19 @@ op("patch", "/orders/{id}", "orders", "updateOrder", "Change an unpaid order",
           "404": not_found("order"),
           "409": problem(409, "The order is no longer `pending_payment`, or changed concurrently.",
                          ("only an order awaiting payment can be changed",)),
-          "422": problem(422, "A dish is unknown, inactive, not orderable on the delivery date or listed twice, or the "
-                              "date is in the past.", [TWICE,
+          "422": problem(422, "A dish is unknown, inactive, not orderable on the delivery date or listed twice, the "
+                              "date is in the past, ordering for the order's date or the new one closed, or the kitchen "
+                              "has not enough left for the change.", [TWICE,
               ("dish", "Dish not orderable that day", "Jollof rice with chicken cannot be ordered for 2026-11-25",
                [("items[0].dish_id", "Jollof rice with chicken cannot be ordered for 2026-11-25")]),
+              ("sold_out", "Not enough portions left", "only 3 portions of Jollof rice with chicken are left for 2026-11-24",
+               [("items[0].quantity", "only 3 portions of Jollof rice with chicken are left for 2026-11-24")]),
+              ("cut_off", "Ordering for the date closed", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos",
+               [("delivery_date", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos")]),
+              ("closed", "Kitchen closed that day", "the kitchen is closed on 2026-12-25",
+               [("delivery_date", "the kitchen is closed on 2026-12-25")]),
+              ("full_day", "Daily cap reached", "the kitchen takes no more orders for 2026-11-24: all 60 are placed",
+               [("delivery_date", "the kitchen takes no more orders for 2026-11-24: all 60 are placed")]),
               ("past", "Date in the past", "delivery_date: must be today or later",
                [("delivery_date", "must be today or later")])]),
           **UNAVAIL})
@@ -1477,8 +1555,16 @@ op("post", "/admin/orders", "admin", "adminPlaceOrder", "Place an order for a cu
                            [("user_id", "missing field `user_id`")])),
           "409": problem(409, "A request with the same `Idempotency-Key` is still being processed.", IDEMP_409[2:]),
           "422": problem(422, "The user is unknown or inactive, a dish is not orderable on `delivery_date` or listed "
-                              "twice, the date is in the past, or the `Idempotency-Key` was used with a different "
-                              "request.", [TWICE,
+                              "twice, the date is in the past, ordering for it closed, the kitchen has not enough left, "
+                              "or the `Idempotency-Key` was used with a different request.", [TWICE,
+              ("sold_out", "Not enough portions left", "only 3 portions of Jollof rice with chicken are left for 2026-11-24",
+               [("items[0].quantity", "only 3 portions of Jollof rice with chicken are left for 2026-11-24")]),
+              ("cut_off", "Ordering for the date closed", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos",
+               [("delivery_date", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos")]),
+              ("closed", "Kitchen closed that day", "the kitchen is closed on 2026-12-25",
+               [("delivery_date", "the kitchen is closed on 2026-12-25")]),
+              ("full_day", "Daily cap reached", "the kitchen takes no more orders for 2026-11-24: all 60 are placed",
+               [("delivery_date", "the kitchen takes no more orders for 2026-11-24: all 60 are placed")]),
               ("user", "Unknown user", "user_id: no active user has this id", [("user_id", "no active user has this id")]),
               ("dish", "Dish not orderable that day", "Akara and pap cannot be ordered for 2026-11-24",
                [("items[0].dish_id", "Akara and pap cannot be ordered for 2026-11-24")]),
@@ -1550,6 +1636,19 @@ op("get", "/admin/disputes", "admin", "adminListDisputes", "Open disputes",
                                                 "updated_at": "2026-11-24T13:46:57Z"})],
        "next_cursor": None}),
           "400": bad_query(LIMIT_CASE), **UNAVAIL})
+
+op("patch", "/admin/kitchen", "admin", "adminUpdateKitchen", "Change the kitchen's calendar",
+   "Time zone, order cut-off, closed dates, daily cap. Only the fields present change. Lowering a limit takes nothing "
+   "from placed orders; it only stops new ones.", "admin",
+   request=body("KitchenPatch", schemas["KitchenPatch"]["examples"][0]),
+   resps={"200": json_resp("The settings now in force.", "Kitchen", schemas["Kitchen"]["examples"][0]),
+          "400": bad_body(invalid("timezone", "Unknown time zone", "timezone",
+                                  "must be a time zone name such as Africa/Lagos"),
+                          invalid("time", "Bad cut-off time", "order_cutoff.time",
+                                  "must be a time like 18:00 (HH:MM, 24-hour)"),
+                          invalid("days", "Cut-off too early", "order_cutoff.days_before", "must be from 0 to 14"),
+                          invalid("cap", "Cap out of range", "max_orders_per_day", "must be from 1 to 10000")),
+          **UNAVAIL})
 
 op("get", "/admin/refunds", "admin", "adminListRefunds", "All refunds",
    "Every refund, newest first; by status (e.g. `failed` or `needs_attention`, which need someone) or by order.",

@@ -280,6 +280,14 @@ impl AppState {
         }
     }
 
+    /// The kitchen's settings.
+    pub fn calendar(&self) -> crate::app::calendar::Calendar<'_> {
+        crate::app::calendar::Calendar {
+            db: &self.db,
+            default_zone: &self.rules.kitchen_zone,
+        }
+    }
+
     /// The staff's dish workflows.
     pub fn admin_dishes(&self) -> crate::app::admin_dishes::Dishes<'_> {
         crate::app::admin_dishes::Dishes { db: &self.db }

@@ -1,6 +1,7 @@
 //! The admin function: the kitchen's back office. Every route requires an admin, checked by the
 //! `AdminUser` extractor against the role stored now, not the one the token remembers.
 
+mod calendar;
 mod dishes;
 mod orders;
 mod payments;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/payments", get(payments::list))
         .route("/admin/refunds", get(refunds::list))
         .route("/admin/disputes", get(payments::disputes))
+        .route("/admin/kitchen", patch(calendar::update))
         .with_state(state);
     kitchen::http::with_defaults(routes)
 }

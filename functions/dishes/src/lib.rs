@@ -1,4 +1,5 @@
-//! The dishes function: the public menu, the API's health check, and its documentation
+//! The dishes function: the public menu, the kitchen's calendar, the API's health check, and its
+//! documentation
 //! (`/openapi.json` and an interactive page at `/docs` that needs no internet).
 
 use axum::{
@@ -9,8 +10,13 @@ use axum::{
     routing::get,
 };
 use kitchen::{
-    ApiError, AppState, app::menu::MenuQuery, cursor::PageBody, domain::Dish,
-    http::extract::Listing,
+    ApiError, AppState,
+    app::{
+        calendar::KitchenView,
+        menu::{DishQuery, MenuDish, MenuQuery},
+    },
+    cursor::PageBody,
+    http::extract::{Listing, Query},
 };
 use serde_json::{Value, json};
 
@@ -33,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/dishes", get(list_menu))
         .route("/dishes/{id}", get(one_dish))
+        .route("/kitchen", get(kitchen_settings))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -48,7 +55,7 @@ async fn list_menu(
         limit,
         cursor,
     }: Listing<MenuQuery>,
-) -> Result<Json<PageBody<Dish>>, ApiError> {
+) -> Result<Json<PageBody<MenuDish>>, ApiError> {
     let mut scope = String::new();
     let menu = state.menu();
     let page = menu
@@ -66,12 +73,19 @@ async fn list_menu(
     Ok(Json(state.cursors()?.page(&scope, page, |dish| dish)))
 }
 
-/// One active dish; an inactive or unknown one is 404 alike.
+/// One active dish, for `date` (the kitchen's today by default); an inactive or unknown one is
+/// 404 alike.
 async fn one_dish(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Dish>, ApiError> {
-    Ok(Json(state.menu().dish(&id).await?))
+    Query(query): Query<DishQuery>,
+) -> Result<Json<MenuDish>, ApiError> {
+    Ok(Json(state.menu().dish(&id, &query).await?))
+}
+
+/// The kitchen's calendar: time zone, cut-off, closed dates, daily cap, and the next open dates.
+async fn kitchen_settings(State(state): State<AppState>) -> Result<Json<KitchenView>, ApiError> {
+    Ok(Json(state.calendar().settings().await?))
 }
 
 /// 200 when the table answers a read, 503 (with Retry-After) when it does not.

@@ -6,7 +6,8 @@ use crate::{
     db::{Db, DishWriteError, Item, Page, StoredDish},
     domain::Dish,
     domain::{
-        Currency, Date, Description, DishId, DishName, DishType, Patch, Price, SearchText, Tag,
+        Currency, DailyLimit, Date, Description, DishId, DishName, DishType, Patch, Price,
+        SearchText, Tag,
     },
     error::ApiError,
 };
@@ -48,6 +49,9 @@ pub struct NewDish {
     available_until: Option<Date>,
     #[serde(default, deserialize_with = "crate::domain::non_null")]
     active: Option<bool>,
+    /// Portions per delivery date; absent or `null` for no limit.
+    #[serde(default)]
+    daily_portions: Option<DailyLimit>,
 }
 
 /// The fields of a dish to change; any left out stay as they are.
@@ -73,6 +77,10 @@ pub struct DishPatch {
     available_until: Patch<Date>,
     #[serde(default, deserialize_with = "crate::domain::non_null")]
     active: Option<bool>,
+    /// `null` lifts the limit. Lowering it below what placed orders hold takes nothing from them;
+    /// it only stops new orders.
+    #[serde(default)]
+    daily_portions: Patch<DailyLimit>,
 }
 
 impl DishPatch {
@@ -106,6 +114,11 @@ impl DishPatch {
         }
         if let Some(active) = self.active {
             next.active = active;
+        }
+        match self.daily_portions {
+            Patch::Absent => {}
+            Patch::Null => next.daily_portions = None,
+            Patch::Value(limit) => next.daily_portions = Some(limit),
         }
         check_window(&next)?;
         Ok(next)
@@ -149,6 +162,7 @@ impl Dishes<'_> {
             available_from: new.available_from,
             available_until: new.available_until,
             active: new.active.unwrap_or(true),
+            daily_portions: new.daily_portions,
             created_at: now,
             updated_at: now,
         };

@@ -2,11 +2,12 @@
 //! today's prices, and the write is conditioned on the version read.
 
 use super::{
-    Orders,
+    Orders, calendar,
     pricing::{self, LineRequest},
 };
 use crate::{
     caller::Credentials,
+    db::Replaced,
     domain::Order,
     domain::{Address, Date, OrderStatus},
     error::ApiError,
@@ -56,7 +57,6 @@ impl Orders<'_> {
             return Ok(current);
         }
         let date = changes.delivery_date.unwrap_or(current.delivery_date);
-        pricing::check_delivery_date(date, self.today())?;
         let (lines, field) = match changes.items {
             Some(items) => (items, "items"),
             None => {
@@ -65,7 +65,13 @@ impl Orders<'_> {
             }
         };
         let ids: Vec<_> = lines.iter().map(|line| line.dish_id.clone()).collect();
-        let dishes = self.db.get_dishes(&ids).await?;
+        let (dishes, kitchen) = self.db.dishes_and_kitchen(&ids).await?;
+        let kitchen = calendar::in_force(kitchen, &self.rules.kitchen_zone);
+        pricing::check_delivery_date(date, kitchen.today(now))?;
+        // The kitchen shops for a date once its ordering closes: the order as it stands is final
+        // then, and a new date must still be open.
+        calendar::check_open(&kitchen, current.delivery_date, now)?;
+        calendar::check_open(&kitchen, date, now)?;
         let (items, total) = pricing::price(&dishes, &lines, date, field)?;
         let mut next = current.clone();
         next.items = items;
@@ -75,11 +81,21 @@ impl Orders<'_> {
             next.delivery_address = address;
         }
         next.updated_at = now;
-        if !self.db.replace_order(&stored, &next).await? {
-            return Err(ApiError::Conflict(
+        // The portions and day slot move with the order, atomically: old lines and date
+        // released, new ones held within what is left.
+        let limits = calendar::limits(&dishes, &kitchen);
+        match self
+            .db
+            .replace_order_within(&stored, &next, &limits)
+            .await?
+        {
+            Replaced::Done => Ok(next),
+            Replaced::Raced => Err(ApiError::Conflict(
                 "the order changed meanwhile; reload it and try again".into(),
-            ));
+            )),
+            Replaced::Full(full) => {
+                Err(calendar::no_room(self.db, &next, field, &limits, &full).await)
+            }
         }
-        Ok(next)
     }
 }

@@ -9,6 +9,7 @@
 //! | [`admin_dishes`] | staff: the menu's dishes, created, changed and taken off |
 //! | [`admin_payments`] | staff: every payment attempt, by status, customer or order |
 //! | [`admin_users`] | staff: users listed, searched and changed; phone-only customers |
+//! | [`calendar`] | the kitchen's settings, and the cut-off and capacity every order write obeys |
 //! | [`cart`] | the customer's cart |
 //! | [`pricing`] | the rules of every new or edited order: lines, dates, prices from the table |
 //! | [`place_order`] | a customer's order, from items or the cart |
@@ -40,6 +41,7 @@ pub mod admin_dishes;
 pub mod admin_payments;
 pub mod admin_users;
 pub mod announce;
+pub mod calendar;
 pub mod cart;
 pub mod edit_order;
 pub mod email_verification;
@@ -66,7 +68,7 @@ pub mod start_payment;
 pub mod sweep;
 pub mod verify_payment;
 
-use crate::{db::Db, domain::Date, events::Publisher, paystack::Paystack};
+use crate::{db::Db, events::Publisher, paystack::Paystack};
 use std::time::Duration;
 
 /// The kitchen's rules for orders, from the function's configuration.
@@ -92,11 +94,6 @@ impl<'a> Orders<'a> {
             db: self.db,
             events: self.events,
         }
-    }
-
-    /// The kitchen's today.
-    fn today(&self) -> Date {
-        Date::today_in(&self.rules.kitchen_zone)
     }
 }
 

@@ -2,7 +2,7 @@
 //! same transaction). Staff orders (`staff_orders`) commit through the same `Orders::commit`.
 
 use super::{
-    Orders,
+    Orders, calendar,
     idempotency::{Idempotency, Outcome},
     pricing::{self, LineRequest},
 };
@@ -60,7 +60,10 @@ impl Orders<'_> {
         if let Some(first) = run.replay(reads.idempotency)? {
             return Ok(Outcome::Replayed(first));
         }
-        pricing::check_delivery_date(request.delivery_date, self.today())?;
+        let now = crate::now();
+        let kitchen = calendar::in_force(reads.kitchen, &self.rules.kitchen_zone);
+        pricing::check_delivery_date(request.delivery_date, kitchen.today(now))?;
+        calendar::check_open(&kitchen, request.delivery_date, now)?;
         let cart = reads.cart;
         let (lines, field, cart_version, dishes) = match request.items {
             Some(items) => (items, "items", None, reads.dishes),
@@ -84,27 +87,49 @@ impl Orders<'_> {
             request.delivery_date,
             request.delivery_address,
             Actor::Customer,
-            crate::now(),
+            now,
         );
-        self.commit(order, &caller.user, cart_version, &run).await
+        let limits = calendar::limits(&dishes, &kitchen);
+        let placed = Placing {
+            customer: &caller.user,
+            cart_version,
+            field,
+            limits: &limits,
+        };
+        self.commit(order, placed, &run).await
     }
 
-    /// Commits a new order (emptying the cart at `cart_version` if given, recording the key's
-    /// answer if there is a key), then announces `order.placed` to `customer`'s phone.
+    /// Commits a new order with its portions and day slot (emptying the cart at `cart_version`
+    /// if given, recording the key's answer if there is a key), then announces `order.placed` to
+    /// the customer's phone. No room left is a 422 naming each dish short and what is left.
     pub(crate) async fn commit(
         &self,
         order: Order,
-        customer: &User,
-        cart_version: Option<u64>,
+        placing: Placing<'_>,
         run: &Idempotency<'_>,
     ) -> Result<Outcome<Order>, ApiError> {
         let body = serde_json::to_string(&order).map_err(ApiError::internal)?;
         match self
             .db
-            .place_order(&order, cart_version, run.record(&body))
+            .place_order(
+                &order,
+                placing.cart_version,
+                run.record(&body),
+                placing.limits,
+            )
             .await
         {
             Ok(()) => {}
+            Err(PlaceOrderError::Full(full)) => {
+                return Err(calendar::no_room(
+                    self.db,
+                    &order,
+                    placing.field,
+                    placing.limits,
+                    &full,
+                )
+                .await);
+            }
             Err(PlaceOrderError::KeyUsed) => return Ok(Outcome::Replayed(run.taken().await?)),
             Err(PlaceOrderError::CartChanged) => {
                 return Err(ApiError::Conflict(
@@ -121,8 +146,17 @@ impl Orders<'_> {
         };
         crate::metrics::ORDERS_PLACED.count([placed_by]);
         self.announcer()
-            .announce(&order, OrderEventKind::Placed, Some(customer))
+            .announce(&order, OrderEventKind::Placed, Some(placing.customer))
             .await;
         Ok(Outcome::Done(order))
     }
+}
+
+/// What committing a new order needs besides the order: its customer, the cart it empties (at
+/// that version), where its lines came from in the request, and the limits it must fit.
+pub(crate) struct Placing<'a> {
+    pub customer: &'a User,
+    pub cart_version: Option<u64>,
+    pub field: &'a str,
+    pub limits: &'a crate::db::Limits,
 }

@@ -2,8 +2,9 @@
 //! SMS), the dispatch list, one order, and moving orders along.
 
 use super::{
-    Orders,
+    Orders, calendar,
     idempotency::{Idempotency, Outcome},
+    place_order::Placing,
     pricing::{self, LineRequest},
 };
 use crate::{
@@ -73,25 +74,28 @@ impl Orders<'_> {
         if let Some(first) = run.first_answer().await? {
             return Ok(Outcome::Replayed(first));
         }
-        pricing::check_delivery_date(request.delivery_date, self.today())?;
-        let customer = self
-            .db
-            .get_user(&request.user_id)
-            .await?
-            .filter(|u| u.active)
-            .ok_or_else(|| {
-                let message = format!("no active customer {}", request.user_id);
-                ApiError::Unprocessable {
-                    detail: message.clone(),
-                    errors: vec![FieldError::new("user_id", message)],
-                }
-            })?;
         let ids: Vec<_> = request
             .items
             .iter()
             .map(|line| line.dish_id.clone())
             .collect();
-        let dishes = self.db.get_dishes(&ids).await?;
+        // The customer, the dishes and the kitchen's settings: independent reads, one round trip.
+        let (customer, dishes) = tokio::join!(
+            self.db.get_user(&request.user_id),
+            self.db.dishes_and_kitchen(&ids)
+        );
+        let (dishes, kitchen) = dishes?;
+        let now = crate::now();
+        let kitchen = calendar::in_force(kitchen, &self.rules.kitchen_zone);
+        pricing::check_delivery_date(request.delivery_date, kitchen.today(now))?;
+        calendar::check_open(&kitchen, request.delivery_date, now)?;
+        let customer = customer?.filter(|u| u.active).ok_or_else(|| {
+            let message = format!("no active customer {}", request.user_id);
+            ApiError::Unprocessable {
+                detail: message.clone(),
+                errors: vec![FieldError::new("user_id", message)],
+            }
+        })?;
         let (items, total) =
             pricing::price(&dishes, &request.items, request.delivery_date, "items")?;
         let order = pricing::new_order(
@@ -101,9 +105,16 @@ impl Orders<'_> {
             request.delivery_date,
             request.delivery_address,
             Actor::Admin,
-            crate::now(),
+            now,
         );
-        self.commit(order, &customer, None, &run).await
+        let limits = calendar::limits(&dishes, &kitchen);
+        let placing = Placing {
+            customer: &customer,
+            cart_version: None,
+            field: "items",
+            limits: &limits,
+        };
+        self.commit(order, placing, &run).await
     }
 
     /// Every order matching `filter`, newest first; by delivery date, the day's dispatch list.

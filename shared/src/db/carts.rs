@@ -42,11 +42,13 @@ pub struct CheckoutReads {
     pub idempotency: Option<IdempotencyRecord>,
     /// Those of the dishes asked for that exist.
     pub dishes: Vec<Dish>,
+    /// The kitchen's settings, if staff ever set them.
+    pub kitchen: Option<crate::domain::KitchenSettings>,
 }
 
 impl Db {
-    /// The session check, the caller's cart, the record of `request`'s Idempotency-Key and the
-    /// dishes `dishes` (at most 20 distinct), in one round trip: an order of explicit items needs no
+    /// The session check, the caller's cart, the kitchen's settings, the record of `request`'s
+    /// Idempotency-Key and the dishes `dishes` (at most 20 distinct), in one round trip: an order of explicit items needs no
     /// other read, and one from the cart only the read of the cart's dishes.
     pub async fn checkout_reads(
         &self,
@@ -57,7 +59,8 @@ impl Db {
     ) -> Result<SessionRead<CheckoutReads>, DbError> {
         let cart_key = cart_key(&credentials.user_id);
         let record_key = request.map(|r| record_key(&r.user, r.scope, &r.key));
-        let mut keys = vec![cart_key.clone()];
+        let kitchen_key = super::kitchen::kitchen_key();
+        let mut keys = vec![cart_key.clone(), kitchen_key.clone()];
         keys.extend(record_key.clone());
         let mut unique: Vec<&DishId> = dishes.iter().collect();
         unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -68,6 +71,8 @@ impl Db {
         for item in items {
             if key_of(&item) == key_of(&cart_key) {
                 reads.cart = from_item(item)?;
+            } else if key_of(&item) == key_of(&kitchen_key) {
+                reads.kitchen = super::kitchen::stored(item)?.settings;
             } else if record_key
                 .as_ref()
                 .is_some_and(|k| key_of(&item) == key_of(k))

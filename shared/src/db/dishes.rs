@@ -186,6 +186,29 @@ impl Db {
     }
 
     /// Several dishes in one round trip (for carts and orders); unknown ids are simply absent.
+    /// Dishes `ids` (at most 99 distinct) and the kitchen's settings, in one round trip: what an
+    /// order write prices and checks against.
+    pub async fn dishes_and_kitchen(
+        &self,
+        ids: &[DishId],
+    ) -> Result<(Vec<Dish>, Option<crate::domain::KitchenSettings>), DbError> {
+        let mut unique: Vec<&DishId> = ids.iter().collect();
+        unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        unique.dedup();
+        let kitchen_key = super::kitchen::kitchen_key();
+        let mut keys = vec![kitchen_key.clone()];
+        keys.extend(unique.into_iter().map(|id| dish_key(id)));
+        let (mut dishes, mut kitchen) = (Vec::new(), None);
+        for item in self.batch_get(keys).await? {
+            if super::key_of(&item) == super::key_of(&kitchen_key) {
+                kitchen = super::kitchen::stored(item)?.settings;
+            } else {
+                dishes.push(stored(item)?.dish);
+            }
+        }
+        Ok((dishes, kitchen))
+    }
+
     pub async fn get_dishes(&self, ids: &[DishId]) -> Result<Vec<Dish>, DbError> {
         let mut unique: Vec<&DishId> = ids.iter().collect();
         unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -301,6 +324,7 @@ mod tests {
     fn a_dish_with_no_last_day_sorts_last_in_the_menu() {
         let open = Dish {
             available_until: None,
+            daily_portions: None,
             ..testing::dish()
         };
         let item = open.to_item(1).unwrap();

@@ -51,9 +51,11 @@
 //! | a refund stored | one transaction: refund put (new) + `ADD refunded_amount` on its payment (condition: it took money — a success, or flagged `order_changed`/`amount_mismatch` — with room left) and on its order | refund, payment, order |
 //! | every order and payment (the load tool's invariants, never the API) | consistent Scan, each item read by [`decode`] | order, payment |
 
+mod capacity;
 mod carts;
 mod dishes;
 mod idempotency;
+mod kitchen;
 mod listing;
 pub mod meter;
 mod one_time;
@@ -67,12 +69,14 @@ mod testing;
 mod throttle;
 mod users;
 
+pub use capacity::{Counter, DayCounts, Limits, holding};
 pub use carts::{CheckoutReads, MAX_CART_LINES};
 pub use dishes::{DishWriteError, MenuFilter, StoredDish};
 pub use idempotency::{IDEMPOTENCY_WINDOW, IdempotencyRecord, IdempotentRequest};
+pub use kitchen::StoredKitchen;
 pub use listing::Page;
 pub use one_time::StoredToken;
-pub use orders::{OrderFilter, PlaceOrderError, StoredOrder, order_key, orders_in};
+pub use orders::{OrderFilter, PlaceOrderError, Replaced, StoredOrder, order_key, orders_in};
 pub use owed::Owed;
 pub use payments::{PaymentFilter, StartPaymentError, StoredPayment};
 pub use refunds::{RefundFilter, ReserveRefundError, StoredRefund};
@@ -114,6 +118,13 @@ pub enum DbError {
     Corrupt(#[source] BoxError),
     #[error("table request failed")]
     Other(#[source] BoxError),
+}
+
+impl DbError {
+    /// A write this code would never ask for (a bug, not the table).
+    pub(crate) fn internal(message: String) -> Self {
+        DbError::Other(message.into())
+    }
 }
 
 impl From<DbError> for ApiError {
@@ -245,6 +256,27 @@ impl Db {
             return Err(TransactFailure::Cancelled(codes));
         }
         Err(TransactFailure::Db(err.into()))
+    }
+
+    /// [`Db::transact`] for writes to hot items (the capacity counters every order of a date
+    /// moves): a transaction cancelled only because another one held an item at that moment
+    /// (`TransactionConflict`, which the SDK does not retry) is tried again, a few times, after a
+    /// jittered pause. Nothing of a cancelled transaction was written, so trying again is safe.
+    pub(crate) async fn transact_contended(
+        &self,
+        writes: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<(), TransactFailure> {
+        const ATTEMPTS: u32 = 8;
+        for attempt in 1.. {
+            match self.transact(writes.clone()).await {
+                Err(failure) if failure.only_conflicts() && attempt < ATTEMPTS => {
+                    let pause = (5u64 << attempt.min(6)) + rand::random_range(0..20);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
+                done => return done,
+            }
+        }
+        unreachable!("the loop returns")
     }
 
     /// [`Db::transact`] for writes whose conditions say "only if nothing changed since we read":
@@ -418,6 +450,13 @@ impl TransactFailure {
     pub(crate) fn condition_failed_at(&self, index: usize) -> bool {
         matches!(self, TransactFailure::Cancelled(codes)
             if codes.get(index).and_then(Option::as_deref) == Some("ConditionalCheckFailed"))
+    }
+
+    /// Whether it was cancelled only because another transaction held one of its items.
+    pub(crate) fn only_conflicts(&self) -> bool {
+        matches!(self, TransactFailure::Cancelled(codes)
+            if codes.iter().any(|code| code.as_deref() == Some("TransactionConflict"))
+                && !codes.iter().any(|code| code.as_deref() == Some("ConditionalCheckFailed")))
     }
 
     /// Whether the transaction lost a race: a condition failed, or another transaction held an item.

@@ -2,7 +2,9 @@
 //! with a version condition so that racing changes never both apply.
 
 use super::{
-    Db, DbError, Item, SessionRead, attr, from_item,
+    Db, DbError, Item, SessionRead, attr,
+    capacity::{self, Counter, Limits, Short},
+    from_item,
     idempotency::IdempotentRequest,
     key, key_of,
     listing::{Index, Listing, Page},
@@ -93,8 +95,35 @@ fn stored(item: Item) -> Result<StoredOrder, DbError> {
     })
 }
 
+/// What replacing an order came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replaced {
+    Done,
+    /// The order changed since it was read (someone else won).
+    Raced,
+    /// These counters had no room for what the new order holds; nothing was written.
+    Full(Vec<Counter>),
+}
+
+/// The counters among `names` (written from `first` on) whose condition failed.
+fn failed_counters(
+    failure: &super::TransactFailure,
+    first: usize,
+    names: Vec<Counter>,
+) -> Vec<Counter> {
+    names
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| failure.condition_failed_at(first + i))
+        .map(|(_, counter)| counter)
+        .collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlaceOrderError {
+    /// The kitchen has no room for it: these counters are full.
+    #[error("the kitchen has no room for the order")]
+    Full(Vec<Counter>),
     /// The cart changed (or was checked out) after it was priced.
     #[error("the cart changed while the order was being placed")]
     CartChanged,
@@ -116,13 +145,20 @@ pub struct OrderFilter {
 
 impl Db {
     /// Writes a new order; with `cart_version`, empties the caller's cart in the same transaction
-    /// on the condition that it is unchanged; with `idempotency`, stores `response` as the key's answer.
+    /// on the condition that it is unchanged; with `idempotency`, stores `response` as the key's
+    /// answer. The order's portions and day slot are held in the same transaction, each within
+    /// `limits` (`Full` names the counters that had no room).
     pub async fn place_order(
         &self,
         order: &Order,
         cart_version: Option<u64>,
         idempotency: Option<(&IdempotentRequest, &str)>,
+        limits: &Limits,
     ) -> Result<(), PlaceOrderError> {
+        let counters = match self.counter_writes(&capacity::moves(None, order), limits)? {
+            Ok(counters) => counters,
+            Err(Short(full)) => return Err(PlaceOrderError::Full(full)),
+        };
         let put = super::built(
             Put::builder()
                 .table_name(&self.table)
@@ -143,7 +179,12 @@ impl Db {
             }
             None => None,
         };
-        let Err(failure) = self.transact(writes).await else {
+        // At most the order, the cart, the key, 20 lines' portions and the day's slot: 24 of the
+        // 100 items DynamoDB allows a transaction.
+        let first_counter = writes.len();
+        let (names, updates): (Vec<Counter>, Vec<_>) = counters.into_iter().unzip();
+        writes.extend(updates);
+        let Err(failure) = self.transact_contended(writes).await else {
             return Ok(());
         };
         if key_at.is_some_and(|at| failure.condition_failed_at(at)) {
@@ -151,6 +192,10 @@ impl Db {
         }
         if cart_at.is_some_and(|at| failure.condition_failed_at(at)) {
             return Err(PlaceOrderError::CartChanged);
+        }
+        let full = failed_counters(&failure, first_counter, names);
+        if !full.is_empty() {
+            return Err(PlaceOrderError::Full(full));
         }
         Err(PlaceOrderError::Db(failure.into()))
     }
@@ -197,15 +242,82 @@ impl Db {
     }
 
     /// Replaces an order read at `old.version`; `false` if it changed since (someone else won).
-    ///
-    /// The SDK retries a write whose answer it did not get (a timeout, a 5xx), and the first attempt
-    /// may have committed: then the retry's condition fails on our own write. So each write carries
-    /// an id of its own (`write_id`), and a failed condition reads the order again: when it holds
-    /// this write's id at the next version, the write was ours and this answers `true`.
+    /// Counters move with it in the same transaction (a cancel releases what the order held); the
+    /// moves of status this is for never hold more, so they need no limits.
     pub async fn replace_order(&self, old: &StoredOrder, new: &Order) -> Result<bool, DbError> {
-        if new.refund_due && !old.order.refund_due {
-            return self.replace_order_owing(old, new).await;
+        match self
+            .replace_order_within(old, new, &Limits::default())
+            .await?
+        {
+            Replaced::Done => Ok(true),
+            Replaced::Raced => Ok(false),
+            Replaced::Full(full) => Err(DbError::internal(format!(
+                "a change of status held more of {full:?}"
+            ))),
         }
+    }
+
+    /// [`Db::replace_order`] for a change that may hold more (an edit of the lines or the date):
+    /// each counter it increases must stay within `limits`.
+    ///
+    /// A write that moves no counter is a single put. The SDK retries a write whose answer it did
+    /// not get (a timeout, a 5xx), and the first attempt may have committed: then the retry's
+    /// condition fails on our own write. So each such put carries an id of its own (`write_id`),
+    /// and a failed condition reads the order again: when it holds this write's id at the next
+    /// version, the write was ours. Anything else is one transaction (the order, its counters, and
+    /// its place on the list of orders owing money when it comes to owe some), whose request token
+    /// makes the SDK's retries safe.
+    pub async fn replace_order_within(
+        &self,
+        old: &StoredOrder,
+        new: &Order,
+        limits: &Limits,
+    ) -> Result<Replaced, DbError> {
+        let moves = capacity::moves(Some(&old.order), new);
+        let owes = new.refund_due && !old.order.refund_due;
+        if moves.is_empty() && !owes {
+            return self.put_order_once(old, new).await;
+        }
+        let counters = match self.counter_writes(&moves, limits)? {
+            Ok(counters) => counters,
+            Err(Short(full)) => return Ok(Replaced::Full(full)),
+        };
+        let put = super::built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(new.to_item(old.version + 1)?))
+                .condition_expression("version = :version AND #status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":version", n(old.version))
+                .expression_attribute_values(":status", s(old.order.status.as_str()))
+                .build(),
+        )?;
+        let mut writes = vec![TransactWriteItem::builder().put(put).build()];
+        if owes {
+            writes.push(self.owed_put(&new.id, new.updated_at)?);
+        }
+        // At most the order, its marker, and an edit's 20 lines released and 20 held with two
+        // days' slots: 44 of the 100 items DynamoDB allows a transaction.
+        let first_counter = writes.len();
+        let (names, updates): (Vec<Counter>, Vec<_>) = counters.into_iter().unzip();
+        writes.extend(updates);
+        let Err(failure) = self.transact_contended(writes).await else {
+            return Ok(Replaced::Done);
+        };
+        if failure.condition_failed_at(0) {
+            return Ok(Replaced::Raced);
+        }
+        let full = failed_counters(&failure, first_counter, names);
+        if !full.is_empty() {
+            return Ok(Replaced::Full(full));
+        }
+        if failure.lost_race() {
+            return Ok(Replaced::Raced);
+        }
+        Err(failure.into())
+    }
+
+    async fn put_order_once(&self, old: &StoredOrder, new: &Order) -> Result<Replaced, DbError> {
         let write_id = ulid::Ulid::new().to_string();
         let mut item = new.to_item(old.version + 1)?;
         item.insert(WRITE_ID.into(), s(&write_id));
@@ -220,38 +332,22 @@ impl Db {
             .expression_attribute_values(":status", s(old.order.status.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if super::condition_failed(&err) => Ok(self
+        let ours = match result {
+            Ok(_) => true,
+            Err(err) if super::condition_failed(&err) => self
                 .get_consistent(order_key(&new.id))
                 .await?
                 .is_some_and(|now| {
                     super::version_of(&now) == old.version + 1
                         && now.get(WRITE_ID).and_then(|v| v.as_s().ok()) == Some(&write_id)
-                })),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    /// [`Db::replace_order`] for an order that comes to owe money back (cancelled after it was
-    /// paid): the order and its place on the list of orders owing money, in one transaction (whose
-    /// request token makes the SDK's own retries safe).
-    async fn replace_order_owing(&self, old: &StoredOrder, new: &Order) -> Result<bool, DbError> {
-        let put = super::built(
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(new.to_item(old.version + 1)?))
-                .condition_expression("version = :version AND #status = :status")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":version", n(old.version))
-                .expression_attribute_values(":status", s(old.order.status.as_str()))
-                .build(),
-        )?;
-        let writes = vec![
-            TransactWriteItem::builder().put(put).build(),
-            self.owed_put(&new.id, new.updated_at)?,
-        ];
-        self.transact_unless_raced(writes).await
+                }),
+            Err(err) => return Err(err.into()),
+        };
+        Ok(if ours {
+            Replaced::Done
+        } else {
+            Replaced::Raced
+        })
     }
 
     /// A customer's orders, newest first, optionally of one stored status.

@@ -79,6 +79,7 @@ pub(crate) fn dish() -> Dish {
         available_from: Date::parse("2026-12-01").unwrap(),
         available_until: Some(Date::parse("2026-12-31").unwrap()),
         active: true,
+        daily_portions: None,
         created_at: at(),
         updated_at: at(),
     }

@@ -1,6 +1,6 @@
 //! A dish on the kitchen's menu, and when it can be ordered.
 
-use super::{Currency, Date, Description, DishId, DishName, DishType, Price, Tag};
+use super::{Currency, DailyLimit, Date, Description, DishId, DishName, DishType, Price, Tag};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -20,6 +20,9 @@ pub struct Dish {
     pub available_from: Date,
     pub available_until: Option<Date>,
     pub active: bool,
+    /// Portions the kitchen cooks of it per delivery date; none for no limit.
+    #[serde(default)]
+    pub daily_portions: Option<DailyLimit>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

@@ -7,6 +7,7 @@
 
 mod cart;
 mod dish;
+mod kitchen;
 mod order;
 mod payment;
 mod refund;
@@ -14,6 +15,10 @@ mod user;
 
 pub use cart::{Cart, CartEntry};
 pub use dish::Dish;
+pub use kitchen::{
+    Closed, Cutoff, DailyLimit, KitchenChange, KitchenSettings, LocalTime, MAX_CLOSED_DATES,
+    ZoneName,
+};
 pub use order::{Order, OrderItem, PAYMENT_TIMEOUT, StatusChange};
 pub use payment::{Dispute, DisputeStatus, Payment, PaymentNote, PaymentReference, PaymentStatus};
 pub use refund::{CustomerRefund, Refund, RefundStatus, RequestedBy};
@@ -646,6 +651,11 @@ impl Date {
         let day = zone.to_datetime(instant).date();
         Self::from_calendar(day.year().into(), day.month() as u8, day.day() as u8)
             .expect("jiff gives valid dates")
+    }
+
+    /// Year, month (1–12) and day of the month.
+    pub fn calendar(self) -> (i32, u8, u8) {
+        (self.0.year(), self.0.month() as u8, self.0.day())
     }
 
     /// The date `days` later (earlier if negative), saturating at the calendar's ends.

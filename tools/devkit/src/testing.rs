@@ -868,6 +868,7 @@ pub fn dish(name: &str, from: kitchen::domain::Date) -> kitchen::domain::Dish {
         tags: Vec::new(),
         available_from: from,
         available_until: None,
+        daily_portions: None,
         active: true,
         created_at: now,
         updated_at: now,
@@ -934,6 +935,27 @@ impl TestApp {
     }
 
     /// The kitchen's today, as the functions compute it.
+    /// Changes the kitchen's settings as `PATCH /admin/kitchen` would (`change` is its body),
+    /// straight in the table; the settings now in force.
+    pub async fn set_kitchen(&self, change: Value) -> kitchen::domain::KitchenSettings {
+        let change: kitchen::domain::KitchenChange =
+            serde_json::from_value(change).expect("a kitchen change");
+        let stored = self.db().kitchen().await.expect("the kitchen's settings");
+        let current = kitchen::app::calendar::in_force(
+            stored.settings.clone(),
+            &self.state.config.kitchen_zone,
+        );
+        let next = change.apply(current).expect("a valid change");
+        assert!(
+            self.db()
+                .put_kitchen(&stored, &next)
+                .await
+                .expect("a write"),
+            "nothing else changes the settings in a test"
+        );
+        next
+    }
+
     pub fn today(&self) -> kitchen::domain::Date {
         kitchen::domain::Date::today_in(&self.state.config.kitchen_zone)
     }
@@ -1093,7 +1115,7 @@ impl TestApp {
         );
         order.id = OrderId::parse(&ulid_at(placed_at)).expect("a ULID is an order id");
         self.db()
-            .place_order(&order, None, None)
+            .place_order(&order, None, None, &Default::default())
             .await
             .expect("placing a test order");
         order

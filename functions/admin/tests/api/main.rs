@@ -3,6 +3,7 @@
 //! One test binary for the crate (one link of the AWS SDK), a module per feature.
 
 mod dishes;
+mod kitchen;
 mod orders;
 mod payments;
 mod refunds;

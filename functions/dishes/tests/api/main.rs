@@ -3,4 +3,5 @@
 //! One test binary for the crate (one link of the AWS SDK), a module per feature.
 
 mod health;
+mod kitchen;
 mod menu;

@@ -2,6 +2,7 @@
 //!
 //! One test binary for the crate (one link of the AWS SDK), a module per feature.
 
+mod capacity;
 mod cart;
 mod orders;
 mod reconcile;

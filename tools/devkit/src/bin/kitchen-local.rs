@@ -423,6 +423,7 @@ async fn seed_menu(db: &Db) -> Result<(usize, usize)> {
                 .map_err(anyhow::Error::msg)?,
             available_from: from,
             available_until: None,
+            daily_portions: None,
             active: true,
             created_at: now,
             updated_at: now,
