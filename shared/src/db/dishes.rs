@@ -197,7 +197,7 @@ impl Db {
         unique.dedup();
         let kitchen_key = super::kitchen::kitchen_key();
         let mut keys = vec![kitchen_key.clone()];
-        keys.extend(unique.into_iter().map(|id| dish_key(id)));
+        keys.extend(unique.into_iter().map(dish_key));
         let (mut dishes, mut kitchen) = (Vec::new(), None);
         for item in self.batch_get(keys).await? {
             if super::key_of(&item) == super::key_of(&kitchen_key) {
