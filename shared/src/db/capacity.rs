@@ -20,6 +20,7 @@ fn day_pk(date: Date) -> String {
     format!("DAY#{date}")
 }
 
+pub(super) const ENTITY: &str = "capacity";
 const DISH_PREFIX: &str = "DISH#";
 const ORDERS_SK: &str = "ORDERS";
 /// The attribute each counter keeps its count in.
@@ -124,6 +125,20 @@ impl DayCounts {
     }
 }
 
+/// A counter item's counter and count, for tools that read the table wholesale.
+pub(super) fn decoded(item: &Item) -> Option<(Counter, i64)> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+    let date = Date::parse(text(attr::PK)?.strip_prefix("DAY#")?).ok()?;
+    let sk = text(attr::SK)?;
+    let counter = if sk == ORDERS_SK {
+        Counter::Orders(date)
+    } else {
+        Counter::Portions(date, DishId::parse(sk.strip_prefix(DISH_PREFIX)?).ok()?)
+    };
+    let held = item.get(HELD)?.as_n().ok()?.parse().ok()?;
+    Some((counter, held))
+}
+
 impl Db {
     /// The writes that move the counters by `moves`, each an update of one counter (a transaction
     /// may touch an item once, and `moves` has each counter once), with the counter each belongs
@@ -154,7 +169,7 @@ impl Db {
                 .update_expression("SET #entity = :entity ADD #held :delta")
                 .expression_attribute_names("#entity", attr::ENTITY)
                 .expression_attribute_names("#held", HELD)
-                .expression_attribute_values(":entity", s("capacity"))
+                .expression_attribute_values(":entity", s(ENTITY))
                 .expression_attribute_values(":delta", n(delta));
             if *delta > 0
                 && let Some(limit) = limits.of(counter)

@@ -10,7 +10,7 @@ use crate::domain::Dish;
 use crate::domain::{Date, DishId, DishType, Tag};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
-const ENTITY: &str = "dish";
+pub(super) const ENTITY: &str = "dish";
 const NAME_ENTITY: &str = "dish_name";
 const MENU: &str = "MENU";
 const ALL_DISHES: &str = "DISHES";
@@ -54,7 +54,9 @@ fn name_claim(dish: &Dish) -> Item {
 }
 
 impl Dish {
-    fn to_item(&self, version: u64) -> Result<Item, DbError> {
+    /// The item as the table holds it at `version`, public like `Order::to_item` for the tools
+    /// that read the table (the load tool's invariants).
+    pub fn to_item(&self, version: u64) -> Result<Item, DbError> {
         let mut attributes = dish_index(self);
         // The folded name, for the menu's and the back office's case-insensitive search.
         attributes.push(("name_search", self.name.folded()));
@@ -71,7 +73,7 @@ pub struct StoredDish {
     pub version: u64,
 }
 
-fn stored(item: Item) -> Result<StoredDish, DbError> {
+pub(super) fn stored(item: Item) -> Result<StoredDish, DbError> {
     let version = super::version_of(&item);
     Ok(StoredDish {
         dish: from_item(item)?,

@@ -401,7 +401,10 @@ pub enum Decoded {
     Order(StoredOrder),
     Payment(StoredPayment),
     Refund(StoredRefund),
-    /// Any other entity: users, sessions, dishes, carts and the rest.
+    Dish(StoredDish),
+    /// A capacity counter and what it holds.
+    Capacity(Counter, i64),
+    /// Any other entity: users, sessions, carts and the rest.
     Other,
 }
 
@@ -414,6 +417,10 @@ pub fn decode(item: Item) -> Result<Decoded, DbError> {
         Some(orders::ENTITY) => StoredOrder::from_item(item).map(Decoded::Order),
         Some(payments::ENTITY) => payments::stored(item).map(Decoded::Payment),
         Some(refunds::ENTITY) => refunds::stored(item).map(Decoded::Refund),
+        Some(dishes::ENTITY) => dishes::stored(item).map(Decoded::Dish),
+        Some(capacity::ENTITY) => capacity::decoded(&item)
+            .map(|(counter, held)| Decoded::Capacity(counter, held))
+            .ok_or_else(|| DbError::Corrupt("a capacity counter without its key or count".into())),
         _ => Ok(Decoded::Other),
     }
 }

@@ -235,6 +235,22 @@ pub struct Customer {
     pub last_failure: String,
 }
 
+/// Whether a 422 says the kitchen has not enough of a dish left.
+fn sold_out(answer: &Answer) -> bool {
+    answer.json()["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|error| {
+            error["field"]
+                .as_str()
+                .is_some_and(|f| f.ends_with(".quantity"))
+                && error["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("portions of"))
+        })
+}
+
 async fn pause() {
     tokio::time::sleep(Duration::from_millis(rand::random_range(250..750))).await;
 }
@@ -570,10 +586,12 @@ impl Customer {
         if answer.status != 200 {
             return self.unexpected("menu", &answer);
         }
+        // A customer does not pick what the menu says is sold out.
         let ids: Vec<String> = answer.json()["items"]
             .as_array()
             .into_iter()
             .flatten()
+            .filter(|dish| dish["sold_out"] != true)
             .filter_map(|dish| dish["id"].as_str().map(str::to_string))
             .collect();
         if ids.is_empty() {
@@ -763,6 +781,12 @@ impl Customer {
                         );
                     }
                     placed = Some(answer.clone());
+                }
+                Ok(answer) if answer.status == 422 && sold_out(answer) => {
+                    // The limited dish sold out between the menu and the checkout: the kitchen
+                    // said so and wrote nothing. Start the cart over next time.
+                    self.empty_cart().await?;
+                    return Err(GaveUp);
                 }
                 Ok(answer) => {
                     let what = if answers.len() > 1 {

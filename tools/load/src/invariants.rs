@@ -14,7 +14,9 @@
 //! - every refund belongs to a charge that took money, a charge's refunds not failed never add up
 //!   to more than it took (its counter is their sum), no charge is refunded twice by the system,
 //!   and money owed back (a flagged charge, or any charge of an order cancelled after it was paid)
-//!   has been given back once the sweep has run.
+//!   has been given back once the sweep has run;
+//! - every capacity counter equals what the orders not cancelled hold of it, and no limited dish
+//!   has more portions held than its limit.
 
 use crate::ledger::Facts;
 use crate::verdict::Violations;
@@ -89,7 +91,7 @@ pub fn read_items(items: &[Item], violations: &Violations) -> (Vec<TableOrder>, 
         match decode(item.clone()) {
             Ok(Decoded::Order(stored)) => orders.push(table_order(stored)),
             Ok(Decoded::Payment(stored)) => payments.push(table_payment(stored)),
-            Ok(Decoded::Refund(_) | Decoded::Other) => {}
+            Ok(Decoded::Refund(_) | Decoded::Dish(_) | Decoded::Capacity(..) | Decoded::Other) => {}
             Err(_) => violations.add(
                 "unreadable_item",
                 format!("{} item {}", text(item, "entity"), text(item, "pk")),
@@ -221,6 +223,57 @@ pub fn check_refunds(items: &[Item], violations: &Violations) -> RefundSummary {
         );
     }
     summary
+}
+
+/// The capacity counters among `items` against the orders that hold them: every counter equals
+/// what the orders not cancelled hold of it (recounted from the orders themselves), and no limited
+/// dish's counter is above its limit. Returns how many counters there are.
+pub fn check_capacity(items: &[Item], violations: &Violations) -> usize {
+    use kitchen::db::{Counter, holding};
+    let mut expected: HashMap<Counter, i64> = HashMap::new();
+    let mut counters: HashMap<Counter, i64> = HashMap::new();
+    let mut limits: HashMap<kitchen::domain::DishId, i64> = HashMap::new();
+    for item in items {
+        match decode(item.clone()) {
+            Ok(Decoded::Order(StoredOrder { order, .. })) => {
+                for (counter, count) in holding(&order) {
+                    *expected.entry(counter).or_insert(0) += count;
+                }
+            }
+            Ok(Decoded::Capacity(counter, held)) => {
+                counters.insert(counter, held);
+            }
+            Ok(Decoded::Dish(stored)) => {
+                if let Some(limit) = stored.dish.daily_portions {
+                    limits.insert(stored.dish.id.clone(), i64::from(limit.get()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all: Vec<&Counter> = expected.keys().chain(counters.keys()).collect();
+    all.sort();
+    all.dedup();
+    for counter in all {
+        let held = counters.get(counter).copied().unwrap_or(0);
+        let want = expected.get(counter).copied().unwrap_or(0);
+        if held != want {
+            violations.add(
+                "capacity_counter_off",
+                format!("{counter:?} holds {held}, the orders not cancelled hold {want}"),
+            );
+        }
+        if let Counter::Portions(_, dish) = counter
+            && let Some(limit) = limits.get(dish)
+            && held > *limit
+        {
+            violations.add(
+                "portions_over_limit",
+                format!("{counter:?} holds {held}, over its limit of {limit}"),
+            );
+        }
+    }
+    counters.len()
 }
 
 fn table_order(StoredOrder { order, .. }: StoredOrder) -> TableOrder {
@@ -951,5 +1004,67 @@ mod tests {
             paid.to_item(2).unwrap(),
         ]);
         assert_eq!(violations.count("money_owed_not_given_back"), 1);
+    }
+
+    #[test]
+    fn capacity_counters_must_equal_what_live_orders_hold_and_stay_within_limits() {
+        use kitchen::domain::{DailyLimit, Money, OrderItem, Quantity};
+        let (order, _) = paid_order_and_payment();
+        let mut order = order;
+        let mut dish: kitchen::domain::Dish = serde_json::from_value(serde_json::json!({
+            "id": kitchen::domain::DishId::new(), "name": "Egusi", "description": "",
+            "price": 300000, "currency": "NGN", "dish_type": "dinner", "tags": [],
+            "available_from": "2026-11-01", "available_until": null, "active": true,
+            "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z"
+        }))
+        .unwrap();
+        dish.daily_portions = Some(DailyLimit::parse(3).unwrap());
+        let quantity = Quantity::parse(2).unwrap();
+        order.items = vec![OrderItem {
+            dish_id: dish.id.clone(),
+            dish_name: "Egusi".into(),
+            unit_price: Money::from_minor_units(300_000),
+            quantity,
+            line_total: Money::from_minor_units(600_000),
+            currency: kitchen::domain::Currency::Ngn,
+        }];
+        let counter = |sk: String, held: i64| -> Item {
+            HashMap::from([
+                (
+                    "pk".into(),
+                    AttributeValue::S(format!("DAY#{}", order.delivery_date)),
+                ),
+                ("sk".into(), AttributeValue::S(sk)),
+                ("entity".into(), AttributeValue::S("capacity".into())),
+                ("held".into(), AttributeValue::N(held.to_string())),
+            ])
+        };
+        let dish_item = dish.to_item(1).unwrap();
+        let items = |portions: i64, orders: i64| {
+            vec![
+                order.to_item(2).unwrap(),
+                dish_item.clone(),
+                counter(format!("DISH#{}", dish.id), portions),
+                counter("ORDERS".into(), orders),
+            ]
+        };
+        let violations = Violations::default();
+        assert_eq!(check_capacity(&items(2, 1), &violations), 2);
+        assert!(violations.is_empty(), "{violations:?}");
+        let violations = Violations::default();
+        check_capacity(&items(1, 1), &violations);
+        assert_eq!(violations.count("capacity_counter_off"), 1);
+        let violations = Violations::default();
+        check_capacity(&items(4, 1), &violations);
+        assert_eq!(violations.count("portions_over_limit"), 1);
+        // A cancelled order holds nothing: its counters must be back at zero.
+        let mut cancelled = order.clone();
+        cancelled.status = OrderStatus::Cancelled;
+        let violations = Violations::default();
+        check_capacity(
+            &[cancelled.to_item(3).unwrap(), counter("ORDERS".into(), 1)],
+            &violations,
+        );
+        assert_eq!(violations.count("capacity_counter_off"), 1);
     }
 }

@@ -180,6 +180,57 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Portions of the load's limited dish per delivery date: a few minutes of customers sell it out.
+const LIMITED_PORTIONS: u32 = 40;
+
+/// Gives the customers' world a limit to meet: a dish of which the kitchen cooks only
+/// `LIMITED_PORTIONS` a day, an order cut-off (at 22:00 on the delivery date itself, kitchen time,
+/// hours after any run ends) and a closed date (the day after), through the back office.
+async fn calendar(shared: &customer::Shared, delivery_date: &str) -> Result<()> {
+    let date = time::Date::parse(
+        delivery_date,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )?;
+    let closed = date.next_day().context("no day after")?;
+    let settings = shared
+        .admin(
+            "PATCH /admin/kitchen",
+            reqwest::Method::PATCH,
+            "/admin/kitchen",
+            Some(serde_json::json!({
+                "order_cutoff": {"days_before": 0, "time": "22:00"},
+                "closed_dates": [closed.to_string()],
+            })),
+        )
+        .await;
+    if settings.status != 200 {
+        bail!(
+            "the kitchen's calendar could not be set: {}",
+            settings.describe()
+        );
+    }
+    let dish = shared
+        .admin(
+            "POST /admin/dishes",
+            reqwest::Method::POST,
+            "/admin/dishes",
+            Some(serde_json::json!({
+                "name": format!("Load egusi {}", shared.run_id),
+                "price": 300000, "currency": "NGN", "dish_type": "dinner",
+                "available_from": delivery_date,
+                "daily_portions": LIMITED_PORTIONS,
+            })),
+        )
+        .await;
+    if dish.status != 201 {
+        bail!("the limited dish could not be made: {}", dish.describe());
+    }
+    eprintln!(
+        "load: a dish limited to {LIMITED_PORTIONS} portions a day, ordering closes at 22:00 on the day, {closed} closed"
+    );
+    Ok(())
+}
+
 /// Runs the orders function's scheduled sweep once, through the local stack's invoke endpoint
 /// (the one `make invoke` uses), with the sample scheduled event; its answer (what it did).
 async fn run_sweep(args: &Args) -> Result<String> {
@@ -344,6 +395,8 @@ async fn run(args: Args) -> Result<bool> {
         );
     }
 
+    calendar(&shared, &tomorrow.to_string()).await?;
+
     eprintln!(
         "load: {} customers for {} s{}",
         args.customers,
@@ -419,6 +472,8 @@ async fn run(args: Args) -> Result<bool> {
         "load: {} refund(s) in the table, each checked against its charge ({} charge(s) owed back with a refund held)",
         refunds.refunds, refunds.held
     );
+    let counters = invariants::check_capacity(&items, &violations);
+    eprintln!("load: {counters} capacity counter(s), each equal to what live orders hold");
     let table = invariants::check(&shared.ledger.snapshot(), &orders, &payments, &violations);
 
     let samples = recorder.samples();
