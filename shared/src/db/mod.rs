@@ -45,6 +45,8 @@
 //! | refunds of a payment (the webhook's refund events name only the payment) | `gsi1pk = REFUNDS#PAYMENT#<reference>`, `gsi1sk = <refund id>` | refund |
 //! | refunds of an order, newest first | `gsi2pk = REFUNDS#ORDER#<order id>`, `gsi2sk = <refund id>` | refund |
 //! | all refunds (admin), newest first | `gsi3pk = REFUNDS`, `gsi3sk = <refund id>`; filter `status` | refund |
+//! | the kitchen's settings | `pk = KITCHEN`, `sk = SETTINGS` (absent until staff change them) | settings (versioned) |
+//! | a date's capacity counters (the menu, the answer to an order that does not fit) | `pk = DAY#<date>`: `sk = DISH#<dish id>` (portions held) and `sk = ORDERS` (orders held), each `held` | capacity counter, moved in the transaction of every order write |
 //! | payments pending too long (the sweep) | `gsi3pk = PAYMENTS`, `gsi3sk BETWEEN ULID(now - 72 h) AND ULID(now - 1 h)`, filter `pending`, a checkout link, `asked_at` (epoch s, outside the payment) unset or over an hour old | payment |
 //! | refunds held (Paystack's answer never came; the sweep) | `gsi3pk = REFUNDS`, `gsi3sk BETWEEN ULID(now - 72 h) AND ULID(now - 10 min)`, filter `pending` without `paystack_id` | refund |
 //! | orders owing money back (the sweep's retry), oldest first | `gsi3pk = REFUNDS_DUE`, `gsi3sk = <order id>` → `order_id`, `marked` | owed (`pk = OWED#<order id>`, `sk = OWED`), put in the transaction that sets a payment's or order's `refund_due`, deleted by the sweep (condition: `marked` as read) once nothing is left to give back |
