@@ -296,41 +296,58 @@ impl Refunds<'_> {
     }
 
     /// The sweep's retry of money owed back: for each order on the list of orders owing money
-    /// (oldest first), gives back every charge still owed (`refund_due`, or a charge of an order
-    /// cancelled after it was paid) that no refund has taken yet, and takes the order off the list
-    /// once nothing of it is left to give back. Returns how many refunds it started.
-    pub async fn retry_owed(&self, limit: usize) -> Result<usize, ApiError> {
+    /// (oldest first, `page` at a time, the whole list), gives back every charge still owed
+    /// (`refund_due`, or a charge of an order cancelled after it was paid) that no refund has taken
+    /// yet, and takes the order off the list once nothing of it is left to give back. The list
+    /// holds the orders that came to owe money since the last run (a refund that went through is
+    /// taken off here), so a run reads two items per order that owed money since. Returns how many
+    /// refunds it started.
+    pub async fn retry_owed(&self, page: usize) -> Result<usize, ApiError> {
         let mut started = 0;
-        for owed in self.db.owed_orders(limit).await? {
-            let (order, charges) = tokio::join!(
-                self.db.get_order(&owed.order_id),
-                self.db
-                    .payments_of_order(&owed.order_id, ATTEMPTS_READ, None),
-            );
-            let Some(order) = order? else {
-                self.db.clear_owed(&owed).await?;
+        let mut start = None;
+        loop {
+            let listed = self.db.owed_orders(page, start).await?;
+            for owed in listed.items {
+                started += self.give_back_owed(&owed).await?;
+            }
+            match listed.next {
+                Some(next) => start = Some(next),
+                None => return Ok(started),
+            }
+        }
+    }
+
+    /// [`Refunds::retry_owed`] for one order; how many refunds it started.
+    async fn give_back_owed(&self, owed: &crate::db::Owed) -> Result<usize, ApiError> {
+        let mut started = 0;
+        let (order, charges) = tokio::join!(
+            self.db.get_order(&owed.order_id),
+            self.db
+                .payments_of_order(&owed.order_id, ATTEMPTS_READ, None),
+        );
+        let Some(order) = order? else {
+            self.db.clear_owed(owed).await?;
+            return Ok(0);
+        };
+        let order = order.order;
+        let cancelled_paid = order.refund_due && order.status == OrderStatus::Cancelled;
+        let mut still_owed = false;
+        for charge in charges?.items {
+            if charge.refundable() == Money::ZERO {
                 continue;
+            }
+            let reason = match owed_because(&charge) {
+                Some(reason) if charge.refund_due => reason,
+                _ if cancelled_paid => "Order cancelled by the kitchen",
+                _ => continue,
             };
-            let order = order.order;
-            let cancelled_paid = order.refund_due && order.status == OrderStatus::Cancelled;
-            let mut still_owed = false;
-            for charge in charges?.items {
-                if charge.refundable() == Money::ZERO {
-                    continue;
-                }
-                let reason = match owed_because(&charge) {
-                    Some(reason) if charge.refund_due => reason,
-                    _ if cancelled_paid => "Order cancelled by the kitchen",
-                    _ => continue,
-                };
-                match self.give_back(&charge, reason).await {
-                    Some(_) => started += 1,
-                    None => still_owed = true,
-                }
+            match self.give_back(&charge, reason).await {
+                Some(_) => started += 1,
+                None => still_owed = true,
             }
-            if !still_owed {
-                self.db.clear_owed(&owed).await?;
-            }
+        }
+        if !still_owed {
+            self.db.clear_owed(owed).await?;
         }
         Ok(started)
     }

@@ -51,12 +51,16 @@ impl Db {
         Ok(())
     }
 
-    /// Up to `limit` orders on the list, oldest first.
-    pub async fn owed_orders(&self, limit: usize) -> Result<Vec<Owed>, DbError> {
+    /// A page of up to `limit` orders on the list, oldest first, after `start`.
+    pub async fn owed_orders(
+        &self,
+        limit: usize,
+        start: Option<super::Item>,
+    ) -> Result<super::Page<Owed>, DbError> {
         let mut listing = Listing::partition(Index::Gsi3, REFUNDS_DUE);
         listing.newest_first = false;
-        let page = self.list_raw(listing, limit, None).await?;
-        Ok(page
+        let page = self.list_raw(listing, limit, start).await?;
+        let items = page
             .items
             .iter()
             .filter_map(|item| {
@@ -64,7 +68,11 @@ impl Db {
                 let marked = item.get(MARKED)?.as_s().ok()?.clone();
                 Some(Owed { order_id, marked })
             })
-            .collect())
+            .collect();
+        Ok(super::Page {
+            items,
+            next: page.next,
+        })
     }
 
     /// Takes `owed` off the list unless it was marked again since it was read; `false` then.

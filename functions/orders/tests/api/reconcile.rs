@@ -312,3 +312,31 @@ async fn a_refund_paystack_never_received_is_released_and_what_it_held_given_bac
     assert_eq!(app.paystack().state().refunds().len(), 1);
     assert_eq!(Money::ZERO, now.refundable());
 }
+
+#[tokio::test]
+async fn the_retry_of_money_owed_works_through_the_whole_list_a_page_at_a_time() {
+    let (app, caller) = app().await;
+    let (_, first) = owed_charge(&app, &caller).await;
+    let (_, second) = owed_charge(&app, &caller).await;
+    let refunds = app.state.payments().unwrap().refunds();
+    assert_eq!(
+        refunds.retry_owed(1).await.unwrap(),
+        2,
+        "both, one page each"
+    );
+    for charge in [first, second] {
+        let now = app
+            .db()
+            .get_payment(&charge.reference)
+            .await
+            .unwrap()
+            .unwrap()
+            .payment;
+        assert_eq!(now.refunded_amount, charge.amount);
+    }
+    assert_eq!(
+        refunds.retry_owed(1).await.unwrap(),
+        0,
+        "the list is empty again"
+    );
+}
