@@ -453,13 +453,26 @@ impl Customer {
     /// Opens the link of the verification email the sign-up sent, as the customer would: orders
     /// and payments need a verified email.
     async fn verify_email(&mut self, email: &str) -> Step<()> {
-        let mut token = None;
-        for _ in 0..20 {
-            token = self.http().mailed_token(email, "/auth/email/verify").await;
-            if token.is_some() {
-                break;
+        let mut token = self.await_verification_email(email).await;
+        if token.is_none() {
+            // A sign-up cut off after it committed (a fault) sent no email, or it was lost: the
+            // customer asks for another, as the app offers.
+            let resend = self
+                .call(
+                    "POST /auth/email/resend",
+                    Method::POST,
+                    "/auth/email/resend",
+                    &[],
+                    None,
+                )
+                .await?;
+            match resend.status {
+                // 429: one was sent within the minute after all; it is on its way.
+                202 | 429 => token = self.await_verification_email(email).await,
+                // Verified meanwhile (a verify whose answer was lost).
+                409 => return Ok(()),
+                _ => return self.unexpected("resend the verification email", &resend),
             }
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
         let Some(token) = token else {
             self.violation(
@@ -485,6 +498,18 @@ impl Customer {
             400 => Ok(()),
             _ => self.unexpected("verify email", &answer),
         }
+    }
+
+    /// The token of the newest verification email to `email`, waiting up to 5 s for it.
+    async fn await_verification_email(&self, email: &str) -> Option<String> {
+        for _ in 0..20 {
+            let token = self.http().mailed_token(email, "/auth/email/verify").await;
+            if token.is_some() {
+                return token;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        None
     }
 
     pub async fn register(&mut self) -> Step<()> {

@@ -436,7 +436,8 @@ pub fn check(
             .unwrap_or_default();
         let effective: Vec<&&TablePayment> = attempts
             .iter()
-            .filter(|p| p.status == "success" && !p.refund_due)
+            // A charge the order could not take carries a note (and is given back), flag or not.
+            .filter(|p| p.status == "success" && p.note.is_none())
             .collect();
         let id = &order.id;
         if order.paid_transitions > 1 {
@@ -507,10 +508,10 @@ pub fn check(
             );
             continue;
         };
-        if payment.status == "success" && payment.refund_due {
+        if payment.status == "success" && payment.note.is_some() {
             let consistent = match payment.note.as_deref() {
                 Some("order_already_paid") => order.paid_transitions > 0,
-                Some("order_cancelled") => order.status == "cancelled" && order.refund_due,
+                Some("order_cancelled") => order.status == "cancelled",
                 _ => false,
             };
             if !consistent {

@@ -77,6 +77,7 @@ impl Window {
 pub const PAYSTACK_ROUTES: &[&str] = &[
     "POST /orders/{id}/payments",
     "POST /payments/{reference}/verify",
+    "POST /admin/orders/{id}/refunds",
 ];
 
 pub const START_PAYMENT: &str = "POST /orders/{id}/payments";
