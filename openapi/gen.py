@@ -503,7 +503,12 @@ schemas["Kitchen"] = obj(dict(KITCHEN_PROPS, next_open_dates={
                 "orders until its own end), no closed dates, no cap.",
     example=dict(EX_KITCHEN, next_open_dates=["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28",
                                               "2026-11-29", "2026-11-30", "2026-12-01"]))
-schemas["KitchenPatch"] = obj(KITCHEN_PROPS, required=[],
+# The zones staff may choose: shared/src/domain/kitchen.rs's KITCHEN_ZONES (a contract test compares them).
+KITCHEN_ZONES = ["Africa/Lagos", "Africa/Accra", "Africa/Abidjan", "Africa/Cairo", "Africa/Johannesburg",
+                 "Africa/Kigali", "Africa/Nairobi", "UTC"]
+schemas["KitchenPatch"] = obj(dict(KITCHEN_PROPS, timezone={
+    "type": "string", "enum": KITCHEN_ZONES,
+    "description": "One of the time zones of the countries Paystack serves, or UTC."}), required=[],
                               description="Only the fields present change; `max_orders_per_day: null` lifts the cap. "
                                           "Lowering a limit takes nothing from placed orders; it only stops new ones.",
                               example={"order_cutoff": {"days_before": 1, "time": "18:00"},
@@ -1643,7 +1648,7 @@ op("patch", "/admin/kitchen", "admin", "adminUpdateKitchen", "Change the kitchen
    request=body("KitchenPatch", schemas["KitchenPatch"]["examples"][0]),
    resps={"200": json_resp("The settings now in force.", "Kitchen", schemas["Kitchen"]["examples"][0]),
           "400": bad_body(invalid("timezone", "Unknown time zone", "timezone",
-                                  "must be a time zone name such as Africa/Lagos"),
+                                  "must be one of " + ", ".join(KITCHEN_ZONES)),
                           invalid("time", "Bad cut-off time", "order_cutoff.time",
                                   "must be a time like 18:00 (HH:MM, 24-hour)"),
                           invalid("days", "Cut-off too early", "order_cutoff.days_before", "must be from 0 to 14"),

@@ -43,6 +43,35 @@ impl From<DailyLimit> for u32 {
     }
 }
 
+/// The time zones staff may give the kitchen: those of the countries Paystack serves, and UTC.
+/// The OpenAPI document lists the same (a contract test holds them together).
+pub const KITCHEN_ZONES: &[&str] = &[
+    "Africa/Lagos",
+    "Africa/Accra",
+    "Africa/Abidjan",
+    "Africa/Cairo",
+    "Africa/Johannesburg",
+    "Africa/Kigali",
+    "Africa/Nairobi",
+    "UTC",
+];
+
+/// A zone staff choose for the kitchen: one of [`KITCHEN_ZONES`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct KitchenZone(ZoneName);
+
+impl TryFrom<String> for KitchenZone {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        if KITCHEN_ZONES.contains(&value.as_str()) {
+            ZoneName::parse(&value).map(Self)
+        } else {
+            Err(format!("must be one of {}", KITCHEN_ZONES.join(", ")))
+        }
+    }
+}
+
 /// An IANA time zone name the time-zone database knows (`Africa/Lagos`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -177,6 +206,7 @@ impl KitchenSettings {
     /// The settings until staff change them: a date takes orders until its own end (23:59) in
     /// `zone`, no closed dates, no cap — the kitchen as it behaved before it had a calendar.
     pub fn defaults(zone: &jiff::tz::TimeZone) -> Self {
+        // The deployment's zone (`KITCHEN_TIMEZONE`), whichever the database knows.
         let name = zone.iana_name().unwrap_or("UTC");
         Self {
             timezone: ZoneName::parse(name).unwrap_or_else(|_| ZoneName("UTC".into())),
@@ -245,7 +275,7 @@ impl KitchenSettings {
 #[serde(deny_unknown_fields)]
 pub struct KitchenChange {
     #[serde(default, deserialize_with = "super::non_null")]
-    pub timezone: Option<ZoneName>,
+    pub timezone: Option<KitchenZone>,
     #[serde(default, deserialize_with = "super::non_null")]
     pub order_cutoff: Option<Cutoff>,
     #[serde(default, with = "serde_with_null")]
@@ -270,7 +300,7 @@ mod serde_with_null {
 impl KitchenChange {
     /// The settings with this change applied; the field that cannot be taken, and why, otherwise.
     pub fn apply(self, mut settings: KitchenSettings) -> Result<KitchenSettings, (String, String)> {
-        if let Some(zone) = self.timezone {
+        if let Some(KitchenZone(zone)) = self.timezone {
             settings.timezone = zone;
         }
         if let Some(cutoff) = self.order_cutoff {
@@ -374,6 +404,7 @@ mod tests {
     fn bad_settings_are_refused_by_field() {
         for (body, field) in [
             (r#"{"timezone": "Mars/Olympus"}"#, "timezone"),
+            (r#"{"timezone": "Europe/London"}"#, "timezone"),
             (
                 r#"{"order_cutoff": {"days_before": 15, "time": "18:00"}}"#,
                 "days_before",

@@ -16,8 +16,8 @@ mod user;
 pub use cart::{Cart, CartEntry};
 pub use dish::Dish;
 pub use kitchen::{
-    Closed, Cutoff, DailyLimit, KitchenChange, KitchenSettings, LocalTime, MAX_CLOSED_DATES,
-    ZoneName,
+    Closed, Cutoff, DailyLimit, KITCHEN_ZONES, KitchenChange, KitchenSettings, KitchenZone,
+    LocalTime, MAX_CLOSED_DATES, ZoneName,
 };
 pub use order::{Order, OrderItem, PAYMENT_TIMEOUT, StatusChange};
 pub use payment::{Dispute, DisputeStatus, Payment, PaymentNote, PaymentReference, PaymentStatus};

@@ -75,6 +75,7 @@ async fn bad_settings_are_400_naming_the_field_and_change_nothing() {
     let (app, token) = app().await;
     for (body, field) in [
         (json!({"timezone": "Mars/Olympus"}), "timezone"),
+        (json!({"timezone": "Europe/London"}), "timezone"),
         (json!({"timezone": ""}), "timezone"),
         (
             json!({"order_cutoff": {"days_before": 15, "time": "18:00"}}),

@@ -143,3 +143,22 @@ async fn every_documented_route_is_served_by_its_function() {
         wrong.join("\n")
     );
 }
+
+#[test]
+fn the_document_offers_exactly_the_time_zones_the_kitchen_takes() {
+    let document: Value = serde_json::from_str(dishes::OPENAPI).expect("openapi.json is JSON");
+    let offered: Vec<&str> =
+        document["components"]["schemas"]["KitchenPatch"]["properties"]["timezone"]["enum"]
+            .as_array()
+            .expect("an enum of zones")
+            .iter()
+            .map(|zone| zone.as_str().expect("a zone name"))
+            .collect();
+    assert_eq!(offered, kitchen::domain::KITCHEN_ZONES);
+    for zone in kitchen::domain::KITCHEN_ZONES {
+        assert!(
+            kitchen::domain::ZoneName::parse(zone).is_ok(),
+            "{zone} is in the time-zone database"
+        );
+    }
+}
