@@ -1429,28 +1429,8 @@ impl Customer {
         let _checkout = shared.checkout.read().await;
         let delivered = self.pay_on_simulator(order, &started).await?;
         self.verify_or_trust(&started.reference, delivered).await?;
-        let path = format!("/admin/orders/{}/status", order.id);
-        let read_path = format!("/admin/orders/{}", order.id);
-        let admin = self.shared.clone();
-        let change = || {
-            admin.admin(
-                "PATCH /admin/orders/{id}/status",
-                Method::PATCH,
-                &path,
-                Some(json!({"status": "preparing"})),
-            )
-        };
-        let read = || admin.admin("GET /admin/orders/{id}", Method::GET, &read_path, None);
-        match self.change_status(change, read, 200, "preparing").await {
-            Changed::Yes => self.shared.ledger.staff_moved(&order.id, "preparing"),
-            Changed::Unknown => {
-                self.shared.ledger.status_unknown(&order.id, "preparing");
-                return Err(GaveUp);
-            }
-            Changed::Refused(answer) => {
-                return self.unexpected("staff move to preparing", &answer);
-            }
-        }
+        self.staff_move(order, json!({"status": "preparing"}))
+            .await?;
         // The same webhook again, byte for byte, and a second signed copy with other bytes.
         let resend = format!("/_sim/transactions/{}/webhook", started.reference);
         let again = self
@@ -1568,25 +1548,35 @@ impl Customer {
 
     async fn kitchen_cancels_paid(&mut self, order: &Placed) -> Step<()> {
         self.pay_for(order).await?;
+        let cancel = json!({"status": "cancelled", "reason": "Load: the kitchen ran out"});
+        self.staff_move(order, cancel).await
+    }
+
+    /// Staff move `order` as `change` says (`{"status", …}`); after a 5xx the order is read to
+    /// learn whether the move was made. The ledger learns the outcome.
+    async fn staff_move(&mut self, order: &Placed, change: Value) -> Step<()> {
+        let target = change["status"].as_str().unwrap_or_default().to_string();
         let path = format!("/admin/orders/{}/status", order.id);
         let read_path = format!("/admin/orders/{}", order.id);
         let admin = self.shared.clone();
-        let change = || {
+        let send = || {
             admin.admin(
                 "PATCH /admin/orders/{id}/status",
                 Method::PATCH,
                 &path,
-                Some(json!({"status": "cancelled", "reason": "Load: the kitchen ran out"})),
+                Some(change.clone()),
             )
         };
         let read = || admin.admin("GET /admin/orders/{id}", Method::GET, &read_path, None);
-        match self.change_status(change, read, 200, "cancelled").await {
-            Changed::Yes => self.shared.ledger.staff_moved(&order.id, "cancelled"),
+        match self.change_status(send, read, 200, &target).await {
+            Changed::Yes => self.shared.ledger.staff_moved(&order.id, &target),
             Changed::Unknown => {
-                self.shared.ledger.status_unknown(&order.id, "cancelled");
+                self.shared.ledger.status_unknown(&order.id, &target);
                 return Err(GaveUp);
             }
-            Changed::Refused(answer) => return self.unexpected("staff cancel", &answer),
+            Changed::Refused(answer) => {
+                return self.unexpected(&format!("staff move to {target}"), &answer);
+            }
         }
         Ok(())
     }
