@@ -1303,6 +1303,17 @@ op("patch", "/cart/items/{line_id}", "orders", "updateCartItem", "Change a cart 
 op("delete", "/cart/items/{line_id}", "orders", "removeCartItem", "Remove a cart line", "Removes the line.", "user",
    params=[pref("LineId")], resps={"204": NO_CONTENT, "404": not_found("cart line"), **UNAVAIL})
 
+# Why an order write is refused by the kitchen's calendar or capacity (orders, edits, staff orders).
+CAPACITY_CASES = [
+    ("sold_out", "Not enough portions left", "only 3 portions of Jollof rice with chicken are left for 2026-11-24",
+     [("items[0].quantity", "only 3 portions of Jollof rice with chicken are left for 2026-11-24")]),
+    ("cut_off", "Ordering for the date closed", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos",
+     [("delivery_date", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos")]),
+    ("closed", "Kitchen closed that day", "the kitchen is closed on 2026-12-25",
+     [("delivery_date", "the kitchen is closed on 2026-12-25")]),
+    ("full_day", "Daily cap reached", "the kitchen takes no more orders for 2026-11-24: all 60 are placed",
+     [("delivery_date", "the kitchen takes no more orders for 2026-11-24: all 60 are placed")]),
+]
 TWICE = ("twice", "Dish listed twice", "items[1].dish_id: names a dish already in the order",
          [("items[1].dish_id", "names a dish already in the order")])
 ORDER_422 = problem(422, "A dish is unknown, inactive, not orderable on `delivery_date` or listed twice, the date is in "
@@ -1314,14 +1325,7 @@ ORDER_422 = problem(422, "A dish is unknown, inactive, not orderable on `deliver
     ("past", "Date in the past", "delivery_date: must be today or later",
      [("delivery_date", "must be today or later")]),
     ("empty_cart", "Nothing to order", "the cart is empty", None),
-    ("sold_out", "Not enough portions left", "only 3 portions of Jollof rice with chicken are left for 2026-11-24",
-     [("items[0].quantity", "only 3 portions of Jollof rice with chicken are left for 2026-11-24")]),
-    ("cut_off", "Ordering for the date closed", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos",
-     [("delivery_date", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos")]),
-    ("closed", "Kitchen closed that day", "the kitchen is closed on 2026-12-25",
-     [("delivery_date", "the kitchen is closed on 2026-12-25")]),
-    ("full_day", "Daily cap reached", "the kitchen takes no more orders for 2026-11-24: all 60 are placed",
-     [("delivery_date", "the kitchen takes no more orders for 2026-11-24: all 60 are placed")]),
+    *CAPACITY_CASES,
     ("key_reuse", "Idempotency-Key reused", "this Idempotency-Key was used with a different request", None)])
 IDEMP_409 = ("in_flight", "Same Idempotency-Key still running",
              "a request with this Idempotency-Key is still being processed", None)
@@ -1367,14 +1371,7 @@ op("patch", "/orders/{id}", "orders", "updateOrder", "Change an unpaid order",
                               "has not enough left for the change.", [TWICE,
               ("dish", "Dish not orderable that day", "Jollof rice with chicken cannot be ordered for 2026-11-25",
                [("items[0].dish_id", "Jollof rice with chicken cannot be ordered for 2026-11-25")]),
-              ("sold_out", "Not enough portions left", "only 3 portions of Jollof rice with chicken are left for 2026-11-24",
-               [("items[0].quantity", "only 3 portions of Jollof rice with chicken are left for 2026-11-24")]),
-              ("cut_off", "Ordering for the date closed", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos",
-               [("delivery_date", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos")]),
-              ("closed", "Kitchen closed that day", "the kitchen is closed on 2026-12-25",
-               [("delivery_date", "the kitchen is closed on 2026-12-25")]),
-              ("full_day", "Daily cap reached", "the kitchen takes no more orders for 2026-11-24: all 60 are placed",
-               [("delivery_date", "the kitchen takes no more orders for 2026-11-24: all 60 are placed")]),
+              *CAPACITY_CASES,
               ("past", "Date in the past", "delivery_date: must be today or later",
                [("delivery_date", "must be today or later")])]),
           **UNAVAIL})
@@ -1562,14 +1559,7 @@ op("post", "/admin/orders", "admin", "adminPlaceOrder", "Place an order for a cu
           "422": problem(422, "The user is unknown or inactive, a dish is not orderable on `delivery_date` or listed "
                               "twice, the date is in the past, ordering for it closed, the kitchen has not enough left, "
                               "or the `Idempotency-Key` was used with a different request.", [TWICE,
-              ("sold_out", "Not enough portions left", "only 3 portions of Jollof rice with chicken are left for 2026-11-24",
-               [("items[0].quantity", "only 3 portions of Jollof rice with chicken are left for 2026-11-24")]),
-              ("cut_off", "Ordering for the date closed", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos",
-               [("delivery_date", "ordering for 2026-11-24 closed at 2026-11-23 18:00 Africa/Lagos")]),
-              ("closed", "Kitchen closed that day", "the kitchen is closed on 2026-12-25",
-               [("delivery_date", "the kitchen is closed on 2026-12-25")]),
-              ("full_day", "Daily cap reached", "the kitchen takes no more orders for 2026-11-24: all 60 are placed",
-               [("delivery_date", "the kitchen takes no more orders for 2026-11-24: all 60 are placed")]),
+              *CAPACITY_CASES,
               ("user", "Unknown user", "user_id: no active user has this id", [("user_id", "no active user has this id")]),
               ("dish", "Dish not orderable that day", "Akara and pap cannot be ordered for 2026-11-24",
                [("items[0].dish_id", "Akara and pap cannot be ordered for 2026-11-24")]),
