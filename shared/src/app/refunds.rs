@@ -177,31 +177,69 @@ impl Refunds<'_> {
                 return Err(err.into());
             }
         };
+        self.record_answer(refund, answer.id, &answer.status, settles, idempotent)
+            .await
+    }
+
+    /// Records Paystack's answer (`paystack_id`, `status`) to a refund just stored (version 1):
+    /// its id, its status moved forward, what it settles, and the key's answer. Paystack's
+    /// `refund.pending` can reach the webhook before this write, which then finds the refund
+    /// already named by Paystack's list: this write goes on top of that one.
+    pub async fn record_answer(
+        &self,
+        refund: Refund,
+        paystack_id: u64,
+        status: &str,
+        settles: bool,
+        idempotent: Option<&IdempotentRequest>,
+    ) -> Result<Refund, ApiError> {
         let now = crate::now();
         let mut accepted = refund.clone();
-        accepted.paystack_id = Some(answer.id);
+        accepted.paystack_id = Some(paystack_id);
         accepted.updated_at = now;
-        if let Some(status) = RefundStatus::from_paystack(&answer.status)
+        if let Some(status) = RefundStatus::from_paystack(status)
             && let Some(moved) = accepted.moved_to(status, now)
         {
             accepted = moved;
         }
-        let stored = StoredRefund { refund, version: 1 };
-        let body = serde_json::to_string(&accepted).map_err(ApiError::internal)?;
-        let record = idempotent.map(|request| (request, body.as_str()));
-        if !self
-            .db
-            .record_refund(&stored, &accepted, settles, record)
-            .await?
-        {
-            // Nothing else writes a refund before it has Paystack's id: only a bug gets here.
-            return Err(ApiError::internal(format!(
-                "refund {} changed while Paystack was asked",
-                accepted.id
-            )));
+        let mut stored = StoredRefund { refund, version: 1 };
+        let mut attempts = 0;
+        loop {
+            let body = serde_json::to_string(&accepted).map_err(ApiError::internal)?;
+            let record = idempotent.map(|request| (request, body.as_str()));
+            if self
+                .db
+                .record_refund(&stored, &accepted, settles, record)
+                .await?
+            {
+                break;
+            }
+            attempts += 1;
+            let now_stored = self.db.get_refund(&accepted.id).await?.ok_or_else(|| {
+                ApiError::internal("a refund disappeared while Paystack was asked")
+            })?;
+            let named_alike = now_stored
+                .refund
+                .paystack_id
+                .is_none_or(|id| id == paystack_id);
+            if attempts >= 3 || !named_alike {
+                return Err(ApiError::internal(format!(
+                    "refund {} changed while Paystack was asked",
+                    accepted.id
+                )));
+            }
+            // What the webhook wrote, with Paystack's answer on top (a status only moves forward).
+            let mut next = now_stored.refund.clone();
+            next.paystack_id = Some(paystack_id);
+            next.updated_at = crate::now();
+            if let Some(moved) = next.moved_to(accepted.status, next.updated_at) {
+                next = moved;
+            }
+            accepted = next;
+            stored = now_stored;
         }
         metrics::REFUNDS_STARTED.count([accepted.requested_by.as_str()]);
-        tracing::info!(refund_id = %accepted.id, paystack_id = answer.id, reference = %accepted.payment_reference, amount = accepted.amount.minor_units(), "refund asked of Paystack");
+        tracing::info!(refund_id = %accepted.id, paystack_id, reference = %accepted.payment_reference, amount = accepted.amount.minor_units(), "refund asked of Paystack");
         Ok(accepted)
     }
 

@@ -340,3 +340,65 @@ async fn the_retry_of_money_owed_works_through_the_whole_list_a_page_at_a_time()
         "the list is empty again"
     );
 }
+
+#[tokio::test]
+async fn paystacks_answer_to_a_refund_lands_on_top_of_the_webhook_that_named_it_first() {
+    use kitchen::domain::{Refund, RequestedBy};
+    let (app, caller) = app().await;
+    let (_, charge) = owed_charge(&app, &caller).await;
+    let refund = Refund::of(
+        &charge,
+        charge.amount,
+        "Paid after the order was cancelled",
+        RequestedBy::System,
+        None,
+        kitchen::now(),
+    );
+    app.db()
+        .reserve_refund(&refund, charge.took(), None)
+        .await
+        .unwrap();
+    // `refund.pending` reached the webhook first: it named the refund from Paystack's list.
+    let stored = app.db().get_refund(&refund.id).await.unwrap().unwrap();
+    let mut named = refund.clone();
+    named.paystack_id = Some(7_000_000_042);
+    assert!(
+        app.db()
+            .record_refund(&stored, &named, true, None)
+            .await
+            .unwrap()
+    );
+    // Then Paystack's answer is recorded: no error, the same id, nothing counted twice.
+    let refunds = app.state.payments().unwrap().refunds();
+    let recorded = refunds
+        .record_answer(refund.clone(), 7_000_000_042, "pending", true, None)
+        .await
+        .unwrap();
+    assert_eq!(recorded.paystack_id, Some(7_000_000_042));
+    let now = app.db().get_refund(&refund.id).await.unwrap().unwrap();
+    assert_eq!(now.version, 3);
+    let payment = app
+        .db()
+        .get_payment(&charge.reference)
+        .await
+        .unwrap()
+        .unwrap()
+        .payment;
+    assert_eq!(payment.refunded_amount, charge.amount);
+    assert!(!payment.refund_due);
+    // Another id than the one the webhook found is a bug, not something to write over.
+    let other = Refund::of(
+        &charge,
+        charge.amount,
+        "x",
+        RequestedBy::System,
+        None,
+        kitchen::now(),
+    );
+    assert!(
+        refunds
+            .record_answer(other, 1, "pending", true, None)
+            .await
+            .is_err()
+    );
+}
