@@ -251,6 +251,16 @@ fn sold_out(answer: &Answer) -> bool {
         })
 }
 
+/// Waits as long as the answer's `Retry-After` says, at most `most` seconds.
+async fn back_off_for(answer: &Answer, most: u64) {
+    let seconds = answer
+        .header("retry-after")
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .unwrap_or(1)
+        .min(most);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+}
+
 async fn pause() {
     tokio::time::sleep(Duration::from_millis(rand::random_range(250..750))).await;
 }
@@ -454,9 +464,12 @@ impl Customer {
     /// and payments need a verified email.
     async fn verify_email(&mut self, email: &str) -> Step<()> {
         let mut token = self.await_verification_email(email).await;
-        if token.is_none() {
+        for _ in 0..2 {
+            if token.is_some() {
+                break;
+            }
             // A sign-up cut off after it committed (a fault) sent no email, or it was lost: the
-            // customer asks for another, as the app offers.
+            // customer asks for another, as the app offers (waiting as long as a 429 says).
             let resend = self
                 .call(
                     "POST /auth/email/resend",
@@ -467,8 +480,11 @@ impl Customer {
                 )
                 .await?;
             match resend.status {
-                // 429: one was sent within the minute after all; it is on its way.
-                202 | 429 => token = self.await_verification_email(email).await,
+                202 => token = self.await_verification_email(email).await,
+                429 => {
+                    back_off_for(&resend, 60).await;
+                    token = self.await_verification_email(email).await;
+                }
                 // Verified meanwhile (a verify whose answer was lost).
                 409 => return Ok(()),
                 _ => return self.unexpected("resend the verification email", &resend),

@@ -231,6 +231,35 @@ async fn calendar(shared: &customer::Shared, delivery_date: &str) -> Result<()> 
     Ok(())
 }
 
+/// The references of every transaction the simulator holds now (none known if it cannot say).
+async fn simulator_references(
+    shared: &customer::Shared,
+) -> Option<std::collections::HashSet<String>> {
+    let answer = shared
+        .http
+        .simulator(
+            "GET /_sim/transactions",
+            reqwest::Method::GET,
+            "/_sim/transactions",
+        )
+        .await;
+    if answer.status != 200 {
+        eprintln!(
+            "load: the simulator's transactions could not be read: {}",
+            answer.describe()
+        );
+        return None;
+    }
+    Some(
+        answer
+            .json()
+            .as_array()?
+            .iter()
+            .filter_map(|t| t["reference"].as_str().map(String::from))
+            .collect(),
+    )
+}
+
 /// Runs the orders function's scheduled sweep once, through the local stack's invoke endpoint
 /// (the one `make invoke` uses), with the sample scheduled event; its answer (what it did).
 async fn run_sweep(args: &Args) -> Result<String> {
@@ -467,10 +496,11 @@ async fn run(args: Args) -> Result<bool> {
     eprintln!("load: reading the table");
     let items = invariants::scan(&dynamodb, &args.table).await?;
     let (orders, payments) = invariants::read_items(&items, &violations);
-    let refunds = invariants::check_refunds(&items, &violations);
+    let holds = simulator_references(&shared).await;
+    let refunds = invariants::check_refunds(&items, holds.as_ref(), &violations);
     eprintln!(
-        "load: {} refund(s) in the table, each checked against its charge ({} charge(s) owed back with a refund held)",
-        refunds.refunds, refunds.held
+        "load: {} refund(s) in the table, each checked against its charge ({} charge(s) owed back with a refund held, {} owed back whose transaction the restarted simulator forgot)",
+        refunds.refunds, refunds.held, refunds.forgotten
     );
     let counters = invariants::check_capacity(&items, &violations);
     eprintln!("load: {counters} capacity counter(s), each equal to what live orders hold");
