@@ -299,10 +299,7 @@ impl Refunds<'_> {
                 return order;
             }
         };
-        let reason = match &order.cancel_reason {
-            Some(reason) => format!("Order cancelled by the kitchen: {reason}"),
-            None => "Order cancelled by the kitchen".to_string(),
-        };
+        let reason = cancelled_by_kitchen(&order);
         // Each refund Paystack takes added its amount to the order's counter and cleared its
         // `refund_due` in the write that recorded it: the order as stored now, without reading it.
         for charge in charges.iter().filter(|p| p.refundable() > Money::ZERO) {
@@ -375,11 +372,11 @@ impl Refunds<'_> {
                 continue;
             }
             let reason = match owed_because(&charge) {
-                Some(reason) if charge.refund_due => reason,
-                _ if cancelled_paid => "Order cancelled by the kitchen",
+                Some(reason) if charge.refund_due => reason.to_string(),
+                _ if cancelled_paid => cancelled_by_kitchen(&order),
                 _ => continue,
             };
-            match self.give_back(&charge, reason).await {
+            match self.give_back(&charge, &reason).await {
                 Some(_) => started += 1,
                 None => still_owed = true,
             }
@@ -587,6 +584,14 @@ impl Refunds<'_> {
                 tracing::error!(refund_id = %refund.id, error = %crate::error::cause_chain(&err), "a processed refund's order could not be read; not announced");
             }
         }
+    }
+}
+
+/// The reason of the refunds of an order staff cancelled after it was paid.
+fn cancelled_by_kitchen(order: &Order) -> String {
+    match &order.cancel_reason {
+        Some(reason) => format!("Order cancelled by the kitchen: {reason}"),
+        None => "Order cancelled by the kitchen".to_string(),
     }
 }
 

@@ -15,9 +15,11 @@ use crate::domain::{Date, DishId, Order, OrderStatus};
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use std::collections::{BTreeMap, HashMap};
 
+const DAY_PREFIX: &str = "DAY#";
+
 /// The partition of a date's counters.
 fn day_pk(date: Date) -> String {
-    format!("DAY#{date}")
+    format!("{DAY_PREFIX}{date}")
 }
 
 pub(super) const ENTITY: &str = "capacity";
@@ -108,6 +110,24 @@ impl Limits {
     }
 }
 
+/// The updates of the counters an order write moves, and the counter of each, in order.
+#[derive(Debug, Default)]
+pub(super) struct CounterWrites {
+    pub counters: Vec<Counter>,
+    pub writes: Vec<TransactWriteItem>,
+}
+
+impl CounterWrites {
+    /// The counters whose condition failed, when the writes went into the transaction from
+    /// position `first` on.
+    pub fn full(&self, failure: &super::TransactFailure, first: usize) -> Vec<Counter> {
+        (self.counters.iter().enumerate())
+            .filter(|(i, _)| failure.condition_failed_at(first + i))
+            .map(|(_, counter)| counter.clone())
+            .collect()
+    }
+}
+
 /// Counters that cannot take an order's increase, found before any write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Short(pub Vec<Counter>);
@@ -128,7 +148,7 @@ impl DayCounts {
 /// A counter item's counter and count, for tools that read the table wholesale.
 pub(super) fn decoded(item: &Item) -> Option<(Counter, i64)> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
-    let date = Date::parse(text(attr::PK)?.strip_prefix("DAY#")?).ok()?;
+    let date = Date::parse(text(attr::PK)?.strip_prefix(DAY_PREFIX)?).ok()?;
     let sk = text(attr::SK)?;
     let counter = if sk == ORDERS_SK {
         Counter::Orders(date)
@@ -140,15 +160,17 @@ pub(super) fn decoded(item: &Item) -> Option<(Counter, i64)> {
 }
 
 impl Db {
-    /// The writes that move the counters by `moves`, each an update of one counter (a transaction
-    /// may touch an item once, and `moves` has each counter once), with the counter each belongs
-    /// to. An increase of a limited counter is conditioned on the counter staying within `limits`;
+    /// The writes that move the counters as an order goes from `old` (none for a new order) to
+    /// `new` ([`moves`]), each an update of one counter (a transaction may touch an item once, and
+    /// each counter moves once), with the counter each belongs to. An increase of a limited counter is conditioned on the counter staying within `limits`;
     /// one larger than the limit itself cannot fit whatever is held, and is `Short` at once.
     pub(super) fn counter_writes(
         &self,
-        moves: &BTreeMap<Counter, i64>,
+        old: Option<&Order>,
+        new: &Order,
         limits: &Limits,
-    ) -> Result<Result<Vec<(Counter, TransactWriteItem)>, Short>, DbError> {
+    ) -> Result<Result<CounterWrites, Short>, DbError> {
+        let moves = moves(old, new);
         let too_big: Vec<Counter> = moves
             .iter()
             .filter(|(counter, delta)| {
@@ -161,8 +183,8 @@ impl Db {
         if !too_big.is_empty() {
             return Ok(Err(Short(too_big)));
         }
-        let mut writes = Vec::with_capacity(moves.len());
-        for (counter, delta) in moves {
+        let mut writes = CounterWrites::default();
+        for (counter, delta) in &moves {
             let mut update = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(counter.key()))
@@ -179,10 +201,10 @@ impl Db {
                     .expression_attribute_values(":room", n(i64::from(limit) - delta));
             }
             let update = super::built(update.build())?;
-            writes.push((
-                counter.clone(),
-                TransactWriteItem::builder().update(update).build(),
-            ));
+            writes.counters.push(counter.clone());
+            writes
+                .writes
+                .push(TransactWriteItem::builder().update(update).build());
         }
         Ok(Ok(writes))
     }
@@ -202,22 +224,15 @@ impl Db {
                 .send()
                 .await?;
             for item in page.items.unwrap_or_default() {
-                let held = item
-                    .get(HELD)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .unwrap_or(0)
-                    .max(0) as u32;
-                let Some(sk) = item.get(attr::SK).and_then(|v| v.as_s().ok()) else {
+                let Some((counter, held)) = decoded(&item) else {
                     continue;
                 };
-                if sk == ORDERS_SK {
-                    counts.orders = held;
-                } else if let Some(dish) = sk
-                    .strip_prefix(DISH_PREFIX)
-                    .and_then(|id| DishId::parse(id).ok())
-                {
-                    counts.portions.insert(dish, held);
+                let held = held.max(0) as u32;
+                match counter {
+                    Counter::Orders(_) => counts.orders = held,
+                    Counter::Portions(_, dish) => {
+                        counts.portions.insert(dish, held);
+                    }
                 }
             }
             match page.last_evaluated_key {

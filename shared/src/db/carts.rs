@@ -62,10 +62,7 @@ impl Db {
         let kitchen_key = super::kitchen::kitchen_key();
         let mut keys = vec![cart_key.clone(), kitchen_key.clone()];
         keys.extend(record_key.clone());
-        let mut unique: Vec<&DishId> = dishes.iter().collect();
-        unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        unique.dedup();
-        keys.extend(unique.into_iter().map(dish_key));
+        keys.extend(super::dishes::dish_keys(dishes));
         let (check, items) = self.session_user_and(credentials, keys).await?;
         let mut reads = CheckoutReads::default();
         for item in items {

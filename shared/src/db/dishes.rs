@@ -73,6 +73,14 @@ pub struct StoredDish {
     pub version: u64,
 }
 
+/// The keys of dishes `ids`, each once (a batch read may name an item once).
+pub(super) fn dish_keys(ids: &[DishId]) -> Vec<Item> {
+    let mut unique: Vec<&DishId> = ids.iter().collect();
+    unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    unique.dedup();
+    unique.into_iter().map(dish_key).collect()
+}
+
 pub(super) fn stored(item: Item) -> Result<StoredDish, DbError> {
     let version = super::version_of(&item);
     Ok(StoredDish {
@@ -187,19 +195,15 @@ impl Db {
             .transpose()
     }
 
-    /// Several dishes in one round trip (for carts and orders); unknown ids are simply absent.
     /// Dishes `ids` (at most 99 distinct) and the kitchen's settings, in one round trip: what an
     /// order write prices and checks against.
     pub async fn dishes_and_kitchen(
         &self,
         ids: &[DishId],
     ) -> Result<(Vec<Dish>, Option<crate::domain::KitchenSettings>), DbError> {
-        let mut unique: Vec<&DishId> = ids.iter().collect();
-        unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        unique.dedup();
         let kitchen_key = super::kitchen::kitchen_key();
         let mut keys = vec![kitchen_key.clone()];
-        keys.extend(unique.into_iter().map(dish_key));
+        keys.extend(dish_keys(ids));
         let (mut dishes, mut kitchen) = (Vec::new(), None);
         for item in self.batch_get(keys).await? {
             if super::key_of(&item) == super::key_of(&kitchen_key) {
@@ -211,16 +215,12 @@ impl Db {
         Ok((dishes, kitchen))
     }
 
+    /// Several dishes in one round trip (for carts and orders); unknown ids are simply absent.
     pub async fn get_dishes(&self, ids: &[DishId]) -> Result<Vec<Dish>, DbError> {
-        let mut unique: Vec<&DishId> = ids.iter().collect();
-        unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        unique.dedup();
-        let mut dishes = Vec::with_capacity(unique.len());
-        for chunk in unique.chunks(100) {
-            let items = self
-                .batch_get(chunk.iter().map(|id| dish_key(id)).collect())
-                .await?;
-            for item in items {
+        let keys = dish_keys(ids);
+        let mut dishes = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            for item in self.batch_get(chunk.to_vec()).await? {
                 dishes.push(stored(item)?.dish);
             }
         }

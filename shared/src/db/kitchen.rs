@@ -3,7 +3,6 @@
 
 use super::{Db, DbError, Item, from_item, key, n};
 use crate::domain::KitchenSettings;
-use aws_sdk_dynamodb::types::Put;
 
 pub(super) const ENTITY: &str = "kitchen";
 
@@ -46,19 +45,17 @@ impl Db {
     ) -> Result<bool, DbError> {
         let mut item = super::to_item(next, ENTITY, kitchen_key(), [])?;
         item.insert("version".into(), n(old.version + 1));
-        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
-        put = if old.version == 0 {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let put = if old.version == 0 {
             put.condition_expression("attribute_not_exists(pk)")
         } else {
             put.condition_expression("version = :version")
                 .expression_attribute_values(":version", n(old.version))
         };
-        let put = super::built(put.build())?;
-        self.transact_unless_raced(vec![
-            aws_sdk_dynamodb::types::TransactWriteItem::builder()
-                .put(put)
-                .build(),
-        ])
-        .await
+        super::applied(put.send().await)
     }
 }

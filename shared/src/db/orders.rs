@@ -3,7 +3,7 @@
 
 use super::{
     Db, DbError, Item, SessionRead, attr,
-    capacity::{self, Counter, Limits, Short},
+    capacity::{Counter, Limits, Short},
     from_item,
     idempotency::IdempotentRequest,
     key, key_of,
@@ -105,20 +105,6 @@ pub enum Replaced {
     Full(Vec<Counter>),
 }
 
-/// The counters among `names` (written from `first` on) whose condition failed.
-fn failed_counters(
-    failure: &super::TransactFailure,
-    first: usize,
-    names: Vec<Counter>,
-) -> Vec<Counter> {
-    names
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| failure.condition_failed_at(first + i))
-        .map(|(_, counter)| counter)
-        .collect()
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum PlaceOrderError {
     /// The kitchen has no room for it: these counters are full.
@@ -155,7 +141,7 @@ impl Db {
         idempotency: Option<(&IdempotentRequest, &str)>,
         limits: &Limits,
     ) -> Result<(), PlaceOrderError> {
-        let counters = match self.counter_writes(&capacity::moves(None, order), limits)? {
+        let counters = match self.counter_writes(None, order, limits)? {
             Ok(counters) => counters,
             Err(Short(full)) => return Err(PlaceOrderError::Full(full)),
         };
@@ -182,8 +168,7 @@ impl Db {
         // At most the order, the cart, the key, 20 lines' portions and the day's slot: 24 of the
         // 100 items DynamoDB allows a transaction.
         let first_counter = writes.len();
-        let (names, updates): (Vec<Counter>, Vec<_>) = counters.into_iter().unzip();
-        writes.extend(updates);
+        writes.extend(counters.writes.iter().cloned());
         let Err(failure) = self.transact_contended(writes).await else {
             return Ok(());
         };
@@ -193,7 +178,7 @@ impl Db {
         if cart_at.is_some_and(|at| failure.condition_failed_at(at)) {
             return Err(PlaceOrderError::CartChanged);
         }
-        let full = failed_counters(&failure, first_counter, names);
+        let full = counters.full(&failure, first_counter);
         if !full.is_empty() {
             return Err(PlaceOrderError::Full(full));
         }
@@ -273,15 +258,14 @@ impl Db {
         new: &Order,
         limits: &Limits,
     ) -> Result<Replaced, DbError> {
-        let moves = capacity::moves(Some(&old.order), new);
-        let owes = new.refund_due && !old.order.refund_due;
-        if moves.is_empty() && !owes {
-            return self.put_order_once(old, new).await;
-        }
-        let counters = match self.counter_writes(&moves, limits)? {
+        let counters = match self.counter_writes(Some(&old.order), new, limits)? {
             Ok(counters) => counters,
             Err(Short(full)) => return Ok(Replaced::Full(full)),
         };
+        let owes = new.refund_due && !old.order.refund_due;
+        if counters.writes.is_empty() && !owes {
+            return self.put_order_once(old, new).await;
+        }
         let put = super::built(
             Put::builder()
                 .table_name(&self.table)
@@ -299,15 +283,14 @@ impl Db {
         // At most the order, its marker, and an edit's 20 lines released and 20 held with two
         // days' slots: 44 of the 100 items DynamoDB allows a transaction.
         let first_counter = writes.len();
-        let (names, updates): (Vec<Counter>, Vec<_>) = counters.into_iter().unzip();
-        writes.extend(updates);
+        writes.extend(counters.writes.iter().cloned());
         let Err(failure) = self.transact_contended(writes).await else {
             return Ok(Replaced::Done);
         };
         if failure.condition_failed_at(0) {
             return Ok(Replaced::Raced);
         }
-        let full = failed_counters(&failure, first_counter, names);
+        let full = counters.full(&failure, first_counter);
         if !full.is_empty() {
             return Ok(Replaced::Full(full));
         }

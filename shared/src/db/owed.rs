@@ -46,8 +46,12 @@ impl Db {
     /// Puts `order` on the list on its own (before a refund that was held is failed, so that the
     /// money it held is owed again).
     pub async fn mark_owed(&self, order: &OrderId) -> Result<(), DbError> {
-        let write = self.owed_put(order, crate::now())?;
-        self.transact(vec![write]).await?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(owed_item(order, crate::now())))
+            .send()
+            .await?;
         Ok(())
     }
 

@@ -265,11 +265,10 @@ impl Db {
             )?;
             writes.push(TransactWriteItem::builder().put(order_put).build());
             // An expiry written down here releases what the order held.
-            let moves = super::capacity::moves(Some(&stored.order), next);
             let counters = self
-                .counter_writes(&moves, &super::capacity::Limits::default())?
+                .counter_writes(Some(&stored.order), next, &Default::default())?
                 .map_err(|short| DbError::internal(format!("a payment held more of {short:?}")))?;
-            writes.extend(counters.into_iter().map(|(_, write)| write));
+            writes.extend(counters.writes);
         }
         // Money now owed back puts the order on the sweep's list in the same transaction.
         let owes = (new.refund_due && !old.payment.refund_due)
