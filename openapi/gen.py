@@ -153,6 +153,9 @@ TAGS_IN = {"type": "array", "items": TAG_IN, "maxItems": 10,
            "description": "Up to 10; a repeat (in any case) is kept once."}
 REASON = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": LINES_PATTERN,
           "description": f"Trimmed; must not be blank; {LINES_RULE}."}
+NOTE = {"type": "string", "minLength": 1, "maxLength": 280, "pattern": LINES_PATTERN,
+        "description": f"Special instructions for the kitchen, up to 280 characters. Trimmed; must not be blank; "
+                       f"{LINES_RULE}."}
 # The text fields of User, Dish, CartLine, OrderItem and Order as the API answers them.
 STORED_PERSON_NAME = with_(PERSON_NAME, pattern=STORED_TEXT_PATTERN, description=f"Trimmed, not blank. {STORED_NOTE}")
 STORED_ADDRESS = with_(ADDRESS, pattern=STORED_TEXT_PATTERN, description=f"Trimmed, not blank. {STORED_NOTE}")
@@ -220,21 +223,25 @@ EX_ORDER = {
     "total": 250000, "currency": "NGN", "delivery_date": "2026-11-24", "delivery_address": ADDRESS_EX,
     "placed_by": "customer", "created_at": "2026-11-23T09:14:20Z", "updated_at": "2026-11-23T09:14:20Z",
     "paid_at": None,
-    "status_history": [{"status": "pending_payment", "at": "2026-11-23T09:14:20Z", "by": "customer"}],
+    "note": "No pepper in the stew, please.",
+    "status_history": [{"status": "pending_payment", "at": "2026-11-23T09:14:20Z", "by": "customer", "note": None}],
     "refund_due": False, "cancel_reason": None, "refunded_amount": 0,
 }
 EX_ORDER_PREPARING = dict(EX_ORDER, status="preparing", updated_at="2026-11-24T07:45:00Z",
                           paid_at="2026-11-23T09:16:41Z", status_history=[
-                              {"status": "pending_payment", "at": "2026-11-23T09:14:20Z", "by": "customer"},
-                              {"status": "paid", "at": "2026-11-23T09:16:41Z", "by": "system"},
-                              {"status": "preparing", "at": "2026-11-24T07:45:00Z", "by": "admin"},
+                              {"status": "pending_payment", "at": "2026-11-23T09:14:20Z", "by": "customer",
+                               "note": None},
+                              {"status": "paid", "at": "2026-11-23T09:16:41Z", "by": "system", "note": None},
+                              {"status": "preparing", "at": "2026-11-24T07:45:00Z", "by": "admin",
+                               "note": "Started early for the 12:00 run.", "admin_id": ADMIN_ID},
                           ])
 EX_ADMIN_ORDER = dict(EX_ORDER, id=ADMIN_ORDER_ID, user_id=CHINEDU_ID, placed_by="admin",
                       delivery_address="4 Ojuelegba Road, Surulere, Lagos",
                       items=[dict(EX_ITEM, dish_id=AKARA_ID, dish_name="Akara and pap", unit_price=120000,
                                   quantity=3, line_total=360000)],
                       total=360000, created_at="2026-11-23T10:05:10Z", updated_at="2026-11-23T10:05:10Z",
-                      status_history=[{"status": "pending_payment", "at": "2026-11-23T10:05:10Z", "by": "admin"}])
+                      note=None, status_history=[{"status": "pending_payment", "at": "2026-11-23T10:05:10Z",
+                                                  "by": "admin", "note": None, "admin_id": ADMIN_ID}])
 EX_PAYMENT = {
     "reference": REF, "order_id": ORDER_ID, "user_id": ADA_ID, "amount": 250000, "currency": "NGN",
     "status": "pending", "authorization_url": "https://checkout.paystack.com/0peioxfhpn",
@@ -543,7 +550,10 @@ schemas["StatusChange"] = obj({
     "at": TIMESTAMP,
     "by": {"type": "string", "enum": ["customer", "admin", "system"],
            "description": "Who made the change; `system` is a confirmed payment (webhook or verify)."},
-}, description="One entry of an order's status history.")
+    "note": nullable(with_(NOTE, description="What staff noted on the move; null if nothing.")),
+    "admin_id": with_(ID, description="The staff member who made the change: only in the back office's view "
+                                      "(`/admin/*`), never in the customer's."),
+}, required=["status", "at", "by", "note"], description="One entry of an order's status history.")
 schemas["Order"] = obj({
     "id": ID,
     "user_id": ID,
@@ -554,6 +564,7 @@ schemas["Order"] = obj({
     "delivery_date": DATE,
     "delivery_address": STORED_ADDRESS,
     "placed_by": {"type": "string", "enum": ["customer", "admin"]},
+    "note": nullable(with_(NOTE, description="The customer's special instructions; null if none.")),
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
     "paid_at": nullable(TIMESTAMP),
@@ -567,7 +578,7 @@ schemas["Order"] = obj({
     "refunds": {"type": "array", "items": ref("CustomerRefund"),
                 "description": "Only on `GET /orders/{id}`: the order's refunds, oldest first."},
 }, required=["id", "user_id", "status", "items", "total", "currency", "delivery_date", "delivery_address",
-             "placed_by", "created_at", "updated_at", "paid_at", "status_history", "refund_due", "cancel_reason",
+             "placed_by", "note", "created_at", "updated_at", "paid_at", "status_history", "refund_due", "cancel_reason",
              "refunded_amount"],
     description="An order. Nothing is ever hard-deleted; cancelled orders stay with status `cancelled`.",
     example=EX_ORDER)
@@ -748,12 +759,16 @@ schemas["OrderCreate"] = obj({
     "delivery_address": ADDRESS,
     "items": with_(ORDER_LINES, description="Each dish at most once. Without `items` the caller's cart is checked out "
                                              "and emptied in the same transaction."),
+    "note": NOTE,
 }, required=["delivery_date", "delivery_address"], example={
-    "delivery_date": "2026-11-24", "delivery_address": ADDRESS_EX, "items": [{"dish_id": JOLLOF_ID, "quantity": 1}]})
+    "delivery_date": "2026-11-24", "delivery_address": ADDRESS_EX, "items": [{"dish_id": JOLLOF_ID, "quantity": 1}],
+    "note": "No pepper in the stew, please."})
 schemas["OrderPatch"] = obj({
     "items": with_(ORDER_LINES, description="Replaces every line; totals are recomputed from current prices."),
     "delivery_date": with_(DATE, description="Today or later (kitchen time, Africa/Lagos)."),
     "delivery_address": ADDRESS,
+    "note": nullable(with_(NOTE, description="A new note, or null to drop it. A change of the note alone is taken "
+                                             "until the order is paid, even after ordering for its date closed.")),
 }, required=[], description="Only while the order is `pending_payment`. Only the fields present change.",
     example={"delivery_date": "2026-11-25", "items": [{"dish_id": JOLLOF_ID, "quantity": 2}]})
 
@@ -809,16 +824,21 @@ schemas["AdminOrderCreate"] = obj({
     "items": ORDER_LINES,
     "delivery_date": with_(DATE, description="Today or later (kitchen time, Africa/Lagos)."),
     "delivery_address": ADDRESS,
-}, example={"user_id": CHINEDU_ID, "items": [{"dish_id": AKARA_ID, "quantity": 3}], "delivery_date": "2026-11-24",
+    "note": with_(NOTE, description="The customer's special instructions, as staff took them down."),
+}, required=["user_id", "items", "delivery_date", "delivery_address"],
+    example={"user_id": CHINEDU_ID, "items": [{"dish_id": AKARA_ID, "quantity": 3}], "delivery_date": "2026-11-24",
             "delivery_address": "4 Ojuelegba Road, Surulere, Lagos"})
+STATUS_NOTE = with_(NOTE, description="What the staff member notes on the move, kept in the order's "
+                                      "`status_history` (the customer sees it).")
 schemas["OrderStatusChange"] = {
     "description": "The next status (`paid` is set only by a confirmed payment). `reason` goes only with `cancelled`, "
-                   "and is shown to the customer as `cancel_reason`.",
+                   "and is shown to the customer as `cancel_reason`. `note` goes with any move.",
     "oneOf": [
-        obj({"status": {"type": "string", "enum": ["preparing", "out_for_delivery", "delivered"]}},
-            title="Move along"),
+        obj({"status": {"type": "string", "enum": ["preparing", "out_for_delivery", "delivered"]},
+             "note": STATUS_NOTE}, required=["status"], title="Move along"),
         obj({"status": {"type": "string", "const": "cancelled"},
-             "reason": with_(REASON, description="Why; shown to the customer as `cancel_reason`.")},
+             "reason": with_(REASON, description="Why; shown to the customer as `cancel_reason`."),
+             "note": STATUS_NOTE},
             required=["status"], title="Cancel"),
     ],
     "examples": [{"status": "cancelled", "reason": "Out of chicken today; refund on its way."}],
@@ -1573,7 +1593,9 @@ op("get", "/admin/orders/{id}", "admin", "adminGetOrder", "Any order", "One orde
 op("patch", "/admin/orders/{id}/status", "admin", "adminUpdateOrderStatus", "Move an order along",
    "Moves the order to its next status: `paid → preparing → out_for_delivery → delivered`, or `cancelled` from "
    "`pending_payment`, `paid` or `preparing` (from `paid` or `preparing` it sets `refund_due: true`). `reason` is "
-   "allowed only with `cancelled`. The customer gets an SMS.", "admin", params=[pref("OrderId")],
+   "allowed only with `cancelled`; `note` with any move, recorded with the staff member in `status_history`. The "
+   "customer gets an SMS. Asking for the status the order already has answers it unchanged (200): a retry of a move "
+   "whose answer was lost is safe.", "admin", params=[pref("OrderId")],
    request=body("OrderStatusChange", examples={
        "advance": ("Start preparing", {"status": "preparing"}),
        "cancel": ("Cancel with a reason", schemas["OrderStatusChange"]["examples"][0])}),
@@ -1582,8 +1604,8 @@ op("patch", "/admin/orders/{id}/status", "admin", "adminUpdateOrderStatus", "Mov
                                   "unknown variant `paid`, expected one of `preparing`, `out_for_delivery`, `delivered`, `cancelled`"),
                           invalid("reason", "Reason without cancelling", "reason", "is allowed only with status cancelled")),
           "404": admin_not_found("order"),
-          "409": problem(409, "Not a transition from the order's current status (including to the same status), or "
-                              "the order changed concurrently.", ("cannot move an order from delivered to preparing",)),
+          "409": problem(409, "Not a transition from the order's current status, or the order changed "
+                              "concurrently.", ("cannot move an order from delivered to preparing",)),
           **UNAVAIL})
 
 op("get", "/admin/payments", "admin", "adminListPayments", "All payments", "Every payment attempt, newest first.",
@@ -1643,6 +1665,122 @@ op("patch", "/admin/kitchen", "admin", "adminUpdateKitchen", "Change the kitchen
                                   "must be a time like 18:00 (HH:MM, 24-hour)"),
                           invalid("days", "Cut-off too early", "order_cutoff.days_before", "must be from 0 to 14"),
                           invalid("cap", "Cap out of range", "max_orders_per_day", "must be from 1 to 10000")),
+          **UNAVAIL})
+
+EX_PREP = {
+    "date": "2026-11-24",
+    "dishes": [{"dish_id": AKARA_ID, "dish_name": "Akara and pap", "quantity": 3, "orders": 1},
+               {"dish_id": JOLLOF_ID, "dish_name": "Jollof rice with chicken", "quantity": 1, "orders": 1}],
+    "orders": [
+        {"id": ORDER_ID, "status": "preparing", "customer": {"name": "Ada Obi", "phone": "+2348012345678"},
+         "delivery_address": ADDRESS_EX, "items": [EX_ITEM], "note": "No pepper in the stew, please."},
+        {"id": ADMIN_ORDER_ID, "status": "paid", "customer": {"name": "Chinedu Eze", "phone": "+2348098765432"},
+         "delivery_address": "4 Ojuelegba Road, Surulere, Lagos", "items": EX_ADMIN_ORDER["items"], "note": None},
+    ],
+}
+PREP_CSV = ("\ufefforder_id,status,customer_name,customer_phone,delivery_address,dish_id,dish_name,quantity,note\r\n"
+            f"{ORDER_ID},preparing,Ada Obi,'+2348012345678,\"{ADDRESS_EX}\",{JOLLOF_ID},Jollof rice with chicken,1,"
+            "\"No pepper in the stew, please.\"\r\n"
+            f"{ADMIN_ORDER_ID},paid,Chinedu Eze,'+2348098765432,\"4 Ojuelegba Road, Surulere, Lagos\",{AKARA_ID},"
+            "Akara and pap,3,\r\n")
+EX_SALES_DAY = {"date": "2026-11-24", "orders_paid": 2, "revenue": 610000, "refunded": 120000, "net": 490000}
+EX_SALES = {
+    "from": "2026-11-24", "to": "2026-11-25",
+    "days": [EX_SALES_DAY, {"date": "2026-11-25", "orders_paid": 0, "revenue": 0, "refunded": 0, "net": 0}],
+    "top_dishes": [{"dish_id": AKARA_ID, "dish_name": "Akara and pap", "quantity": 3, "revenue": 360000},
+                   {"dish_id": JOLLOF_ID, "dish_name": "Jollof rice with chicken", "quantity": 1, "revenue": 250000}],
+    "totals": {"orders_paid": 2, "revenue": 610000, "refunded": 120000, "net": 490000},
+}
+SALES_CSV = ("\ufeffdate,orders_paid,revenue,refunded,net\r\n"
+             "2026-11-24,2,6100.00,1200.00,4900.00\r\n"
+             "2026-11-25,0,0.00,0.00,0.00\r\n"
+             "total,2,6100.00,1200.00,4900.00\r\n")
+COUNT = {"type": "integer", "minimum": 0}
+schemas["PrepList"] = obj({
+    "date": DATE,
+    "dishes": {"type": "array", "description": "Every dish the day's orders hold, most portions first.",
+               "items": obj({"dish_id": ID, "dish_name": STORED_DISH_NAME,
+                             "quantity": with_(COUNT, description="Portions to cook."),
+                             "orders": with_(COUNT, description="Orders holding the dish.")})},
+    "orders": {"type": "array", "description": "Every paid order of the day not yet delivered, oldest first.",
+               "items": obj({
+                   "id": ID,
+                   "status": {"type": "string", "enum": ["paid", "preparing", "out_for_delivery"]},
+                   "customer": obj({"name": nullable(with_(STORED_PERSON_NAME, maxLength=201,
+                                                           description="First and last name as the profile reads now.")),
+                                    "phone": nullable(PHONE)}),
+                   "delivery_address": STORED_ADDRESS,
+                   "items": {"type": "array", "items": ref("OrderItem"), "minItems": 1},
+                   "note": nullable(with_(NOTE, description="The customer's special instructions.")),
+               })},
+}, description="The day's production list: paid, preparing and out-for-delivery orders.", example=EX_PREP)
+SALES_PROPS = {
+    "orders_paid": with_(COUNT, description="Orders that were paid (whatever became of them since)."),
+    "revenue": with_(MONEY, description="What those orders cost, in kobo."),
+    "refunded": with_(MONEY, description="What refunds not failed gave back of them, in kobo (at most each "
+                                         "order's price)."),
+    "net": with_(MONEY, description="`revenue - refunded`, in kobo."),
+}
+schemas["SalesReport"] = obj({
+    "from": DATE,
+    "to": DATE,
+    "days": {"type": "array", "description": "Every delivery date of the range in order, days without sales included.",
+             "items": obj(dict({"date": DATE}, **SALES_PROPS)), "minItems": 1, "maxItems": 92},
+    "top_dishes": {"type": "array", "description": "Every dish sold in the range, most portions first.",
+                   "items": obj({"dish_id": ID, "dish_name": STORED_DISH_NAME, "quantity": COUNT,
+                                 "revenue": with_(MONEY, description="What its lines cost, in kobo.")})},
+    "totals": obj(SALES_PROPS),
+}, description="The sales of paid orders by delivery date.", example=EX_SALES)
+
+
+def csv_alternative(description, example, columns):
+    return {"text/csv": {"schema": {"type": "string", "description": description + " Columns: " + columns + "."},
+                         "example": example}}
+
+
+CSV_NOTE = ("Asked with `Accept: text/csv` (preferred to JSON), the answer is RFC 4180 CSV that a spreadsheet opens "
+            "as it is: a header row, CRLF line ends, UTF-8 with a byte-order mark, `Content-Disposition: attachment`. "
+            "Money is in naira with two decimals (`6100.00`), where JSON has integer kobo. A text cell that a "
+            "spreadsheet would run as a formula (it starts with `=`, `+`, `-` or `@`, as a phone number does) is led "
+            "by an apostrophe.")
+
+
+def csv_resp(description, schema_name, example, csv_description, csv_example, columns):
+    r = json_resp(description, schema_name, example)
+    r["content"].update(csv_alternative(csv_description, csv_example, columns))
+    r["headers"] = {"Content-Disposition": {"description": "With CSV only: `attachment; filename=\"...csv\"`.",
+                                            "schema": {"type": "string"}},
+                    "Vary": {"description": "`accept`: the answer depends on it.", "schema": {"type": "string"}}}
+    return r
+
+
+op("get", "/admin/kitchen/prep", "admin", "adminPrepList", "The day's production list",
+   "What the kitchen cooks for `date`: the dishes of every paid, preparing and out-for-delivery order, with their "
+   "totals (most first), and each order with its customer (name and phone as the profile reads now), address, items "
+   "and note. Read with one Query of the day whatever the table holds. " + CSV_NOTE, "admin",
+   params=[{"name": "date", "in": "query", "required": True, "schema": DATE, "example": "2026-11-24"}],
+   resps={"200": csv_resp("The list.", "PrepList", EX_PREP, "One row per line of each order.", PREP_CSV,
+                          "`order_id, status, customer_name, customer_phone, delivery_address, dish_id, dish_name, "
+                          "quantity, note`"),
+          "400": problem(400, "`date` is missing or not a date, or a parameter is unknown.", [
+              invalid("date", "Not a date", "date", "must be a date like 2026-11-24 (YYYY-MM-DD)"),
+              ("missing", "No date", "date: missing field `date`", [("date", "missing field `date`")])]),
+          **UNAVAIL})
+
+op("get", "/admin/reports/sales", "admin", "adminSalesReport", "Sales by delivery date",
+   "Orders paid, revenue, refunds and net per delivery date from `from` to `to` (inclusive, at most 92 days), the "
+   "dishes most sold and the totals, over every order that was paid (a refund counts on its order's delivery date). "
+   "Read with one Query of just those days, so its cost grows with their orders, never with the table. " + CSV_NOTE,
+   "admin",
+   params=[{"name": "from", "in": "query", "required": True, "schema": DATE, "example": "2026-11-24"},
+           {"name": "to", "in": "query", "required": True, "schema": DATE, "example": "2026-11-25"}],
+   resps={"200": csv_resp("The report.", "SalesReport", EX_SALES, "One row per day, then a `total` row; the dishes "
+                          "are in the JSON only.", SALES_CSV, "`date, orders_paid, revenue, refunded, net`"),
+          "400": problem(400, "A date is missing or not a date, `to` is before `from`, the range is over 92 days, or "
+                              "a parameter is unknown.", [
+              invalid("backwards", "Range backwards", "to", "must not be before from"),
+              invalid("long", "Range too long", "to", "a report covers at most 92 days"),
+              invalid("date", "Not a date", "from", "must be a date like 2026-11-24 (YYYY-MM-DD)")]),
           **UNAVAIL})
 
 op("get", "/admin/refunds", "admin", "adminListRefunds", "All refunds",

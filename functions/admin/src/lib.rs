@@ -3,6 +3,7 @@
 
 mod calendar;
 mod dishes;
+mod lists;
 mod orders;
 mod payments;
 mod refunds;
@@ -40,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/refunds", get(refunds::list))
         .route("/admin/disputes", get(payments::disputes))
         .route("/admin/kitchen", patch(calendar::update))
+        .route("/admin/kitchen/prep", get(lists::prep))
+        .route("/admin/reports/sales", get(lists::sales))
         .with_state(state);
     kitchen::http::with_defaults(routes)
 }

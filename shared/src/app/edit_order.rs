@@ -9,7 +9,7 @@ use crate::{
     caller::Credentials,
     db::Replaced,
     domain::Order,
-    domain::{Address, Date, OrderStatus},
+    domain::{Address, Date, OrderNote, OrderStatus, Patch},
     error::ApiError,
 };
 use serde::Deserialize;
@@ -24,12 +24,26 @@ pub struct EditOrder {
     pub delivery_date: Option<Date>,
     #[serde(default, deserialize_with = "crate::domain::non_null")]
     pub delivery_address: Option<Address>,
+    /// Special instructions: a new note, or `null` to drop it.
+    #[serde(default)]
+    pub note: Patch<OrderNote>,
 }
 
 impl Orders<'_> {
     /// Changes one of the caller's unpaid orders; 409 once it is paid or cancelled, or if it changed
-    /// meanwhile.
+    /// meanwhile. The customer's view of the order answers.
     pub async fn edit(
+        &self,
+        credentials: Credentials,
+        id: &str,
+        changes: EditOrder,
+    ) -> Result<Order, ApiError> {
+        self.edit_order(credentials, id, changes)
+            .await
+            .map(Order::for_customer)
+    }
+
+    async fn edit_order(
         &self,
         credentials: Credentials,
         id: &str,
@@ -50,11 +64,29 @@ impl Orders<'_> {
                 current.status.as_str()
             )));
         }
+        let note = match changes.note {
+            Patch::Absent => current.note.clone(),
+            Patch::Null => None,
+            Patch::Value(note) => Some(note),
+        };
         if changes.items.is_none()
             && changes.delivery_date.is_none()
             && changes.delivery_address.is_none()
         {
-            return Ok(current);
+            if note == current.note {
+                return Ok(current);
+            }
+            // A note alone moves no portions and prices nothing: the kitchen reads it when it
+            // cooks, so it may change until the order is paid, even after ordering closed.
+            let mut next = current;
+            next.note = note;
+            next.updated_at = now;
+            return match self.db.replace_order(&stored, &next).await? {
+                true => Ok(next),
+                false => Err(ApiError::Conflict(
+                    "the order changed meanwhile; reload it and try again".into(),
+                )),
+            };
         }
         let date = changes.delivery_date.unwrap_or(current.delivery_date);
         let (lines, field) = match changes.items {
@@ -77,6 +109,7 @@ impl Orders<'_> {
         next.items = items;
         next.total = total;
         next.delivery_date = date;
+        next.note = note;
         if let Some(address) = changes.delivery_address {
             next.delivery_address = address;
         }

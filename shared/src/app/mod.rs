@@ -18,6 +18,7 @@
 //! | [`menu`] | the public menu for a date, one dish, and the health check's ping |
 //! | [`order_history`] | a customer's orders, one or all |
 //! | [`staff_orders`] | staff: orders for customers, the dispatch list, status changes |
+//! | [`kitchen_lists`] | staff: the day's production list, and sales over a range of days |
 //! | [`sweep`] | the scheduled run: unpaid orders past their deadline, payments pending too long, money still owed |
 //! | [`start_payment`] | a Paystack transaction for an order |
 //! | [`verify_payment`] | asking Paystack how a payment went |
@@ -48,6 +49,7 @@ pub mod email_verification;
 pub mod ensure_admin;
 pub mod google_sign_in;
 pub mod idempotency;
+pub mod kitchen_lists;
 pub mod menu;
 pub mod move_order;
 pub mod order_history;

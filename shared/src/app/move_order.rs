@@ -7,9 +7,29 @@ use crate::{
     caller::Credentials,
     db::StoredOrder,
     domain::Order,
-    domain::{Actor, OrderStatus},
+    domain::{Actor, OrderNote, OrderStatus, UserId},
     error::ApiError,
 };
+
+/// Who moves an order, and what they note on the move.
+#[derive(Debug, Clone)]
+pub struct Mover {
+    pub actor: Actor,
+    /// The staff member, for a move by [`Actor::Admin`].
+    pub admin_id: Option<UserId>,
+    pub note: Option<OrderNote>,
+}
+
+impl From<Actor> for Mover {
+    /// A move by `actor` with nothing noted.
+    fn from(actor: Actor) -> Self {
+        Self {
+            actor,
+            admin_id: None,
+            note: None,
+        }
+    }
+}
 
 impl Orders<'_> {
     /// Cancels one of the caller's unpaid orders. Nothing is deleted; it stays in the history.
@@ -17,29 +37,34 @@ impl Orders<'_> {
         let (_, stored) = self.own_order(credentials, id).await?;
         self.move_order(&stored, OrderStatus::Cancelled, Actor::Customer, None)
             .await
+            .map(Order::for_customer)
     }
 
-    /// Moves a stored order to `next` as `actor`; 409 if the move is not allowed from where the
+    /// Moves a stored order to `next` as `by` says; 409 if the move is not allowed from where the
     /// order is now, or if someone else changed it first.
     pub async fn move_order(
         &self,
         stored: &StoredOrder,
         next: OrderStatus,
-        actor: Actor,
+        by: impl Into<Mover>,
         reason: Option<String>,
     ) -> Result<Order, ApiError> {
+        let by = by.into();
         let now = crate::now();
         let current = stored
             .order
             .clone()
             .as_of(now, self.rules.unpaid_order_expiry);
-        let mut moved = current.moved_to(next, actor, now).ok_or_else(|| {
-            ApiError::Conflict(format!(
-                "an order that is {} cannot become {}",
-                current.status.as_str(),
-                next.as_str()
-            ))
-        })?;
+        let mut moved = current
+            .moved_to(next, by.actor, now)
+            .ok_or_else(|| {
+                ApiError::Conflict(format!(
+                    "an order that is {} cannot become {}",
+                    current.status.as_str(),
+                    next.as_str()
+                ))
+            })?
+            .noted(by.admin_id, by.note);
         if reason.is_some() {
             moved.cancel_reason = reason;
         }

@@ -66,7 +66,7 @@ impl Orders<'_> {
             .db
             .orders_of(caller.id(), stored_status, limit, start)
             .await?;
-        Ok(self.reading_now(page, status))
+        Ok(self.reading_now(page, status).map(Order::for_customer))
     }
 
     /// `order` as it reads now (an unpaid one past its deadline reads as cancelled).
@@ -101,7 +101,7 @@ pub struct OrderView {
 impl OrderView {
     fn new(order: Order, refunds: Vec<crate::domain::Refund>) -> Self {
         Self {
-            order,
+            order: order.for_customer(),
             refunds: refunds
                 .iter()
                 .rev()

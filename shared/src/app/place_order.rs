@@ -9,7 +9,7 @@ use super::{
 use crate::{
     caller::Credentials,
     db::{IdempotentRequest, PlaceOrderError},
-    domain::{Actor, Address, Date, IdempotencyKey},
+    domain::{Actor, Address, Date, IdempotencyKey, OrderNote},
     domain::{Order, User},
     error::ApiError,
     events::OrderEventKind,
@@ -28,6 +28,9 @@ pub struct PlaceOrder {
     /// Without items, the cart is checked out.
     #[serde(default, deserialize_with = "crate::domain::non_null")]
     pub items: Option<Vec<LineRequest>>,
+    /// Special instructions for the kitchen.
+    #[serde(default, deserialize_with = "crate::domain::non_null")]
+    pub note: Option<OrderNote>,
 }
 
 impl Orders<'_> {
@@ -86,6 +89,7 @@ impl Orders<'_> {
             total,
             request.delivery_date,
             request.delivery_address,
+            request.note,
             Actor::Customer,
             now,
         );

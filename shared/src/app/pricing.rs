@@ -127,6 +127,7 @@ pub fn new_order(
     total: Money,
     delivery_date: Date,
     delivery_address: crate::domain::Address,
+    note: Option<crate::domain::OrderNote>,
     actor: Actor,
     now: OffsetDateTime,
 ) -> Order {
@@ -144,14 +145,15 @@ pub fn new_order(
         } else {
             crate::domain::PlacedBy::Customer
         },
+        note,
         created_at: now,
         updated_at: now,
         paid_at: None,
-        status_history: vec![crate::domain::StatusChange {
-            status: OrderStatus::PendingPayment,
-            at: now,
-            by: actor,
-        }],
+        status_history: vec![crate::domain::StatusChange::new(
+            OrderStatus::PendingPayment,
+            now,
+            actor,
+        )],
         refund_due: false,
         cancel_reason: None,
         refunded_amount: Money::ZERO,

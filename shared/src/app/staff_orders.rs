@@ -4,6 +4,7 @@
 use super::{
     Orders, calendar,
     idempotency::{Idempotency, Outcome},
+    move_order::Mover,
     place_order::Placing,
     pricing::{self, LineRequest},
 };
@@ -11,7 +12,9 @@ use crate::{
     caller::AdminUser,
     db::{IdempotentRequest, OrderFilter, Page, StoredOrder},
     domain::Order,
-    domain::{Actor, Address, CancelReason, Date, IdempotencyKey, OrderId, OrderStatus, UserId},
+    domain::{
+        Actor, Address, CancelReason, Date, IdempotencyKey, OrderId, OrderNote, OrderStatus, UserId,
+    },
     error::{ApiError, FieldError},
 };
 use serde::{Deserialize, Serialize};
@@ -26,6 +29,9 @@ pub struct StaffOrder {
     pub items: Vec<LineRequest>,
     pub delivery_date: Date,
     pub delivery_address: Address,
+    /// The customer's special instructions, as staff took them down.
+    #[serde(default, deserialize_with = "crate::domain::non_null")]
+    pub note: Option<OrderNote>,
 }
 
 /// The statuses staff move an order to; `paid` comes only from a confirmed payment.
@@ -57,6 +63,9 @@ pub struct StatusChange {
     /// Why the order is cancelled (only with `cancelled`).
     #[serde(default, deserialize_with = "crate::domain::non_null")]
     pub reason: Option<CancelReason>,
+    /// What the staff member notes on the move, kept in the order's history.
+    #[serde(default, deserialize_with = "crate::domain::non_null")]
+    pub note: Option<OrderNote>,
 }
 
 impl Orders<'_> {
@@ -104,9 +113,11 @@ impl Orders<'_> {
             total,
             request.delivery_date,
             request.delivery_address,
+            request.note,
             Actor::Admin,
             now,
-        );
+        )
+        .noted(Some(admin.0.id().clone()), None);
         let limits = calendar::limits(&dishes, &kitchen);
         let placing = Placing {
             customer: &customer,
@@ -134,10 +145,12 @@ impl Orders<'_> {
         Ok(self.as_of_now(self.find(id).await?.order))
     }
 
-    /// Moves an order along as staff; a move it cannot make, or a race lost, is 409.
+    /// Moves an order along as staff; a move it cannot make, or a race lost, is 409. Asking for
+    /// the status the order already has answers it unchanged: a retry of a move that went
+    /// through (its answer lost) is not an error.
     pub async fn set_status(
         &self,
-        _admin: &AdminUser,
+        admin: &AdminUser,
         id: &str,
         change: StatusChange,
     ) -> Result<Order, ApiError> {
@@ -150,7 +163,16 @@ impl Orders<'_> {
             Some(reason) => Some(String::from(reason)),
         };
         let stored = self.find(id).await?;
-        self.move_order(&stored, next, Actor::Admin, reason).await
+        let current = self.as_of_now(stored.order.clone());
+        if current.status == next {
+            return Ok(current);
+        }
+        let by = Mover {
+            actor: Actor::Admin,
+            admin_id: Some(admin.0.id().clone()),
+            note: change.note,
+        };
+        self.move_order(&stored, next, by, reason).await
     }
 
     async fn find(&self, id: &str) -> Result<StoredOrder, ApiError> {

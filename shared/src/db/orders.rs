@@ -20,7 +20,7 @@ pub(super) const ENTITY: &str = "order";
 /// An order's partition key is this prefix and its id.
 const PK_PREFIX: &str = "ORDER#";
 /// Every order is in this partition of gsi3, sorted by delivery date.
-const ALL_ORDERS: &str = "ORDERS";
+pub(super) const ALL_ORDERS: &str = "ORDERS";
 
 /// A customer's orders in gsi1.
 fn customer_orders(user: &UserId) -> String {
@@ -34,7 +34,7 @@ pub fn orders_in(status: OrderStatus) -> String {
 }
 
 /// The start of gsi3's sort key for orders delivered on `date`: the day's dispatch list is this prefix.
-fn delivered_on(date: Date) -> String {
+pub(super) fn delivered_on(date: Date) -> String {
     format!("{date}#")
 }
 

@@ -150,6 +150,21 @@ impl CancelReason {
 }
 
 string_newtype!(
+    /// What the customer asks of the kitchen for one order ("no pepper, please"), or what staff
+    /// note on a move: 1 to 280 characters, not blank; it may run over several lines (see
+    /// [`Lines::Many`]). Shown to staff wherever the order is.
+    OrderNote
+);
+
+impl OrderNote {
+    pub const MAX: usize = 280;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        typed_text(raw, Self::MAX, Lines::Many).map(Self)
+    }
+}
+
+string_newtype!(
     /// Why money is given back, for the back office and Paystack's merchant note: 1 to 500
     /// characters, not blank; it may run over several lines (see [`Lines::Many`]).
     RefundReason
@@ -658,6 +673,11 @@ impl Date {
         (self.0.year(), self.0.month() as u8, self.0.day())
     }
 
+    /// How many days after `earlier` this date is (negative if before it).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        (self.0 - earlier.0).whole_days()
+    }
+
     /// The date `days` later (earlier if negative), saturating at the calendar's ends.
     pub fn add_days(self, days: i64) -> Self {
         Self(
@@ -773,6 +793,13 @@ impl Money {
     /// `quantity` of this amount.
     pub fn times(self, quantity: Quantity) -> Self {
         Self(self.0 * i64::from(quantity.get()))
+    }
+
+    /// Naira with two decimals and nothing else (`12500.50`, `-3.05`): a number to a spreadsheet.
+    pub fn decimal(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let kobo = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", kobo / 100, kobo % 100)
     }
 }
 

@@ -1,7 +1,8 @@
 //! An order: its lines with their prices frozen, its delivery, and its life (`moved_to`, `as_of`).
 
 use super::{
-    Actor, Address, Currency, Date, DishId, Money, OrderId, OrderStatus, PlacedBy, Quantity, UserId,
+    Actor, Address, Currency, Date, DishId, Money, OrderId, OrderNote, OrderStatus, PlacedBy,
+    Quantity, UserId,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -17,12 +18,32 @@ pub struct OrderItem {
     pub currency: Currency,
 }
 
+/// One step of an order's life: where it went, when, by whom, and why if someone said.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub status: OrderStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub by: Actor,
+    /// What staff noted on the move.
+    #[serde(default)]
+    pub note: Option<OrderNote>,
+    /// The staff member who made the move: for the back office only ([`Order::for_customer`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_id: Option<UserId>,
+}
+
+impl StatusChange {
+    /// A step taken by `by` at `at`, with no note.
+    pub fn new(status: OrderStatus, at: OffsetDateTime, by: Actor) -> Self {
+        Self {
+            status,
+            at,
+            by,
+            note: None,
+            admin_id: None,
+        }
+    }
 }
 
 /// Why an order was cancelled when nobody gave a reason: it was not paid in time.
@@ -41,6 +62,9 @@ pub struct Order {
     #[serde(deserialize_with = "super::stored")]
     pub delivery_address: Address,
     pub placed_by: PlacedBy,
+    /// The customer's special instructions, set when placing or editing while unpaid.
+    #[serde(default)]
+    pub note: Option<OrderNote>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -65,11 +89,11 @@ impl Order {
         if self.status == OrderStatus::PendingPayment && now >= deadline {
             self.status = OrderStatus::Cancelled;
             self.cancel_reason = Some(PAYMENT_TIMEOUT.to_string());
-            self.status_history.push(StatusChange {
-                status: OrderStatus::Cancelled,
-                at: deadline,
-                by: Actor::System,
-            });
+            self.status_history.push(StatusChange::new(
+                OrderStatus::Cancelled,
+                deadline,
+                Actor::System,
+            ));
             self.updated_at = deadline;
         }
         self
@@ -83,11 +107,9 @@ impl Order {
         let mut order = self.clone();
         order.status = next;
         order.updated_at = now;
-        order.status_history.push(StatusChange {
-            status: next,
-            at: now,
-            by: actor,
-        });
+        order
+            .status_history
+            .push(StatusChange::new(next, now, actor));
         if next == OrderStatus::Paid {
             order.paid_at = Some(now);
         }
@@ -97,6 +119,23 @@ impl Order {
             order.refund_due = true;
         }
         Some(order)
+    }
+
+    /// The order as its customer sees it: which staff member moved it is the back office's.
+    pub fn for_customer(mut self) -> Self {
+        for change in &mut self.status_history {
+            change.admin_id = None;
+        }
+        self
+    }
+
+    /// Records who moved the order last and what they noted (the step `moved_to` just added).
+    pub fn noted(mut self, admin_id: Option<UserId>, note: Option<OrderNote>) -> Self {
+        if let Some(last) = self.status_history.last_mut() {
+            last.admin_id = admin_id;
+            last.note = note;
+        }
+        self
     }
 }
 
@@ -117,14 +156,15 @@ mod tests {
             delivery_date: Date::parse("2026-12-24").unwrap(),
             delivery_address: Address::parse("1 Marina, Lagos").unwrap(),
             placed_by: PlacedBy::Customer,
+            note: None,
             created_at: at,
             updated_at: at,
             paid_at: None,
-            status_history: vec![StatusChange {
-                status: OrderStatus::PendingPayment,
+            status_history: vec![StatusChange::new(
+                OrderStatus::PendingPayment,
                 at,
-                by: Actor::Customer,
-            }],
+                Actor::Customer,
+            )],
             refund_due: false,
             cancel_reason: None,
             refunded_amount: Money::ZERO,
@@ -161,6 +201,16 @@ mod tests {
             .moved_to(OrderStatus::Cancelled, Actor::Admin, placed)
             .unwrap();
         assert!(cancelled.refund_due);
+        let admin = UserId::new();
+        let noted = cancelled.noted(Some(admin.clone()), OrderNote::parse("burnt").ok());
+        let last = noted.status_history.last().unwrap();
+        assert_eq!(last.admin_id.as_ref(), Some(&admin));
+        assert_eq!(last.note.as_ref().map(OrderNote::as_str), Some("burnt"));
+        let seen = serde_json::to_value(noted.clone().for_customer()).unwrap();
+        assert!(seen["status_history"][2].get("admin_id").is_none());
+        assert_eq!(seen["status_history"][2]["note"], "burnt");
+        let staff = serde_json::to_value(noted).unwrap();
+        assert_eq!(staff["status_history"][2]["admin_id"], admin.to_string());
         let unpaid_cancel = unpaid(placed)
             .moved_to(OrderStatus::Cancelled, Actor::Customer, placed)
             .unwrap();

@@ -4,6 +4,7 @@
 
 mod dishes;
 mod kitchen;
+mod lists;
 mod orders;
 mod payments;
 mod refunds;

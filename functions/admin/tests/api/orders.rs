@@ -491,3 +491,138 @@ async fn status_and_order_bodies_mean_what_the_document_says() {
     cancelled.assert_status(200);
     assert_eq!(cancelled.json["cancel_reason"], "Out of chicken\ntoday");
 }
+
+#[tokio::test]
+async fn a_move_records_the_staff_member_and_their_note_which_the_customer_sees_without_the_id() {
+    let (app, admin, jollof) = app().await;
+    let customer = app.user(Role::Customer).await;
+    let placed = app
+        .post(
+            "/admin/orders",
+            &json!({
+                "user_id": customer.user.id, "items": [{"dish_id": jollof.id, "quantity": 1}],
+                "delivery_date": app.today().to_string(), "delivery_address": "Yaba market",
+                "note": "Ring twice.\nNo pepper.",
+            }),
+            Some(&admin.access_token),
+        )
+        .await;
+    placed.assert_status(201);
+    assert_eq!(placed.json["note"], "Ring twice.\nNo pepper.");
+    assert_eq!(
+        placed.json["status_history"][0]["admin_id"],
+        admin.user.id.as_str()
+    );
+    let id = placed.json["id"].as_str().unwrap().to_string();
+    pay(&app, &id).await;
+    let moved = app
+        .patch(
+            &format!("/admin/orders/{id}/status"),
+            &json!({"status": "preparing", "note": "Started early for the noon run."}),
+            Some(&admin.access_token),
+        )
+        .await;
+    moved.assert_status(200);
+    let step = &moved.json["status_history"][2];
+    assert_eq!(step["by"], "admin");
+    assert_eq!(step["note"], "Started early for the noon run.");
+    assert_eq!(step["admin_id"], admin.user.id.as_str());
+    assert_eq!(moved.json["status_history"][1]["note"], Value::Null);
+    assert!(moved.json["status_history"][1].get("admin_id").is_none());
+    // The customer's view: the note, and no staff member's id anywhere.
+    let orders = app.with_function(orders::FUNCTION).await;
+    let seen = orders
+        .get(&format!("/orders/{id}"), Some(&customer.access_token))
+        .await;
+    seen.assert_status(200);
+    assert_eq!(seen.json["note"], "Ring twice.\nNo pepper.");
+    assert_eq!(
+        seen.json["status_history"][2]["note"],
+        "Started early for the noon run."
+    );
+    for step in seen.json["status_history"].as_array().unwrap() {
+        assert!(step.get("admin_id").is_none(), "{step}");
+    }
+    let listed = orders.get("/orders", Some(&customer.access_token)).await;
+    assert!(!listed.text.contains("admin_id"), "{}", listed.text);
+}
+
+#[tokio::test]
+async fn asking_for_the_status_an_order_already_has_answers_it_unchanged() {
+    let (app, admin, jollof) = app().await;
+    let id = paid_order(&app, &admin, &jollof).await;
+    let path = format!("/admin/orders/{id}/status");
+    let token = Some(admin.access_token.as_str());
+    let first = app
+        .patch(&path, &json!({"status": "preparing"}), token)
+        .await;
+    first.assert_status(200);
+    let order_id = OrderId::parse(&id).unwrap();
+    let version = app
+        .db()
+        .get_order(&order_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    app.published_events().await;
+    // A retry (its first answer lost), even with a note: the order as it is, nothing written.
+    let again = app
+        .patch(
+            &path,
+            &json!({"status": "preparing", "note": "again"}),
+            token,
+        )
+        .await;
+    again.assert_status(200);
+    assert_eq!(again.json, first.json);
+    let stored = app.db().get_order(&order_id).await.unwrap().unwrap();
+    assert_eq!(stored.version, version, "nothing written");
+    assert!(app.published_events().await.is_empty(), "no second SMS");
+    // Bad input is still refused first.
+    app.patch(&path, &json!({"status": "preparing", "note": " "}), token)
+        .await
+        .assert_problem(400);
+}
+
+#[tokio::test]
+async fn a_status_note_must_be_a_short_text() {
+    let (app, admin, jollof) = app().await;
+    let id = paid_order(&app, &admin, &jollof).await;
+    let path = format!("/admin/orders/{id}/status");
+    let token = Some(admin.access_token.as_str());
+    for note in [
+        json!(""),
+        json!("x".repeat(281)),
+        json!("tab\there"),
+        json!("zero\u{200b}width"),
+        json!(null),
+        json!(7),
+    ] {
+        let response = app
+            .patch(&path, &json!({"status": "preparing", "note": note}), token)
+            .await;
+        response.assert_problem(400);
+        assert_eq!(
+            response.error_fields(),
+            ["note"],
+            "{note}: {}",
+            response.text
+        );
+    }
+    let order = app
+        .db()
+        .get_order(&OrderId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.order.status, OrderStatus::Paid, "nothing changed");
+    let longest = app
+        .patch(
+            &path,
+            &json!({"status": "preparing", "note": "é".repeat(280)}),
+            token,
+        )
+        .await;
+    longest.assert_status(200);
+}

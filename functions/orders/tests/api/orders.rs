@@ -823,3 +823,116 @@ async fn an_order_shows_its_refunds_to_its_customer_only() {
         .await
         .assert_problem(404);
 }
+
+#[tokio::test]
+async fn a_customer_leaves_a_note_when_ordering_and_changes_or_drops_it_while_unpaid() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let mut body = order_body(&app, json!([{"dish_id": jollof.id, "quantity": 1}]));
+    body["note"] = json!("  No pepper, please.\nCall at the gate.  ");
+    let placed = app.post("/orders", &body, token).await;
+    placed.assert_status(201);
+    assert_eq!(placed.json["note"], "No pepper, please.\nCall at the gate.");
+    let id = placed.json["id"].as_str().unwrap().to_string();
+    let path = format!("/orders/{id}");
+    let order_id = OrderId::parse(&id).unwrap();
+    let version = app
+        .db()
+        .get_order(&order_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    // A note alone changes only the note.
+    let changed = app
+        .patch(&path, &json!({"note": "Extra plantain."}), token)
+        .await;
+    changed.assert_status(200);
+    assert_eq!(changed.json["note"], "Extra plantain.");
+    assert_eq!(changed.json["total"], placed.json["total"]);
+    let stored = app.db().get_order(&order_id).await.unwrap().unwrap();
+    assert_eq!(stored.version, version + 1);
+    assert_eq!(stored.order.note.unwrap().as_str(), "Extra plantain.");
+    // The same note again writes nothing; an edit of the lines keeps the note.
+    app.patch(&path, &json!({"note": "Extra plantain."}), token)
+        .await
+        .assert_status(200);
+    let relined = app
+        .patch(
+            &path,
+            &json!({"items": [{"dish_id": jollof.id, "quantity": 2}]}),
+            token,
+        )
+        .await;
+    relined.assert_status(200);
+    assert_eq!(relined.json["note"], "Extra plantain.");
+    let version = app
+        .db()
+        .get_order(&order_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    assert_eq!(version, stored.version + 1, "the repeat wrote nothing");
+    // null drops it.
+    let dropped = app.patch(&path, &json!({"note": null}), token).await;
+    dropped.assert_status(200);
+    assert_eq!(dropped.json["note"], Value::Null);
+    // Once paid, the order and its note are final.
+    let stored = app.db().get_order(&order_id).await.unwrap().unwrap();
+    app.state
+        .orders()
+        .move_order(
+            &stored,
+            kitchen::domain::OrderStatus::Paid,
+            kitchen::domain::Actor::System,
+            None,
+        )
+        .await
+        .unwrap();
+    app.patch(&path, &json!({"note": "Too late?"}), token)
+        .await
+        .assert_problem(409);
+}
+
+#[tokio::test]
+async fn a_note_is_at_most_280_characters_of_text_with_line_breaks_only() {
+    let (app, caller) = app().await;
+    let (jollof, _) = menu(&app).await;
+    let token = Some(caller.access_token.as_str());
+    let items = json!([{"dish_id": jollof.id, "quantity": 1}]);
+    for note in [
+        json!(""),
+        json!("   "),
+        json!("x".repeat(281)),
+        json!("tab\there"),
+        json!("carriage\rreturn"),
+        json!("right-to-left \u{202e}override"),
+        json!(null),
+        json!(["a"]),
+    ] {
+        let mut body = order_body(&app, items.clone());
+        body["note"] = note.clone();
+        let response = app.post("/orders", &body, token).await;
+        response.assert_problem(400);
+        assert_eq!(
+            response.error_fields(),
+            ["note"],
+            "{note}: {}",
+            response.text
+        );
+    }
+    let listed = app.get("/orders", token).await;
+    assert_eq!(listed.json["items"], json!([]), "nothing placed");
+    let mut body = order_body(&app, items);
+    body["note"] = json!("ọ".repeat(280));
+    let placed = app.post("/orders", &body, token).await;
+    placed.assert_status(201);
+    let path = format!("/orders/{}", placed.json["id"].as_str().unwrap());
+    let refused = app
+        .patch(&path, &json!({"note": "x".repeat(281)}), token)
+        .await;
+    refused.assert_problem(400);
+    assert_eq!(refused.error_fields(), ["note"]);
+}

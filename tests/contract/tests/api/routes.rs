@@ -84,7 +84,7 @@ fn watch_router_routes() -> BTreeSet<Route> {
 #[test]
 fn the_document_the_template_and_the_local_router_list_the_same_routes() {
     let documented = openapi_routes();
-    assert_eq!(documented.len(), 53, "the HTTP contract has 53 routes");
+    assert_eq!(documented.len(), 55, "the HTTP contract has 55 routes");
     assert_eq!(
         template_routes(),
         documented,
