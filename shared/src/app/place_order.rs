@@ -83,16 +83,18 @@ impl Orders<'_> {
             }
         };
         let (items, total) = pricing::price(&dishes, &lines, request.delivery_date, field)?;
-        let order = pricing::new_order(
-            &caller.user,
-            items,
-            total,
-            request.delivery_date,
-            request.delivery_address,
-            request.note,
-            Actor::Customer,
-            now,
-        );
+        let order = Order {
+            note: request.note,
+            ..pricing::new_order(
+                &caller.user,
+                items,
+                total,
+                request.delivery_date,
+                request.delivery_address,
+                Actor::Customer,
+                now,
+            )
+        };
         let limits = calendar::limits(&dishes, &kitchen);
         let placed = Placing {
             customer: &caller.user,

@@ -127,7 +127,6 @@ pub fn new_order(
     total: Money,
     delivery_date: Date,
     delivery_address: crate::domain::Address,
-    note: Option<crate::domain::OrderNote>,
     actor: Actor,
     now: OffsetDateTime,
 ) -> Order {
@@ -145,7 +144,7 @@ pub fn new_order(
         } else {
             crate::domain::PlacedBy::Customer
         },
-        note,
+        note: None,
         created_at: now,
         updated_at: now,
         paid_at: None,

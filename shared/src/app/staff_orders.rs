@@ -107,16 +107,18 @@ impl Orders<'_> {
         })?;
         let (items, total) =
             pricing::price(&dishes, &request.items, request.delivery_date, "items")?;
-        let order = pricing::new_order(
-            &customer,
-            items,
-            total,
-            request.delivery_date,
-            request.delivery_address,
-            request.note,
-            Actor::Admin,
-            now,
-        )
+        let order = Order {
+            note: request.note,
+            ..pricing::new_order(
+                &customer,
+                items,
+                total,
+                request.delivery_date,
+                request.delivery_address,
+                Actor::Admin,
+                now,
+            )
+        }
         .noted(Some(admin.0.id().clone()), None);
         let limits = calendar::limits(&dishes, &kitchen);
         let placing = Placing {

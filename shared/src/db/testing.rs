@@ -102,7 +102,6 @@ pub(crate) fn order() -> Order {
         crate::domain::Money::from_minor_units(250_000),
         date,
         address,
-        None,
         Actor::Customer,
         at(),
     );

@@ -1110,7 +1110,6 @@ impl TestApp {
             unit_price.times(quantity),
             self.today(),
             Address::parse("12 Marina, Lagos").expect("an address"),
-            None,
             Actor::Customer,
             placed_at,
         );

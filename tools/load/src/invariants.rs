@@ -836,7 +836,6 @@ mod tests {
             kitchen::domain::Money::from_minor_units(500_000),
             date,
             address,
-            None,
             Actor::Customer,
             at,
         );

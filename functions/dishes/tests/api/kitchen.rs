@@ -32,7 +32,6 @@ async fn hold(app: &TestApp, dish: &Dish, portions: u32, date: Date) {
         unit_price.times(quantity),
         date,
         Address::parse("12 Marina, Lagos").unwrap(),
-        None,
         Actor::Customer,
         kitchen::now(),
     );
