@@ -59,6 +59,10 @@ pub struct OrderEvent {
     /// The customer's phone when the event happened; none means no SMS.
     #[serde(default)]
     pub phone: Option<PhoneNumber>,
+    /// The customer asked for no SMS about their orders (the kitchen's texts still go). Events
+    /// published before the flag existed read as not opted out.
+    #[serde(default)]
+    pub sms_opt_out: bool,
     #[serde(default)]
     pub customer_name: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -143,6 +147,7 @@ mod tests {
             currency: Currency::Ngn,
             delivery_date: Date::parse("2026-11-24").unwrap(),
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
+            sms_opt_out: false,
             customer_name: Some("Ada".into()),
             occurred_at: crate::now(),
             refunded: None,
@@ -185,7 +190,15 @@ mod tests {
         assert_eq!(json["type"], "order.placed");
         assert_eq!(json["status"], "pending_payment");
         assert_eq!(json["currency"], "NGN");
-        let back: OrderEvent = serde_json::from_value(json).unwrap();
+        let back: OrderEvent = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(back, event);
+        // An event published before the opt-out existed reads as not opted out.
+        let mut older = json;
+        older.as_object_mut().unwrap().remove("sms_opt_out");
+        assert!(
+            !serde_json::from_value::<OrderEvent>(older)
+                .unwrap()
+                .sms_opt_out
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! The notifier function: each order event from the SNS topic becomes one SMS to the customer (and,
-//! for a paid order, one to the kitchen), sent with SNS `Publish` to the phone number.
+//! for a paid order, one to the kitchen), sent with SNS `Publish` to the phone number. A customer
+//! who opted out of order SMS (`sms_opt_out`, carried in the event) gets none; the kitchen's texts
+//! still go.
 //!
 //! [`Notifier`] is built once per cold start; [`Notifier::handle`] takes the typed SNS event and
 //! handles its records one by one. Which failures are worth Lambda's retry is [`SmsError`]'s call:
@@ -177,6 +179,14 @@ impl Notifier {
         let mut retry = None;
         match &event.phone {
             _ if !sms::texts_customer(event.kind) => {}
+            _ if event.sms_opt_out => {
+                tracing::info!(
+                    event_type = event.kind.as_str(),
+                    order_id = %event.order_id,
+                    "customer opted out of order SMS; no SMS sent"
+                );
+                outcome.skipped += 1;
+            }
             Some(phone) => {
                 let text = sms::customer_text(&event);
                 self.deliver(&event, Recipient::Customer, phone, &text, outcome)

@@ -197,6 +197,7 @@ mod tests {
             currency: Currency::Ngn,
             delivery_date: Date::parse("2026-11-24").unwrap(),
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
+            sms_opt_out: false,
             customer_name: Some("Ada Obi".into()),
             occurred_at: kitchen::now(),
             refunded: (kind == OrderEventKind::Refunded)

@@ -91,6 +91,7 @@ pub fn event(order: &Order, kind: OrderEventKind, customer: &User) -> OrderEvent
         currency: order.currency,
         delivery_date: order.delivery_date,
         phone: customer.phone.clone(),
+        sms_opt_out: customer.sms_opt_out,
         customer_name: name,
         occurred_at: order.updated_at,
         refunded: None,
@@ -103,5 +104,22 @@ pub fn kind_of_move(status: OrderStatus) -> OrderEventKind {
         OrderStatus::Cancelled => OrderEventKind::Cancelled,
         OrderStatus::Paid => OrderEventKind::Paid,
         _ => OrderEventKind::StatusChanged,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing;
+
+    #[test]
+    fn the_event_carries_the_customers_sms_opt_out() {
+        let order = testing::order();
+        let mut customer = testing::user();
+        assert!(!event(&order, OrderEventKind::Paid, &customer).sms_opt_out);
+        customer.sms_opt_out = true;
+        let opted_out = event(&order, OrderEventKind::Paid, &customer);
+        assert!(opted_out.sms_opt_out);
+        assert_eq!(opted_out.customer_name.as_deref(), Some("Ada Lovelace"));
     }
 }

@@ -67,7 +67,7 @@ mod payments;
 mod refunds;
 mod sessions;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod throttle;
 mod users;
 

@@ -47,6 +47,7 @@ fn order_event(
         currency: Currency::Ngn,
         delivery_date: Date::parse("2026-11-27").unwrap(),
         phone: phone.cloned(),
+        sms_opt_out: false,
         customer_name: Some("Chidi Okafor".into()),
         occurred_at: kitchen::now(),
         refunded: None,
@@ -221,6 +222,48 @@ async fn only_paid_orders_are_texted_to_the_kitchen() {
         assert_eq!(notifier.handle(event_for(&order)).await.unwrap().sent, 1);
     }
     assert!(sms_sent_to(&kitchen).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_customer_who_opted_out_gets_no_sms_and_the_kitchen_still_hears_of_the_paid_order() {
+    let customer = unique_phone();
+    let kitchen = unique_phone();
+    let notifier = notifier(Some(&kitchen)).await;
+    let paid = OrderEvent {
+        sms_opt_out: true,
+        ..order_event(OrderEventKind::Paid, OrderStatus::Paid, Some(&customer))
+    };
+
+    let outcome = notifier.handle(event_for(&paid)).await.unwrap();
+
+    assert_eq!(
+        outcome,
+        Outcome {
+            sent: 1,
+            skipped: 1,
+            failed: 0
+        }
+    );
+    assert_eq!(sms_sent_to(&kitchen).await, vec![sms::kitchen_text(&paid)]);
+    // Nor any other order SMS of theirs; the kitchen's dispute text goes as before.
+    for (kind, status) in [
+        (OrderEventKind::Placed, OrderStatus::PendingPayment),
+        (OrderEventKind::StatusChanged, OrderStatus::Preparing),
+        (OrderEventKind::Cancelled, OrderStatus::Cancelled),
+        (OrderEventKind::Disputed, OrderStatus::Paid),
+    ] {
+        let event = OrderEvent {
+            sms_opt_out: true,
+            ..order_event(kind, status, Some(&customer))
+        };
+        notifier.handle(event_for(&event)).await.unwrap();
+    }
+    assert!(sms_sent_to(&customer).await.is_empty());
+    assert_eq!(
+        sms_sent_to(&kitchen).await.len(),
+        2,
+        "the paid order and the dispute"
+    );
 }
 
 #[tokio::test]
