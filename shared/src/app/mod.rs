@@ -78,6 +78,8 @@ pub struct OrderRules {
     pub kitchen_zone: jiff::tz::TimeZone,
     /// How long an order may stay unpaid before it counts as cancelled.
     pub unpaid_order_expiry: Duration,
+    /// When the kitchen is reminded of a paid order nobody has started preparing.
+    pub kitchen_alerts: crate::config::KitchenAlerts,
 }
 
 /// What the order workflows use: the table, the topic, and the kitchen's rules.
