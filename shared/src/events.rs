@@ -29,6 +29,10 @@ pub enum OrderEventKind {
     /// answer it on Paystack's dashboard before it is due.
     #[serde(rename = "order.disputed")]
     Disputed,
+    /// A paid order nobody has started preparing: for the kitchen alone, `reminder` says which
+    /// reminder of how many.
+    #[serde(rename = "order.unattended")]
+    Unattended,
 }
 
 impl OrderEventKind {
@@ -40,6 +44,7 @@ impl OrderEventKind {
             OrderEventKind::Cancelled => "order.cancelled",
             OrderEventKind::Refunded => "order.refunded",
             OrderEventKind::Disputed => "order.disputed",
+            OrderEventKind::Unattended => "order.unattended",
         }
     }
 }
@@ -70,6 +75,19 @@ pub struct OrderEvent {
     /// What an `order.refunded` gave back.
     #[serde(default)]
     pub refunded: Option<crate::domain::Money>,
+    /// Which reminder an `order.unattended` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder: Option<KitchenReminder>,
+}
+
+/// One of the kitchen's reminders of a paid order left waiting: the `number`th of at most `of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KitchenReminder {
+    pub number: u32,
+    pub of: u32,
+    /// When the order was paid, for the text's "paid N min ago".
+    #[serde(with = "time::serde::rfc3339")]
+    pub paid_at: OffsetDateTime,
 }
 
 /// Publishes order events to the topic; built once per cold start.
@@ -151,6 +169,7 @@ mod tests {
             customer_name: Some("Ada".into()),
             occurred_at: crate::now(),
             refunded: None,
+            reminder: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The notifier function: each order event from the SNS topic becomes one SMS to the customer (and,
-//! for a paid order, one to the kitchen), sent with SNS `Publish` to the phone number. A customer
+//! for a paid order, one to the kitchen), sent with SNS `Publish` to the phone number. A dispute
+//! and a reminder of a paid order left waiting (`order.unattended`) are texted to the kitchen alone. A customer
 //! who opted out of order SMS (`sms_opt_out`, carried in the event) gets none; the kitchen's texts
 //! still go.
 //!
@@ -35,7 +36,8 @@ use serde::Serialize;
 pub struct Outcome {
     /// SMS that SNS accepted.
     pub sent: u32,
-    /// Records or recipients with nothing to send: no phone, or a message that is no order event.
+    /// Records or recipients with nothing to send: no phone (the kitchen's included), a customer who
+    /// opted out of order SMS, or a message that is no order event.
     pub skipped: u32,
     /// SMS that SNS refused for good (they are logged and counted, not retried).
     pub failed: u32,
@@ -207,16 +209,26 @@ impl Notifier {
         let for_kitchen = match event.kind {
             OrderEventKind::Paid => Some(sms::kitchen_text(&event)),
             OrderEventKind::Disputed => Some(sms::dispute_text(&event)),
+            OrderEventKind::Unattended => Some(sms::reminder_text(&event)),
             _ => None,
         };
-        if let Some(text) = for_kitchen
-            && let Some(kitchen) = &self.config.kitchen_phone
-        {
-            self.deliver(&event, Recipient::Kitchen, kitchen, &text, outcome)
-                .await
-                .unwrap_or_else(|error| {
-                    retry.get_or_insert(error);
-                });
+        match (for_kitchen, &self.config.kitchen_phone) {
+            (None, _) => {}
+            (Some(text), Some(kitchen)) => {
+                self.deliver(&event, Recipient::Kitchen, kitchen, &text, outcome)
+                    .await
+                    .unwrap_or_else(|error| {
+                        retry.get_or_insert(error);
+                    });
+            }
+            (Some(_), None) => {
+                tracing::info!(
+                    event_type = event.kind.as_str(),
+                    order_id = %event.order_id,
+                    "no KITCHEN_PHONE; no SMS sent to the kitchen"
+                );
+                outcome.skipped += 1;
+            }
         }
         match retry {
             Some(error) => Err(error),

@@ -36,4 +36,4 @@ pub fn router(state: AppState) -> Router {
     kitchen::http::with_defaults(routes)
 }
 
-pub use orders::sweep;
+pub use orders::{remind_kitchen, sweep};

@@ -19,6 +19,7 @@
 //! | [`order_history`] | a customer's orders, one or all |
 //! | [`staff_orders`] | staff: orders for customers, the dispatch list, status changes |
 //! | [`sweep`] | the scheduled run: unpaid orders past their deadline, payments pending too long, money still owed |
+//! | [`remind_kitchen`] | the scheduled reminders to the kitchen of paid orders nobody has started preparing |
 //! | [`start_payment`] | a Paystack transaction for an order |
 //! | [`verify_payment`] | asking Paystack how a payment went |
 //! | [`record_charge`] | the one path that applies a charge to a payment and its order |
@@ -62,6 +63,7 @@ pub mod record_charge;
 pub mod refresh;
 pub mod refunds;
 pub mod register;
+pub mod remind_kitchen;
 pub mod sign_in;
 pub mod staff_orders;
 pub mod start_payment;

@@ -51,6 +51,7 @@ fn order_event(
         customer_name: Some("Chidi Okafor".into()),
         occurred_at: kitchen::now(),
         refunded: None,
+        reminder: None,
     }
 }
 
@@ -207,6 +208,64 @@ async fn a_dispute_is_texted_to_the_kitchen_and_not_to_the_customer() {
         to_kitchen[0].starts_with("Dispute on order"),
         "{to_kitchen:?}"
     );
+}
+
+/// The kitchen's second reminder of an order paid 20 minutes ago.
+fn unattended(customer: &PhoneNumber) -> OrderEvent {
+    let event = order_event(
+        OrderEventKind::Unattended,
+        OrderStatus::Paid,
+        Some(customer),
+    );
+    OrderEvent {
+        reminder: Some(kitchen::events::KitchenReminder {
+            number: 2,
+            of: 3,
+            paid_at: event.occurred_at - time::Duration::minutes(20),
+        }),
+        ..event
+    }
+}
+
+#[tokio::test]
+async fn a_reminder_of_an_order_left_waiting_is_texted_to_the_kitchen_alone() {
+    let customer = unique_phone();
+    let kitchen = unique_phone();
+    let event = unattended(&customer);
+    let outcome = notifier(Some(&kitchen))
+        .await
+        .handle(event_for(&event))
+        .await
+        .unwrap();
+    assert_eq!((outcome.sent, outcome.skipped), (1, 0));
+    let to_kitchen = sms_sent_to(&kitchen).await;
+    assert_eq!(to_kitchen, vec![sms::reminder_text(&event)]);
+    assert!(
+        to_kitchen[0].contains(&sms::order_ref(&event.order_id))
+            && to_kitchen[0].contains("paid 20 min ago")
+            && to_kitchen[0].contains("reminder 2 of 3"),
+        "{to_kitchen:?}"
+    );
+    assert!(sms_sent_to(&customer).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_reminder_without_a_kitchen_phone_is_skipped() {
+    let customer = unique_phone();
+    let outcome = notifier(None)
+        .await
+        .handle(event_for(&unattended(&customer)))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome {
+            sent: 0,
+            skipped: 1,
+            failed: 0
+        }
+    );
+    assert!(sms_sent_to(&customer).await.is_empty());
 }
 
 #[tokio::test]
