@@ -184,12 +184,13 @@ ADDRESS_EX = "12 Admiralty Way, Lekki Phase 1, Lagos"
 EX_USER = {
     "id": ADA_ID, "email": "ada.obi@example.com", "first_name": "Ada", "last_name": "Obi",
     "phone": "+2348012345678", "address": ADDRESS_EX, "gender": "female", "role": "customer",
-    "active": True, "email_verified": True, "created_at": "2026-11-20T08:14:03Z",
+    "active": True, "email_verified": True, "sms_opt_out": False, "created_at": "2026-11-20T08:14:03Z",
 }
 EX_PHONE_USER = {
     "id": CHINEDU_ID, "email": None, "first_name": "Chinedu", "last_name": "Eze",
     "phone": "+2348098765432", "address": "4 Ojuelegba Road, Surulere, Lagos", "gender": "unspecified",
-    "role": "customer", "active": True, "email_verified": True, "created_at": "2026-11-23T10:02:44Z",
+    "role": "customer", "active": True, "email_verified": True, "sms_opt_out": False,
+    "created_at": "2026-11-23T10:02:44Z",
 }
 EX_TOKENS = {
     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMUpEM1daSzVNOFAxUTZTMlQ5VjRYN1kzQSJ9.c2lnbmF0dXJl",
@@ -422,6 +423,10 @@ schemas["User"] = obj({
                        "description": "Whether the holder of `email` has proven it (the link of a verification or reset "
                                       "email, or Google sign-in). True for a phone-only customer, who has no email. A "
                                       "customer needs it to place orders and pay."},
+    "sms_opt_out": {"type": "boolean",
+                    "description": "The customer asked for no SMS about their orders (`PATCH /me`; staff set it for a "
+                                   "phone-only customer). The kitchen is still texted about their orders. False "
+                                   "unless set."},
     "created_at": TIMESTAMP,
 }, description="A user. `email` is null for phone-only customers created by staff. Never carries a password.",
     example=EX_USER)
@@ -737,7 +742,9 @@ schemas["ProfilePatch"] = obj({
     "phone": nullable(PHONE),
     "address": nullable(ADDRESS),
     "gender": ref("Gender"),
-}, required=[], description="Only the fields present change; `null` clears a field. An empty object changes nothing. "
+    "sms_opt_out": {"type": "boolean", "description": "true stops the SMS about the caller's orders; false resumes them."},
+}, required=[], description="Only the fields present change; `null` clears a field (not `gender` or `sms_opt_out`, "
+                            "which take a value or are left out). An empty object changes nothing. "
                             "`email`, `role` and `active` are not writable here (400).",
     example={"phone": "+2348012345678", "address": ADDRESS_EX})
 schemas["PasswordChange"] = obj({
@@ -817,6 +824,10 @@ schemas["AdminUserPatch"] = obj({
     "last_name": nullable(PERSON_NAME),
     "phone": nullable(PHONE),
     "address": nullable(ADDRESS),
+    "sms_opt_out": {"type": "boolean",
+                    "description": "For a phone-only customer (no email), on their word: true stops the SMS about "
+                                   "their orders, false resumes them. A user with an email sets it themself "
+                                   "(`PATCH /me`); staff setting it answer 422."},
 }, required=[], description="Only the fields present change; `null` clears a field. An admin cannot deactivate or "
                             "demote themself (409).", example={"active": False})
 schemas["AdminOrderCreate"] = obj({
@@ -1223,10 +1234,14 @@ op("patch", "/me", "auth", "updateMe", "Change the caller's profile",
    "`email`, `role` and `active` are not writable here and answer 400 as unknown fields.",
    "user", request=body("ProfilePatch", examples={
        "set": ("Set phone and address", {"phone": "+2348012345678", "address": ADDRESS_EX}),
-       "clear": ("Clear the last name", {"last_name": None})}),
+       "clear": ("Clear the last name", {"last_name": None}),
+       "no_sms": ("Stop order SMS", {"sms_opt_out": True})}),
    resps={"200": json_resp("The updated profile.", "User", EX_USER),
           "400": bad_body(invalid("phone", "Bad phone", "phone", "must be an E.164 phone number like +2348012345678"),
-                          unknown_field("role", ["first_name", "last_name", "phone", "address", "gender"])),
+                          invalid("sms_opt_out", "Opt-out not a boolean", "sms_opt_out",
+                                  "invalid type: null, expected a boolean"),
+                          unknown_field("role", ["first_name", "last_name", "phone", "address", "gender",
+                                                 "sms_opt_out"])),
           **UNAVAIL})
 
 op("post", "/me/password", "auth", "changePassword", "Change the caller's password",
@@ -1542,16 +1557,24 @@ op("get", "/admin/users/{id}", "admin", "adminGetUser", "Any user", "One user.",
 
 op("patch", "/admin/users/{id}", "admin", "adminUpdateUser", "Change a user",
    "Changes the fields present; `null` clears `first_name`, `last_name`, `phone` or `address`. Deactivating a user "
-   "revokes all their sessions at once; a role change applies from the user's next request.", "admin",
+   "revokes all their sessions at once; a role change applies from the user's next request. `sms_opt_out` is "
+   "staff's to set only for a phone-only customer (422 for a user with an email).", "admin",
    params=[pref("UserId")], request=body("AdminUserPatch", examples={
        "deactivate": ("Deactivate", {"active": False}),
-       "promote": ("Make admin", {"role": "admin"})}),
+       "promote": ("Make admin", {"role": "admin"}),
+       "no_sms": ("Stop a phone-only customer's order SMS", {"sms_opt_out": True})}),
    resps={"200": json_resp("The updated user.", "User", dict(EX_PHONE_USER, active=False)),
           "400": bad_body(invalid("role", "Unknown role", "role", "unknown variant `chef`, expected `customer` or `admin`"),
-                          unknown_field("email", ["active", "role", "first_name", "last_name", "phone", "address"])),
+                          unknown_field("email", ["active", "role", "first_name", "last_name", "phone", "address",
+                                                  "sms_opt_out"])),
           "404": admin_not_found("user"),
           "409": problem(409, "An admin tried to deactivate or demote themself.",
                          ("an admin cannot deactivate or demote themself",)),
+          "422": problem(422, "`sms_opt_out` was given for a user with an email, who sets it themself.",
+                         ("sms_opt_out: a user with an email sets this themself (PATCH /me); staff set it only for "
+                          "phone-only customers",
+                          [("sms_opt_out", "a user with an email sets this themself (PATCH /me); staff set it only "
+                                           "for phone-only customers")])),
           **UNAVAIL})
 
 op("get", "/admin/orders", "admin", "adminListOrders", "All orders",

@@ -71,6 +71,28 @@ pub struct Config {
     /// `SMS_SENDER_ID` ([`Setting::Sms`]): the alphanumeric sender shown on the customer's phone
     /// where the country supports one (1–11 letters and digits, at least one letter).
     pub sms_sender_id: Option<String>,
+    /// `KITCHEN_ALERT_MINUTES`, `KITCHEN_ALERT_REPEATS` ([`Setting::KitchenAlerts`]): when the
+    /// kitchen is reminded of a paid order nobody has started preparing.
+    pub kitchen_alerts: KitchenAlerts,
+}
+
+/// The kitchen's reminders of a paid order left waiting: the first `every` after payment, then one
+/// each `every` more while it stays paid, `repeats` at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KitchenAlerts {
+    /// `KITCHEN_ALERT_MINUTES`: 1 to 1440 minutes, default 10.
+    pub every: Duration,
+    /// `KITCHEN_ALERT_REPEATS`: 0 to 10, default 3; 0 sends none.
+    pub repeats: u32,
+}
+
+impl Default for KitchenAlerts {
+    fn default() -> Self {
+        Self {
+            every: Duration::from_secs(10 * 60),
+            repeats: 3,
+        }
+    }
 }
 
 /// Google sign-in's settings.
@@ -226,6 +248,11 @@ impl Config {
             },
             kitchen_phone,
             sms_sender_id,
+            kitchen_alerts: if reads(Setting::KitchenAlerts) {
+                vars.kitchen_alerts()
+            } else {
+                KitchenAlerts::default()
+            },
         };
         if vars.problems.is_empty() {
             Ok(config)
@@ -275,6 +302,9 @@ pub enum Setting {
     Sms,
     /// `EMAIL_FROM`, `PUBLIC_API_URL`: account emails (verification and reset links) through SES.
     Email,
+    /// `KITCHEN_ALERT_MINUTES`, `KITCHEN_ALERT_REPEATS` (both with defaults): the reminders of paid
+    /// orders left waiting, which the orders function's scheduled job sends.
+    KitchenAlerts,
 }
 
 impl Setting {
@@ -292,6 +322,19 @@ impl Setting {
         Setting::Paystack,
     ];
 
+    /// What the orders function reads: [`Setting::ORDERING`], and the kitchen's reminders (its
+    /// scheduled job sends them).
+    pub const ORDERS: &'static [Setting] = &[
+        Setting::Table,
+        Setting::TokenPublicKeys,
+        Setting::CursorKey,
+        Setting::KitchenTimezone,
+        Setting::UnpaidOrderExpiry,
+        Setting::Topic,
+        Setting::Paystack,
+        Setting::KitchenAlerts,
+    ];
+
     /// The variable it cannot do without, if any.
     pub fn required_variable(self) -> Option<&'static str> {
         match self {
@@ -304,7 +347,7 @@ impl Setting {
             Setting::Topic => Some("TOPIC_ARN"),
             Setting::Paystack | Setting::PaystackWebhook => Some("PAYSTACK_SECRET_PARAMETER"),
             Setting::Email => Some("EMAIL_FROM"),
-            Setting::Google | Setting::Sessions | Setting::Sms => None,
+            Setting::Google | Setting::Sessions | Setting::Sms | Setting::KitchenAlerts => None,
         }
     }
 }
@@ -351,6 +394,44 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
                     default
                 }
             },
+        }
+    }
+
+    /// A whole number within `range`, or `default` when unset; anything else is a problem.
+    fn number_within(
+        &mut self,
+        name: &str,
+        range: std::ops::RangeInclusive<u32>,
+        default: u32,
+    ) -> u32 {
+        let Some(value) = self.optional(name) else {
+            return default;
+        };
+        match value.trim().parse::<u32>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                self.problems.push(format!(
+                    "{name} must be a whole number from {} to {}, not {value:?}",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        }
+    }
+
+    /// `KITCHEN_ALERT_MINUTES` (1–1440: at most a day between reminders) and
+    /// `KITCHEN_ALERT_REPEATS` (0–10: 0 turns them off; more than ten is nagging, not a reminder).
+    fn kitchen_alerts(&mut self) -> KitchenAlerts {
+        let default = KitchenAlerts::default();
+        let minutes = self.number_within(
+            "KITCHEN_ALERT_MINUTES",
+            1..=1440,
+            (default.every.as_secs() / 60) as u32,
+        );
+        KitchenAlerts {
+            every: Duration::from_secs(u64::from(minutes) * 60),
+            repeats: self.number_within("KITCHEN_ALERT_REPEATS", 0..=10, default.repeats),
         }
     }
 
@@ -785,6 +866,53 @@ mod tests {
             let err = sms(&[(variable, value)]).unwrap_err().to_string();
             assert!(err.contains(variable), "{err}");
         }
+    }
+
+    #[test]
+    fn the_kitchen_reminders_default_to_three_ten_minutes_apart_and_are_checked() {
+        let alerts = |vars: &[(&str, &str)]| {
+            let map: HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Config::for_function(&[Setting::KitchenAlerts], move |name| {
+                map.get(name).cloned()
+            })
+        };
+        let defaults = alerts(&[]).unwrap().kitchen_alerts;
+        assert_eq!(defaults.every, Duration::from_secs(600));
+        assert_eq!(defaults.repeats, 3);
+        let set = alerts(&[
+            ("KITCHEN_ALERT_MINUTES", "1440"),
+            ("KITCHEN_ALERT_REPEATS", "0"),
+        ])
+        .unwrap()
+        .kitchen_alerts;
+        assert_eq!(set.every, Duration::from_secs(24 * 3600));
+        assert_eq!(set.repeats, 0, "0 turns the reminders off");
+        for (variable, value) in [
+            ("KITCHEN_ALERT_MINUTES", "0"),
+            ("KITCHEN_ALERT_MINUTES", "1441"),
+            ("KITCHEN_ALERT_MINUTES", "ten"),
+            ("KITCHEN_ALERT_REPEATS", "11"),
+            ("KITCHEN_ALERT_REPEATS", "-1"),
+        ] {
+            let err = alerts(&[(variable, value)]).unwrap_err().to_string();
+            assert!(err.contains(variable) && err.contains(value), "{err}");
+        }
+        // Read only by a function that sends them: the orders function, not the admin's.
+        let lookup = |name: &str| match name {
+            "TABLE_NAME" => Some("t".to_string()),
+            "KITCHEN_ALERT_MINUTES" => Some("0".to_string()),
+            _ => None,
+        };
+        assert!(Config::for_function(&[Setting::Table], lookup).is_ok());
+        assert_eq!(
+            &Setting::ORDERS[..Setting::ORDERING.len()],
+            Setting::ORDERING
+        );
+        assert!(Setting::ORDERS.contains(&Setting::KitchenAlerts));
+        assert!(!Setting::ORDERING.contains(&Setting::KitchenAlerts));
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub enum OrderEventKind {
     /// answer it on Paystack's dashboard before it is due.
     #[serde(rename = "order.disputed")]
     Disputed,
+    /// A paid order nobody has started preparing: for the kitchen alone, `reminder` says which
+    /// reminder of how many.
+    #[serde(rename = "order.unattended")]
+    Unattended,
 }
 
 impl OrderEventKind {
@@ -40,6 +44,7 @@ impl OrderEventKind {
             OrderEventKind::Cancelled => "order.cancelled",
             OrderEventKind::Refunded => "order.refunded",
             OrderEventKind::Disputed => "order.disputed",
+            OrderEventKind::Unattended => "order.unattended",
         }
     }
 }
@@ -59,6 +64,10 @@ pub struct OrderEvent {
     /// The customer's phone when the event happened; none means no SMS.
     #[serde(default)]
     pub phone: Option<PhoneNumber>,
+    /// The customer asked for no SMS about their orders (the kitchen's texts still go). Events
+    /// published before the flag existed read as not opted out.
+    #[serde(default)]
+    pub sms_opt_out: bool,
     #[serde(default)]
     pub customer_name: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -66,6 +75,19 @@ pub struct OrderEvent {
     /// What an `order.refunded` gave back.
     #[serde(default)]
     pub refunded: Option<crate::domain::Money>,
+    /// Which reminder an `order.unattended` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder: Option<KitchenReminder>,
+}
+
+/// One of the kitchen's reminders of a paid order left waiting: the `number`th of at most `of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KitchenReminder {
+    pub number: u32,
+    pub of: u32,
+    /// When the order was paid, for the text's "paid N min ago".
+    #[serde(with = "time::serde::rfc3339")]
+    pub paid_at: OffsetDateTime,
 }
 
 /// Publishes order events to the topic; built once per cold start.
@@ -143,9 +165,11 @@ mod tests {
             currency: Currency::Ngn,
             delivery_date: Date::parse("2026-11-24").unwrap(),
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
+            sms_opt_out: false,
             customer_name: Some("Ada".into()),
             occurred_at: crate::now(),
             refunded: None,
+            reminder: None,
         }
     }
 
@@ -185,7 +209,15 @@ mod tests {
         assert_eq!(json["type"], "order.placed");
         assert_eq!(json["status"], "pending_payment");
         assert_eq!(json["currency"], "NGN");
-        let back: OrderEvent = serde_json::from_value(json).unwrap();
+        let back: OrderEvent = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(back, event);
+        // An event published before the opt-out existed reads as not opted out.
+        let mut older = json;
+        older.as_object_mut().unwrap().remove("sms_opt_out");
+        assert!(
+            !serde_json::from_value::<OrderEvent>(older)
+                .unwrap()
+                .sms_opt_out
+        );
     }
 }

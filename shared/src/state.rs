@@ -246,6 +246,7 @@ impl AppState {
             rules: crate::app::OrderRules {
                 kitchen_zone: config.kitchen_zone.clone(),
                 unpaid_order_expiry: config.unpaid_order_expiry,
+                kitchen_alerts: config.kitchen_alerts,
             },
             config,
         };

@@ -1,5 +1,8 @@
 //! The notifier function: each order event from the SNS topic becomes one SMS to the customer (and,
-//! for a paid order, one to the kitchen), sent with SNS `Publish` to the phone number.
+//! for a paid order, one to the kitchen), sent with SNS `Publish` to the phone number. A dispute
+//! and a reminder of a paid order left waiting (`order.unattended`) are texted to the kitchen alone. A customer
+//! who opted out of order SMS (`sms_opt_out`, carried in the event) gets none; the kitchen's texts
+//! still go.
 //!
 //! [`Notifier`] is built once per cold start; [`Notifier::handle`] takes the typed SNS event and
 //! handles its records one by one. Which failures are worth Lambda's retry is [`SmsError`]'s call:
@@ -33,7 +36,8 @@ use serde::Serialize;
 pub struct Outcome {
     /// SMS that SNS accepted.
     pub sent: u32,
-    /// Records or recipients with nothing to send: no phone, or a message that is no order event.
+    /// Records or recipients with nothing to send: no phone (the kitchen's included), a customer who
+    /// opted out of order SMS, or a message that is no order event.
     pub skipped: u32,
     /// SMS that SNS refused for good (they are logged and counted, not retried).
     pub failed: u32,
@@ -177,6 +181,14 @@ impl Notifier {
         let mut retry = None;
         match &event.phone {
             _ if !sms::texts_customer(event.kind) => {}
+            _ if event.sms_opt_out => {
+                tracing::info!(
+                    event_type = event.kind.as_str(),
+                    order_id = %event.order_id,
+                    "customer opted out of order SMS; no SMS sent"
+                );
+                outcome.skipped += 1;
+            }
             Some(phone) => {
                 let text = sms::customer_text(&event);
                 self.deliver(&event, Recipient::Customer, phone, &text, outcome)
@@ -197,16 +209,26 @@ impl Notifier {
         let for_kitchen = match event.kind {
             OrderEventKind::Paid => Some(sms::kitchen_text(&event)),
             OrderEventKind::Disputed => Some(sms::dispute_text(&event)),
+            OrderEventKind::Unattended => Some(sms::reminder_text(&event)),
             _ => None,
         };
-        if let Some(text) = for_kitchen
-            && let Some(kitchen) = &self.config.kitchen_phone
-        {
-            self.deliver(&event, Recipient::Kitchen, kitchen, &text, outcome)
-                .await
-                .unwrap_or_else(|error| {
-                    retry.get_or_insert(error);
-                });
+        match (for_kitchen, &self.config.kitchen_phone) {
+            (None, _) => {}
+            (Some(text), Some(kitchen)) => {
+                self.deliver(&event, Recipient::Kitchen, kitchen, &text, outcome)
+                    .await
+                    .unwrap_or_else(|error| {
+                        retry.get_or_insert(error);
+                    });
+            }
+            (Some(_), None) => {
+                tracing::info!(
+                    event_type = event.kind.as_str(),
+                    order_id = %event.order_id,
+                    "no KITCHEN_PHONE; no SMS sent to the kitchen"
+                );
+                outcome.skipped += 1;
+            }
         }
         match retry {
             Some(error) => Err(error),

@@ -40,8 +40,9 @@ pub fn customer_text(event: &OrderEvent) -> String {
         (Kind::StatusChanged, Status::Delivered) => {
             format!("Order {order} has been delivered. Enjoy your meal, and thank you!")
         }
-        // The kitchen's alone (see `texts_customer`); worded for the kitchen should it ever be sent.
+        // The kitchen's alone (see `texts_customer`); worded for the kitchen should they ever be sent.
         (Kind::Disputed, _) => dispute_text(event),
+        (Kind::Unattended, _) => reminder_text(event),
         (Kind::Refunded, _) => {
             let refunded = event.refunded.unwrap_or(event.total);
             format!("Refund of {refunded} for order {order} sent to your account.")
@@ -49,9 +50,41 @@ pub fn customer_text(event: &OrderEvent) -> String {
     }
 }
 
-/// Whether the customer is texted about an event of `kind` (a dispute is for the kitchen only).
+/// Whether the customer is texted about an event of `kind` (a dispute and a reminder of an order
+/// left waiting are for the kitchen only).
 pub fn texts_customer(kind: OrderEventKind) -> bool {
-    kind != OrderEventKind::Disputed
+    !matches!(kind, OrderEventKind::Disputed | OrderEventKind::Unattended)
+}
+
+/// The kitchen's reminder of a paid order nobody has started preparing: how long since it was
+/// paid, and which reminder this is (the last one says so by its number). GSM characters only.
+pub fn reminder_text(event: &OrderEvent) -> String {
+    let order = order_ref(&event.order_id);
+    match event.reminder {
+        Some(reminder) => {
+            let waited = (event.occurred_at - reminder.paid_at)
+                .whole_minutes()
+                .max(0);
+            format!(
+                "Order {order} paid {} ago is still waiting to be prepared - reminder {} of {}.",
+                minutes(waited),
+                reminder.number,
+                reminder.of
+            )
+        }
+        None => format!("Order {order} is paid and still waiting to be prepared."),
+    }
+}
+
+/// `1 min`, `25 min`, and past two hours `3 h 5 min`, as a kitchen reads a wait at a glance.
+fn minutes(total: i64) -> String {
+    if total < 120 {
+        return format!("{total} min");
+    }
+    match total % 60 {
+        0 => format!("{} h", total / 60),
+        rest => format!("{} h {rest} min", total / 60),
+    }
 }
 
 /// The kitchen's text for a dispute on an order's charge.
@@ -186,6 +219,7 @@ fn utf16_len(text: &str) -> usize {
 mod tests {
     use super::*;
     use kitchen::domain::{Currency, UserId};
+    use kitchen::events::KitchenReminder;
 
     fn event(kind: OrderEventKind, status: OrderStatus) -> OrderEvent {
         OrderEvent {
@@ -197,10 +231,16 @@ mod tests {
             currency: Currency::Ngn,
             delivery_date: Date::parse("2026-11-24").unwrap(),
             phone: Some(PhoneNumber::parse("+2348012345678").unwrap()),
+            sms_opt_out: false,
             customer_name: Some("Ada Obi".into()),
             occurred_at: kitchen::now(),
             refunded: (kind == OrderEventKind::Refunded)
                 .then(|| kitchen::domain::Money::from_minor_units(99_999_999)),
+            reminder: (kind == OrderEventKind::Unattended).then(|| KitchenReminder {
+                number: 10,
+                of: 10,
+                paid_at: kitchen::now() - time::Duration::minutes(1440 * 10),
+            }),
         }
     }
 
@@ -212,6 +252,7 @@ mod tests {
             event(Kind::Cancelled, Status::Cancelled),
             event(Kind::Refunded, Status::Cancelled),
             event(Kind::Disputed, Status::Paid),
+            event(Kind::Unattended, Status::Paid),
         ];
         for status in [
             Status::PendingPayment,
@@ -310,6 +351,29 @@ mod tests {
     }
 
     #[test]
+    fn a_reminder_says_how_long_the_order_has_waited_and_which_reminder_it_is() {
+        let paid = event(OrderEventKind::Paid, OrderStatus::Paid);
+        let reminder = |number, waited: i64| OrderEvent {
+            kind: OrderEventKind::Unattended,
+            reminder: Some(KitchenReminder {
+                number,
+                of: 3,
+                paid_at: paid.occurred_at - time::Duration::seconds(waited),
+            }),
+            ..paid.clone()
+        };
+        assert_eq!(
+            reminder_text(&reminder(2, 20 * 60 + 59)),
+            "Order #0C1E2F paid 20 min ago is still waiting to be prepared - reminder 2 of 3."
+        );
+        assert!(reminder_text(&reminder(3, 185 * 60)).contains("paid 3 h 5 min ago"));
+        assert!(reminder_text(&reminder(1, 120 * 60)).contains("paid 2 h ago"));
+        let text = reminder_text(&reminder(1, 10 * 60));
+        assert_eq!(measure(&text), (Encoding::Gsm7, 1), "{text}");
+        assert!(!texts_customer(OrderEventKind::Unattended));
+    }
+
+    #[test]
     fn every_text_fits_in_one_sms() {
         for total in [1, 350_000, 99_999_999] {
             for event in every_event() {
@@ -317,7 +381,11 @@ mod tests {
                     total: kitchen::domain::Money::from_minor_units(total),
                     ..event
                 };
-                for text in [customer_text(&event), kitchen_text(&event)] {
+                for text in [
+                    customer_text(&event),
+                    kitchen_text(&event),
+                    reminder_text(&event),
+                ] {
                     assert_eq!(measure(&text).1, 1, "{text:?} takes more than one SMS");
                 }
             }

@@ -15,7 +15,7 @@ use kitchen::AppState;
 /// The orders function.
 pub const FUNCTION: kitchen::state::Function = kitchen::state::Function {
     name: "orders",
-    settings: kitchen::config::Setting::ORDERING,
+    settings: kitchen::config::Setting::ORDERS,
     router,
 };
 
@@ -36,4 +36,4 @@ pub fn router(state: AppState) -> Router {
     kitchen::http::with_defaults(routes)
 }
 
-pub use orders::sweep;
+pub use orders::{remind_kitchen, sweep};

@@ -1,6 +1,8 @@
-//! The orders function's cold start. Besides its HTTP routes it takes one scheduled event (from
-//! EventBridge, see template.yaml) that runs the sweep: unpaid orders past their deadline
-//! cancelled, payments pending too long settled, money still owed given back.
+//! The orders function's cold start. Besides its HTTP routes it takes two scheduled events (from
+//! EventBridge, see template.yaml): the sweep's, a scheduled-event envelope told by its `source`
+//! (unpaid orders past their deadline cancelled, payments pending too long settled, money still
+//! owed given back), and the kitchen's reminders, whose `Input` names the job
+//! (`{"job": "remind_kitchen"}`).
 
 use lambda_http::{
     Adapter, LambdaEvent,
@@ -19,6 +21,20 @@ async fn main() -> Result<(), Error> {
         let (state, http) = (state.clone(), http.clone());
         async move {
             let (payload, context) = event.into_parts();
+            if let Some(job) = payload.get("job") {
+                return match job.as_str() {
+                    Some("remind_kitchen") => {
+                        let reminded = orders::remind_kitchen(&state)
+                            .await
+                            .map_err(|err| Error::from(err.to_string()))?;
+                        Ok(serde_json::json!({
+                            "waiting": reminded.waiting,
+                            "sent": reminded.sent,
+                        }))
+                    }
+                    _ => Err(Error::from(format!("unknown scheduled job {job}"))),
+                };
+            }
             if payload.get("source").and_then(Value::as_str) == Some("aws.events") {
                 let swept = orders::sweep(&state)
                     .await

@@ -8,7 +8,7 @@ use axum::{
 };
 use kitchen::{
     ApiError, AppState,
-    app::{edit_order::EditOrder, place_order::PlaceOrder, sweep::Swept},
+    app::{edit_order::EditOrder, place_order::PlaceOrder, remind_kitchen::Reminded, sweep::Swept},
     cursor::PageBody,
     domain::Order,
     domain::{OrderStatus, PageLimit},
@@ -89,4 +89,10 @@ pub async fn cancel(
 /// long, and gives back money still owed.
 pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
     state.payments()?.sweep().await
+}
+
+/// The scheduled reminders: the kitchen is texted again about paid orders nobody has started
+/// preparing.
+pub async fn remind_kitchen(state: &AppState) -> Result<Reminded, ApiError> {
+    state.orders().remind_kitchen().await
 }

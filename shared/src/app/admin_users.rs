@@ -54,6 +54,9 @@ pub struct UserPatch {
     phone: Patch<PhoneNumber>,
     #[serde(default)]
     address: Patch<Address>,
+    /// Only for a phone-only customer, on their word: one with an email sets it themself.
+    #[serde(default, deserialize_with = "crate::domain::non_null")]
+    sms_opt_out: Option<bool>,
 }
 
 impl Users<'_> {
@@ -97,7 +100,8 @@ impl Users<'_> {
         Ok(self.find(id).await?.profile())
     }
 
-    /// Changes a user. A deactivation or a role change ends every session of theirs at once.
+    /// Changes a user. A deactivation or a role change ends every session of theirs at once. The SMS
+    /// opt-out is staff's to set only for a phone-only customer (422 for anyone with an email).
     pub async fn update(
         &self,
         admin: &AdminUser,
@@ -112,12 +116,20 @@ impl Users<'_> {
                 "an admin cannot deactivate or demote themself".into(),
             ));
         }
+        // An account never gains an email after it is made, so the user as read decides.
+        if patch.sms_opt_out.is_some() && !target.is_phone_only() {
+            return Err(ApiError::unprocessable_field(
+                "sms_opt_out",
+                "a user with an email sets this themself (PATCH /me); staff set it only for phone-only customers",
+            ));
+        }
         let changes = ProfileChanges {
             first_name: patch.first_name,
             last_name: patch.last_name,
             phone: patch.phone,
             address: patch.address,
             gender: None,
+            sms_opt_out: patch.sms_opt_out,
         };
         let user = self
             .db

@@ -7,9 +7,10 @@ use crate::{
     db::Db,
     domain::OrderStatus,
     domain::{Order, User},
-    events::{OrderEvent, OrderEventKind, Publisher},
+    events::{KitchenReminder, OrderEvent, OrderEventKind, Publisher},
     metrics::EVENT_PUBLISH_FAILED,
 };
+use time::OffsetDateTime;
 
 /// What announcing needs: the table (to read the customer) and the topic.
 #[derive(Clone, Copy)]
@@ -83,6 +84,25 @@ pub fn event(order: &Order, kind: OrderEventKind, customer: &User) -> OrderEvent
         (None, None) => None,
     };
     OrderEvent {
+        phone: customer.phone.clone(),
+        sms_opt_out: customer.sms_opt_out,
+        customer_name: name,
+        ..of_order(order, kind, order.updated_at)
+    }
+}
+
+/// The kitchen's reminder of `order`, paid and left waiting, sent `at`. It names no customer (no
+/// phone, no name): it is for the kitchen alone, and needs no read of the customer.
+pub fn reminder_event(order: &Order, reminder: KitchenReminder, at: OffsetDateTime) -> OrderEvent {
+    OrderEvent {
+        reminder: Some(reminder),
+        ..of_order(order, OrderEventKind::Unattended, at)
+    }
+}
+
+/// What every event says of its order, addressed to nobody.
+fn of_order(order: &Order, kind: OrderEventKind, at: OffsetDateTime) -> OrderEvent {
+    OrderEvent {
         kind,
         order_id: order.id.clone(),
         user_id: order.user_id.clone(),
@@ -90,10 +110,12 @@ pub fn event(order: &Order, kind: OrderEventKind, customer: &User) -> OrderEvent
         total: order.total,
         currency: order.currency,
         delivery_date: order.delivery_date,
-        phone: customer.phone.clone(),
-        customer_name: name,
-        occurred_at: order.updated_at,
+        phone: None,
+        sms_opt_out: false,
+        customer_name: None,
+        occurred_at: at,
         refunded: None,
+        reminder: None,
     }
 }
 
@@ -103,5 +125,22 @@ pub fn kind_of_move(status: OrderStatus) -> OrderEventKind {
         OrderStatus::Cancelled => OrderEventKind::Cancelled,
         OrderStatus::Paid => OrderEventKind::Paid,
         _ => OrderEventKind::StatusChanged,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing;
+
+    #[test]
+    fn the_event_carries_the_customers_sms_opt_out() {
+        let order = testing::order();
+        let mut customer = testing::user();
+        assert!(!event(&order, OrderEventKind::Paid, &customer).sms_opt_out);
+        customer.sms_opt_out = true;
+        let opted_out = event(&order, OrderEventKind::Paid, &customer);
+        assert!(opted_out.sms_opt_out);
+        assert_eq!(opted_out.customer_name.as_deref(), Some("Ada Lovelace"));
     }
 }

@@ -20,6 +20,7 @@
 //! | [`staff_orders`] | staff: orders for customers, the dispatch list, status changes |
 //! | [`kitchen_lists`] | staff: the day's production list, and sales over a range of days |
 //! | [`sweep`] | the scheduled run: unpaid orders past their deadline, payments pending too long, money still owed |
+//! | [`remind_kitchen`] | the scheduled reminders to the kitchen of paid orders nobody has started preparing |
 //! | [`start_payment`] | a Paystack transaction for an order |
 //! | [`verify_payment`] | asking Paystack how a payment went |
 //! | [`record_charge`] | the one path that applies a charge to a payment and its order |
@@ -64,6 +65,7 @@ pub mod record_charge;
 pub mod refresh;
 pub mod refunds;
 pub mod register;
+pub mod remind_kitchen;
 pub mod sign_in;
 pub mod staff_orders;
 pub mod start_payment;
@@ -80,6 +82,8 @@ pub struct OrderRules {
     pub kitchen_zone: jiff::tz::TimeZone,
     /// How long an order may stay unpaid before it counts as cancelled.
     pub unpaid_order_expiry: Duration,
+    /// When the kitchen is reminded of a paid order nobody has started preparing.
+    pub kitchen_alerts: crate::config::KitchenAlerts,
 }
 
 /// What the order workflows use: the table, the topic, and the kitchen's rules.

@@ -24,6 +24,9 @@ pub struct ProfilePatch {
     pub address: Patch<Address>,
     #[serde(default, deserialize_with = "crate::domain::non_null")]
     pub gender: Option<Gender>,
+    /// `true` stops the SMS about the caller's orders, `false` resumes them.
+    #[serde(default, deserialize_with = "crate::domain::non_null")]
+    pub sms_opt_out: Option<bool>,
 }
 
 /// The caller's profile, as read with the session check of the request.
@@ -44,12 +47,14 @@ impl Accounts<'_> {
             phone: body.phone,
             address: body.address,
             gender: body.gender,
+            sms_opt_out: body.sms_opt_out,
         };
         let nothing = changes.first_name.is_absent()
             && changes.last_name.is_absent()
             && changes.phone.is_absent()
             && changes.address.is_absent()
-            && changes.gender.is_none();
+            && changes.gender.is_none()
+            && changes.sms_opt_out.is_none();
         if nothing {
             return Ok(show(caller));
         }

@@ -35,6 +35,8 @@
 //! | orders by status, newest first | `gsi2pk = ORDERS#<status>`, `gsi2sk = <order id>` | order |
 //! | orders by delivery date (dispatch list) | `gsi3pk = ORDERS`, `gsi3sk begins_with <date>#` | order |
 //! | unpaid orders older than the expiry | `gsi2pk = ORDERS#pending_payment`, `gsi2sk < ULID(cutoff)` | order |
+//! | paid orders left waiting (the kitchen's reminders) | `gsi2pk = ORDERS#paid`, `gsi2sk BETWEEN ULID(now - expiry - 72 h - alert × (repeats + 1)) AND ULID(now - alert)`, filter `kitchen_reminders` (outside the order's version) unset or below the repeats | order |
+//! | a reminder noted | `UpdateItem` of `kitchen_reminders` on the order (condition: still `paid`, fewer noted than this one; the version untouched) | order |
 //! | payment by reference (verify, webhook) | `pk = PAYMENT#<reference>`, `sk = PAYMENT` | payment (versioned) |
 //! | payments of a user, newest first | `gsi1pk = PAYMENTS#<user id>`, `gsi1sk = <reference>` (a ULID) | payment |
 //! | attempts for one order, newest first | `gsi2pk = PAYMENTS#ORDER#<order id>`, `gsi2sk = <reference>` | payment |
@@ -66,9 +68,10 @@ mod orders;
 mod owed;
 mod payments;
 mod refunds;
+mod reminders;
 mod sessions;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod throttle;
 mod users;
 
@@ -84,6 +87,7 @@ pub use orders::{OrderFilter, PlaceOrderError, Replaced, StoredOrder, order_key,
 pub use owed::Owed;
 pub use payments::{PaymentFilter, StartPaymentError, StoredPayment};
 pub use refunds::{RefundFilter, ReserveRefundError, StoredRefund};
+pub use reminders::WaitingOrder;
 pub use sessions::SessionRead;
 pub use throttle::{Attempts, Counted};
 pub use users::{CreateUserError, NewUser, ProfileChanges};

@@ -75,6 +75,7 @@ impl NewUser {
             active: true,
             email_verified: self.email_verified,
             credential_version: 0,
+            sms_opt_out: false,
             password_hash: self.password_hash,
             google_sub: self.google_sub,
             created_at: now,
@@ -91,6 +92,8 @@ pub struct ProfileChanges {
     pub phone: Patch<PhoneNumber>,
     pub address: Patch<Address>,
     pub gender: Option<Gender>,
+    /// Whether order SMS stop (`true`) or resume.
+    pub sms_opt_out: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +143,13 @@ impl Update {
         self.values.insert(":credential_step".into(), n(1));
         self.add
             .push("#credential_version :credential_step".to_string());
+    }
+
+    /// A boolean set when given, left as it is when not.
+    pub(crate) fn flag(&mut self, name: &str, value: Option<bool>) {
+        if let Some(value) = value {
+            self.set(name, aws_sdk_dynamodb::types::AttributeValue::Bool(value));
+        }
     }
 
     pub(crate) fn patch<T: AsRef<str>>(&mut self, name: &str, patch: &Patch<T>) {
@@ -309,10 +319,12 @@ impl Db {
                 serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(gender)?,
             );
         }
+        update.flag("sms_opt_out", changes.sms_opt_out);
         self.update_user(id, update, now).await
     }
 
-    /// The back office's changes: profile fields, role and activity.
+    /// The back office's changes: profile fields, role, activity and (for a phone-only customer,
+    /// which the caller checks) the SMS opt-out.
     pub async fn update_user_as_admin(
         &self,
         id: &UserId,
@@ -326,6 +338,7 @@ impl Db {
         update.patch_name("last_name", LAST_NAME_SEARCH, &changes.last_name);
         update.patch("phone", &changes.phone);
         update.patch("address", &changes.address);
+        update.flag("sms_opt_out", changes.sms_opt_out);
         if let Some(role) = role {
             update.set("role", s(role.as_str()));
         }
@@ -612,6 +625,15 @@ mod tests {
         // The search copies the admin user search filters on.
         assert_eq!(item[FIRST_NAME_SEARCH].as_s().unwrap(), "ada");
         assert_eq!(item[LAST_NAME_SEARCH].as_s().unwrap(), "lovelace");
+    }
+
+    #[test]
+    fn a_user_stored_before_the_sms_opt_out_existed_reads_as_not_opted_out() {
+        let mut item = testing::user().to_item().unwrap();
+        assert_eq!(item["sms_opt_out"].as_bool().ok(), Some(&false));
+        item.remove("sms_opt_out");
+        let user: User = from_item(item).unwrap();
+        assert!(!user.sms_opt_out && !user.profile().sms_opt_out);
     }
 
     #[test]

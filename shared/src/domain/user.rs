@@ -46,6 +46,11 @@ pub struct User {
     /// deactivation, a role change); a session made under an older version is dead.
     #[serde(default)]
     pub credential_version: u64,
+    /// The customer asked for no SMS about their orders (`PATCH /me`; staff for a phone-only
+    /// customer). Carried in each order event, so the notifier need not read the table. Users
+    /// stored before the flag existed read as not opted out.
+    #[serde(default)]
+    pub sms_opt_out: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,6 +87,8 @@ pub struct UserProfile {
     pub role: Role,
     pub active: bool,
     pub email_verified: bool,
+    #[serde(default)]
+    pub sms_opt_out: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -91,6 +98,12 @@ impl User {
     /// A phone-only customer has no email to prove and counts as verified.
     pub fn has_verified_email(&self) -> bool {
         self.email_verified || self.email.is_none() || self.google_sub.is_some()
+    }
+
+    /// A customer staff recorded with a phone and no email: one who cannot sign in to set their own
+    /// preferences, so staff set them (`sms_opt_out`) on their word.
+    pub fn is_phone_only(&self) -> bool {
+        self.email.is_none()
     }
 
     pub fn profile(&self) -> UserProfile {
@@ -105,6 +118,7 @@ impl User {
             role: self.role,
             active: self.active,
             email_verified: self.has_verified_email(),
+            sms_opt_out: self.sms_opt_out,
             created_at: self.created_at,
         }
     }

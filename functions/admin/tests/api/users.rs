@@ -303,6 +303,64 @@ async fn patching_a_user_changes_the_fields_given_and_refuses_others() {
 }
 
 #[tokio::test]
+async fn staff_stop_and_resume_order_sms_for_a_phone_only_customer() {
+    let (app, admin) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let recorded = app
+        .post(
+            "/admin/users",
+            &json!({"first_name": "Mama", "phone": "+2348031112222"}),
+            token,
+        )
+        .await;
+    recorded.assert_status(201);
+    assert_eq!(recorded.json["sms_opt_out"], false);
+    let path = format!("/admin/users/{}", recorded.json["id"].as_str().unwrap());
+    let stopped = app.patch(&path, &json!({"sms_opt_out": true}), token).await;
+    stopped.assert_status(200);
+    assert_eq!(stopped.json["sms_opt_out"], true);
+    assert_eq!(app.get(&path, token).await.json["sms_opt_out"], true);
+    let (listed, _) = app.collect_pages("/admin/users?q=mama", token).await;
+    assert_eq!(listed[0]["sms_opt_out"], true, "the list shows it too");
+    let response = app.patch(&path, &json!({"sms_opt_out": null}), token).await;
+    response.assert_problem(400);
+    assert_eq!(response.error_fields(), ["sms_opt_out"]);
+    let resumed = app
+        .patch(&path, &json!({"sms_opt_out": false}), token)
+        .await;
+    resumed.assert_status(200);
+    assert_eq!(resumed.json["sms_opt_out"], false);
+}
+
+#[tokio::test]
+async fn staff_cannot_set_the_sms_opt_out_of_a_user_with_an_email() {
+    let (app, admin) = app().await;
+    let token = Some(admin.access_token.as_str());
+    let customer = app.user(Role::Customer).await;
+    let path = format!("/admin/users/{}", customer.user.id);
+    let response = app
+        .patch(
+            &path,
+            &json!({"sms_opt_out": true, "first_name": "Kemi"}),
+            token,
+        )
+        .await;
+    response.assert_problem(422);
+    assert_eq!(response.error_fields(), ["sms_opt_out"]);
+    let stored = app.db().get_user(&customer.user.id).await.unwrap().unwrap();
+    assert!(
+        !stored.sms_opt_out && stored.first_name.is_none(),
+        "nothing changed"
+    );
+    // A customer is not staff, and no token is no one.
+    let body = json!({"sms_opt_out": true});
+    app.patch(&path, &body, Some(&customer.access_token))
+        .await
+        .assert_problem(403);
+    app.patch(&path, &body, None).await.assert_problem(401);
+}
+
+#[tokio::test]
 async fn customer_bodies_mean_what_the_document_says() {
     let (app, admin) = app().await;
     let token = Some(admin.access_token.as_str());

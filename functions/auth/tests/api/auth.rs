@@ -680,6 +680,47 @@ async fn patch_me_refuses_email_role_active_and_bad_values() {
         .assert_problem(401);
 }
 
+#[tokio::test]
+async fn patch_me_stops_and_resumes_order_sms_and_refuses_anything_but_a_boolean() {
+    let app = app().await;
+    let caller = app.user(Role::Customer).await;
+    let access = caller.access_token.as_str();
+    let me = app.get("/me", Some(access)).await;
+    assert_eq!(me.json["sms_opt_out"], false, "not opted out unless set");
+    let stopped = app
+        .patch("/me", &json!({"sms_opt_out": true}), Some(access))
+        .await;
+    stopped.assert_status(200);
+    assert_eq!(stopped.json["sms_opt_out"], true);
+    let stored = app.db().get_user(&caller.user.id).await.unwrap().unwrap();
+    assert!(stored.sms_opt_out);
+    for bad in [json!(null), json!("yes"), json!(0)] {
+        let response = app
+            .patch("/me", &json!({"sms_opt_out": bad}), Some(access))
+            .await;
+        response.assert_problem(400);
+        assert_eq!(response.error_fields(), ["sms_opt_out"], "{bad}");
+    }
+    let unchanged = app.get("/me", Some(access)).await;
+    assert_eq!(
+        unchanged.json["sms_opt_out"], true,
+        "a refused patch changes nothing"
+    );
+    let resumed = app
+        .patch("/me", &json!({"sms_opt_out": false}), Some(access))
+        .await;
+    resumed.assert_status(200);
+    assert_eq!(resumed.json["sms_opt_out"], false);
+    app.patch("/me", &json!({"sms_opt_out": true}), None)
+        .await
+        .assert_problem(401);
+    app.patch("/me", &json!({"sms_opt_out": true}), Some("not-a-token"))
+        .await
+        .assert_problem(401);
+    let after = app.db().get_user(&caller.user.id).await.unwrap().unwrap();
+    assert!(!after.sms_opt_out, "nothing changed without a valid token");
+}
+
 // ---------------------------------------------------------------- /me/password
 
 #[tokio::test]

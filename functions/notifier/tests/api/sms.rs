@@ -47,9 +47,11 @@ fn order_event(
         currency: Currency::Ngn,
         delivery_date: Date::parse("2026-11-27").unwrap(),
         phone: phone.cloned(),
+        sms_opt_out: false,
         customer_name: Some("Chidi Okafor".into()),
         occurred_at: kitchen::now(),
         refunded: None,
+        reminder: None,
     }
 }
 
@@ -208,6 +210,64 @@ async fn a_dispute_is_texted_to_the_kitchen_and_not_to_the_customer() {
     );
 }
 
+/// The kitchen's second reminder of an order paid 20 minutes ago.
+fn unattended(customer: &PhoneNumber) -> OrderEvent {
+    let event = order_event(
+        OrderEventKind::Unattended,
+        OrderStatus::Paid,
+        Some(customer),
+    );
+    OrderEvent {
+        reminder: Some(kitchen::events::KitchenReminder {
+            number: 2,
+            of: 3,
+            paid_at: event.occurred_at - time::Duration::minutes(20),
+        }),
+        ..event
+    }
+}
+
+#[tokio::test]
+async fn a_reminder_of_an_order_left_waiting_is_texted_to_the_kitchen_alone() {
+    let customer = unique_phone();
+    let kitchen = unique_phone();
+    let event = unattended(&customer);
+    let outcome = notifier(Some(&kitchen))
+        .await
+        .handle(event_for(&event))
+        .await
+        .unwrap();
+    assert_eq!((outcome.sent, outcome.skipped), (1, 0));
+    let to_kitchen = sms_sent_to(&kitchen).await;
+    assert_eq!(to_kitchen, vec![sms::reminder_text(&event)]);
+    assert!(
+        to_kitchen[0].contains(&sms::order_ref(&event.order_id))
+            && to_kitchen[0].contains("paid 20 min ago")
+            && to_kitchen[0].contains("reminder 2 of 3"),
+        "{to_kitchen:?}"
+    );
+    assert!(sms_sent_to(&customer).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_reminder_without_a_kitchen_phone_is_skipped() {
+    let customer = unique_phone();
+    let outcome = notifier(None)
+        .await
+        .handle(event_for(&unattended(&customer)))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome {
+            sent: 0,
+            skipped: 1,
+            failed: 0
+        }
+    );
+    assert!(sms_sent_to(&customer).await.is_empty());
+}
+
 #[tokio::test]
 async fn only_paid_orders_are_texted_to_the_kitchen() {
     let kitchen = unique_phone();
@@ -221,6 +281,48 @@ async fn only_paid_orders_are_texted_to_the_kitchen() {
         assert_eq!(notifier.handle(event_for(&order)).await.unwrap().sent, 1);
     }
     assert!(sms_sent_to(&kitchen).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_customer_who_opted_out_gets_no_sms_and_the_kitchen_still_hears_of_the_paid_order() {
+    let customer = unique_phone();
+    let kitchen = unique_phone();
+    let notifier = notifier(Some(&kitchen)).await;
+    let paid = OrderEvent {
+        sms_opt_out: true,
+        ..order_event(OrderEventKind::Paid, OrderStatus::Paid, Some(&customer))
+    };
+
+    let outcome = notifier.handle(event_for(&paid)).await.unwrap();
+
+    assert_eq!(
+        outcome,
+        Outcome {
+            sent: 1,
+            skipped: 1,
+            failed: 0
+        }
+    );
+    assert_eq!(sms_sent_to(&kitchen).await, vec![sms::kitchen_text(&paid)]);
+    // Nor any other order SMS of theirs; the kitchen's dispute text goes as before.
+    for (kind, status) in [
+        (OrderEventKind::Placed, OrderStatus::PendingPayment),
+        (OrderEventKind::StatusChanged, OrderStatus::Preparing),
+        (OrderEventKind::Cancelled, OrderStatus::Cancelled),
+        (OrderEventKind::Disputed, OrderStatus::Paid),
+    ] {
+        let event = OrderEvent {
+            sms_opt_out: true,
+            ..order_event(kind, status, Some(&customer))
+        };
+        notifier.handle(event_for(&event)).await.unwrap();
+    }
+    assert!(sms_sent_to(&customer).await.is_empty());
+    assert_eq!(
+        sms_sent_to(&kitchen).await.len(),
+        2,
+        "the paid order and the dispute"
+    );
 }
 
 #[tokio::test]

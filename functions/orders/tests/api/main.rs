@@ -6,4 +6,5 @@ mod capacity;
 mod cart;
 mod orders;
 mod reconcile;
+mod reminders;
 mod text;
