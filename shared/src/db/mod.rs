@@ -34,6 +34,8 @@
 //! | orders of a user, newest first | `gsi1pk = ORDERS#<user id>`, `gsi1sk = <order id>` | order |
 //! | orders by status, newest first | `gsi2pk = ORDERS#<status>`, `gsi2sk = <order id>` | order |
 //! | orders by delivery date (dispatch list) | `gsi3pk = ORDERS`, `gsi3sk begins_with <date>#` | order |
+//! | the day's prep list (admin) | `gsi3pk = ORDERS`, `gsi3sk begins_with <date>#`, filter `status IN (paid, preparing, out_for_delivery)`, every page; then the customers, 100 to a `BatchGetItem` | order, user |
+//! | sales report of a range of days (admin) | `gsi3pk = ORDERS`, `gsi3sk BETWEEN <from># AND <to>#~`, filter `paid_at` set, projection `delivery_date, items, total, refunded_amount`, every page | order |
 //! | unpaid orders older than the expiry | `gsi2pk = ORDERS#pending_payment`, `gsi2sk < ULID(cutoff)` | order |
 //! | paid orders left waiting (the kitchen's reminders) | `gsi2pk = ORDERS#paid`, `gsi2sk BETWEEN ULID(now - expiry - 72 h - alert × (repeats + 1)) AND ULID(now - alert)`, filter `kitchen_reminders` (outside the order's version) unset or below the repeats | order |
 //! | a reminder noted | `UpdateItem` of `kitchen_reminders` on the order (condition: still `paid`, fewer noted than this one; the version untouched) | order |

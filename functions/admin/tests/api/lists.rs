@@ -2,6 +2,7 @@
 //! as JSON and as CSV, against DynamoDB Local.
 
 use crate::orders::walk_in;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use axum::body::Body;
 use devkit::testing::{Caller, TestApp, TestResponse, dish};
 use http::{Method, Request, header};
@@ -391,6 +392,105 @@ async fn a_report_reads_only_the_days_asked_for() {
         "{before:?} then {after:?}"
     );
     assert!(before.read_units > 0.0, "the table reports what it read");
+}
+
+/// What a month of a busy kitchen costs the report: 30 days of 100 paid orders, each of two dishes
+/// with a note and the history of its placing and payment (copies of one placed and paid through
+/// the API, written straight to the table), read in a handful of Query pages.
+#[tokio::test]
+async fn a_month_of_a_hundred_orders_a_day_is_a_handful_of_reads() {
+    const DAYS: i64 = 30;
+    const PER_DAY: usize = 100;
+    let (app, admin, jollof, egusi) = app().await;
+    let first = app.today().add_days(1);
+    let customer = walk_in(&app, &admin).await;
+    let note =
+        Some("No pepper in the egusi, please. Call when you reach the gate; the bell is broken.");
+    let id = place(
+        &app,
+        &admin,
+        &customer,
+        first,
+        &[(&jollof, 2), (&egusi, 1)],
+        note,
+    )
+    .await;
+    move_to(&app, &id, OrderStatus::Paid, Actor::System).await;
+    let paid = app
+        .db()
+        .get_order(&OrderId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .order;
+    let mut items = Vec::new();
+    for day in 0..DAYS {
+        let copies = if day == 0 { PER_DAY - 1 } else { PER_DAY };
+        for _ in 0..copies {
+            let mut order = paid.clone();
+            order.id = OrderId::new();
+            order.delivery_date = first.add_days(day);
+            items.push(order.to_item(1).unwrap());
+        }
+    }
+    let client = app.db().client();
+    for chunk in items.chunks(25) {
+        let mut writes: Vec<_> = chunk
+            .iter()
+            .map(|item| {
+                let put = PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .unwrap();
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        while !writes.is_empty() {
+            let answer = client
+                .batch_write_item()
+                .request_items(app.db().table_name(), writes)
+                .send()
+                .await
+                .unwrap();
+            writes = answer
+                .unprocessed_items
+                .and_then(|mut left| left.remove(app.db().table_name()))
+                .unwrap_or_default();
+        }
+    }
+    let usage = Arc::new(Usage::default());
+    let sales = metered(
+        usage.clone(),
+        app.db().sales_between(first, first.add_days(DAYS - 1)),
+    )
+    .await
+    .unwrap();
+    let cost = usage.snapshot();
+    assert_eq!(sales.len(), DAYS as usize * PER_DAY);
+    println!(
+        "a {DAYS}-day report of {PER_DAY} orders a day: {} Query requests, {} read units",
+        cost.reads, cost.read_units
+    );
+    // Each page reads up to 1 MB of orders; 3,000 orders of about 1 KB are a few pages, and never
+    // a read per order or per day.
+    assert!((1..=6).contains(&cost.reads), "{cost:?}");
+    assert!(cost.read_units < 500.0, "{cost:?}");
+    // The report adds them up to the same figures the route answers.
+    let report = app
+        .get(
+            &format!(
+                "/admin/reports/sales?from={first}&to={}",
+                first.add_days(DAYS - 1)
+            ),
+            Some(&admin.access_token),
+        )
+        .await;
+    report.assert_status(200);
+    assert_eq!(report.json["totals"]["orders_paid"], DAYS * PER_DAY as i64);
+    assert_eq!(
+        report.json["totals"]["revenue"],
+        paid.total.minor_units() * DAYS * PER_DAY as i64
+    );
 }
 
 #[tokio::test]
