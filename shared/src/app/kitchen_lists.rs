@@ -167,18 +167,19 @@ impl Orders<'_> {
         let mut dishes: Vec<PrepDish> = Vec::new();
         for order in &orders {
             for line in &order.items {
-                match dishes.iter_mut().find(|dish| dish.dish_id == line.dish_id) {
-                    Some(dish) => {
-                        dish.quantity += line.quantity.get();
-                        dish.orders += 1;
-                    }
-                    None => dishes.push(PrepDish {
+                let dish = tally(
+                    &mut dishes,
+                    line,
+                    |dish| &dish.dish_id,
+                    || PrepDish {
                         dish_id: line.dish_id.clone(),
                         dish_name: line.dish_name.clone(),
-                        quantity: line.quantity.get(),
-                        orders: 1,
-                    }),
-                }
+                        quantity: 0,
+                        orders: 0,
+                    },
+                );
+                dish.quantity += line.quantity.get();
+                dish.orders += 1;
             }
         }
         dishes.sort_by(|a, b| {
@@ -236,18 +237,19 @@ fn report(range: ReportRange, sales: &[Sale]) -> SalesReport {
         }
         totals.add(sale);
         for line in &sale.items {
-            match dishes.iter_mut().find(|dish| dish.dish_id == line.dish_id) {
-                Some(dish) => {
-                    dish.quantity += line.quantity.get();
-                    dish.revenue = dish.revenue + line.line_total;
-                }
-                None => dishes.push(DishSales {
+            let dish = tally(
+                &mut dishes,
+                line,
+                |dish| &dish.dish_id,
+                || DishSales {
                     dish_id: line.dish_id.clone(),
                     dish_name: line.dish_name.clone(),
-                    quantity: line.quantity.get(),
-                    revenue: line.line_total,
-                }),
-            }
+                    quantity: 0,
+                    revenue: Money::ZERO,
+                },
+            );
+            dish.quantity += line.quantity.get();
+            dish.revenue = dish.revenue + line.line_total;
         }
     }
     dishes.sort_by(|a, b| {
@@ -260,6 +262,27 @@ fn report(range: ReportRange, sales: &[Sale]) -> SalesReport {
         top_dishes: dishes,
         totals,
     }
+}
+
+/// The running total of `line`'s dish in `tallies`, started with `empty` the first time the dish
+/// is seen (a kitchen's menu is a few dozen dishes: a list in first-seen order does).
+fn tally<'a, T>(
+    tallies: &'a mut Vec<T>,
+    line: &OrderItem,
+    dish_id: impl Fn(&T) -> &DishId,
+    empty: impl FnOnce() -> T,
+) -> &'a mut T {
+    let at = match tallies
+        .iter()
+        .position(|tally| *dish_id(tally) == line.dish_id)
+    {
+        Some(at) => at,
+        None => {
+            tallies.push(empty());
+            tallies.len() - 1
+        }
+    };
+    &mut tallies[at]
 }
 
 #[cfg(test)]

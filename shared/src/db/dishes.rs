@@ -73,12 +73,9 @@ pub struct StoredDish {
     pub version: u64,
 }
 
-/// The keys of dishes `ids`, each once (a batch read may name an item once).
+/// The keys of dishes `ids`, each once.
 pub(super) fn dish_keys(ids: &[DishId]) -> Vec<Item> {
-    let mut unique: Vec<&DishId> = ids.iter().collect();
-    unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    unique.dedup();
-    unique.into_iter().map(dish_key).collect()
+    super::unique_keys(ids, dish_key)
 }
 
 pub(super) fn stored(item: Item) -> Result<StoredDish, DbError> {

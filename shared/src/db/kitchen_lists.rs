@@ -59,9 +59,7 @@ impl Db {
 
     /// Several users, 100 to a round trip; unknown ids are simply absent.
     pub async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, DbError> {
-        let mut keys: Vec<_> = ids.iter().map(users::user_key).collect();
-        keys.sort_by_key(|key| key.get("pk").and_then(|pk| pk.as_s().ok()).cloned());
-        keys.dedup();
+        let keys = super::unique_keys(ids, users::user_key);
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             for item in self.batch_get(chunk.to_vec()).await? {

@@ -377,6 +377,14 @@ pub(crate) fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
     HashMap::from([(attr::PK.to_string(), s(pk)), (attr::SK.to_string(), s(sk))])
 }
 
+/// The keys of the items `ids` name, each once (a batch read may name an item only once).
+pub(crate) fn unique_keys<T: Ord>(ids: &[T], key: impl Fn(&T) -> Item) -> Vec<Item> {
+    let mut unique: Vec<&T> = ids.iter().collect();
+    unique.sort();
+    unique.dedup();
+    unique.into_iter().map(key).collect()
+}
+
 /// The `pk` and `sk` of an item, to match batch results to the keys that asked for them.
 pub(crate) fn key_of(item: &Item) -> Option<(&str, &str)> {
     let pk = item.get(attr::PK)?.as_s().ok()?;

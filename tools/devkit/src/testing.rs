@@ -855,6 +855,24 @@ pub fn ulid_at(at: time::OffsetDateTime) -> String {
     ulid::Ulid::from_datetime(std::time::SystemTime::from(at)).to_string()
 }
 
+/// Values an order's `note` (or a move's) must refuse with a 400 naming it: empty or blank, over 280
+/// characters, a control character other than a line break, an invisible format character, and
+/// what is not a string.
+pub fn not_notes() -> Vec<Value> {
+    vec![
+        serde_json::json!(""),
+        serde_json::json!("   "),
+        serde_json::json!("x".repeat(281)),
+        serde_json::json!("tab\there"),
+        serde_json::json!("carriage\rreturn"),
+        serde_json::json!("zero\u{200b}width"),
+        serde_json::json!("right-to-left \u{202e}override"),
+        Value::Null,
+        serde_json::json!(7),
+        serde_json::json!(["a"]),
+    ]
+}
+
 pub fn dish(name: &str, from: kitchen::domain::Date) -> kitchen::domain::Dish {
     use kitchen::domain::{Currency, Description, DishId, DishName, DishType, Price};
     let now = kitchen::now();

@@ -1,7 +1,7 @@
 //! The lists the kitchen works from: `GET /admin/kitchen/prep` and `GET /admin/reports/sales`,
 //! as JSON and as CSV, against DynamoDB Local.
 
-use crate::orders::walk_in;
+use crate::orders::{move_to, walk_in};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use axum::body::Body;
 use devkit::testing::{Caller, TestApp, TestResponse, dish};
@@ -47,21 +47,6 @@ async fn place(
         .await;
     response.assert_status(201);
     response.json["id"].as_str().unwrap().to_string()
-}
-
-/// Moves an order along as the system (paid) or staff would.
-async fn move_to(app: &TestApp, id: &str, status: OrderStatus, by: Actor) {
-    let stored = app
-        .db()
-        .get_order(&OrderId::parse(id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    app.state
-        .orders()
-        .move_order(&stored, status, by, None)
-        .await
-        .unwrap();
 }
 
 /// What a refund of `kobo` leaves on its order: the counter the refund's transaction adds to.
