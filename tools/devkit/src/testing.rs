@@ -528,6 +528,16 @@ impl TestApp {
         &self.deployment.operator
     }
 
+    /// Order `id` as the table holds it now (strongly consistent); the test fails if there is none.
+    pub async fn stored_order(&self, id: &str) -> kitchen::db::StoredOrder {
+        let parsed = kitchen::domain::OrderId::parse(id).expect("an order id");
+        self.db()
+            .get_order(&parsed)
+            .await
+            .expect("the table answers")
+            .unwrap_or_else(|| panic!("order {id} is stored"))
+    }
+
     /// The deployment's stack: its parameters and each function's environment.
     pub fn stack(&self) -> &Stack {
         &self.deployment.stack

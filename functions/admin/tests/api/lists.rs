@@ -401,13 +401,7 @@ async fn a_month_of_a_hundred_orders_a_day_is_a_handful_of_reads() {
     )
     .await;
     move_to(&app, &id, OrderStatus::Paid, Actor::System).await;
-    let paid = app
-        .db()
-        .get_order(&OrderId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .order;
+    let paid = app.stored_order(&id).await.order;
     let mut items = Vec::new();
     for day in 0..DAYS {
         let copies = if day == 0 { PER_DAY - 1 } else { PER_DAY };

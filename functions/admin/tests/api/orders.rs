@@ -38,12 +38,7 @@ pub(crate) fn order_for(app: &TestApp, user_id: &str, dish: &Dish) -> Value {
 
 /// Moves an order along as the system (paid) or staff would, straight through the library.
 pub(crate) async fn move_to(app: &TestApp, id: &str, status: OrderStatus, by: Actor) {
-    let stored = app
-        .db()
-        .get_order(&OrderId::parse(id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.stored_order(id).await;
     app.state
         .orders()
         .move_order(&stored, status, by, None)
@@ -395,12 +390,7 @@ async fn a_status_change_that_committed_answers_200_even_when_its_announcement_c
         .await;
     response.assert_status(200);
     assert_eq!(response.json["status"], "preparing");
-    let stored = app
-        .db()
-        .get_order(&OrderId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.stored_order(&id).await;
     assert_eq!(stored.order.status, OrderStatus::Preparing);
     assert!(app.published_events().await.is_empty());
 }
@@ -424,12 +414,7 @@ async fn two_staff_racing_on_one_order_move_it_once() {
     for response in responses.iter().filter(|r| r.status == 200) {
         assert_eq!(response.json["status"], "preparing");
     }
-    let stored = app
-        .db()
-        .get_order(&OrderId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.stored_order(&id).await;
     let moves = stored
         .order
         .status_history
@@ -623,12 +608,7 @@ async fn a_status_note_must_be_a_short_text() {
             response.text
         );
     }
-    let order = app
-        .db()
-        .get_order(&OrderId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let order = app.stored_order(&id).await;
     assert_eq!(order.order.status, OrderStatus::Paid, "nothing changed");
     let longest = app
         .patch(
