@@ -83,3 +83,16 @@ impl AuthUser {
 /// An authenticated caller whose role, as stored now, is admin.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub AuthUser);
+
+/// What a back-office read is given to start on while its caller's session is still being checked
+/// (a Query cannot join the check's batch, so the two go out at once): a verified access token that
+/// claims the admin role. It proves nothing yet; only [`crate::http::extract::StaffBeside`] makes
+/// one, and it hands the read's answer on only once the check has found the caller to be staff now.
+#[derive(Debug)]
+pub struct StaffClaim(());
+
+impl StaffClaim {
+    pub(crate) fn lent() -> Self {
+        Self(())
+    }
+}

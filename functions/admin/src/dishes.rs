@@ -6,16 +6,21 @@ use kitchen::{
     app::admin_dishes::{DishFilter, DishPatch, NewDish},
     cursor::PageBody,
     domain::Dish,
-    http::extract::{JsonBody, Listing, Staff},
+    http::extract::{JsonBody, Listing, Staff, StaffBeside},
 };
 
 pub async fn list(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     listing: Listing<DishFilter>,
 ) -> Result<Json<PageBody<Dish>>, ApiError> {
-    let dishes = state.admin_dishes();
-    let page = listing.page(state.cursors()?, "admin-dishes", |start| {
-        dishes.list(&admin, &listing.filter, listing.limit.get(), start)
+    let cursors = staff.state.cursors()?;
+    let dishes = staff.state.admin_dishes();
+    let page = staff.read(|claim| async move {
+        listing
+            .page(cursors, "admin-dishes", |start| {
+                dishes.list(&claim, &listing.filter, listing.limit.get(), start)
+            })
+            .await
     });
     Ok(Json(page.await?))
 }

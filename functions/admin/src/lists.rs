@@ -12,7 +12,7 @@ use kitchen::{
     ApiError,
     app::kitchen_lists::{PrepList, ReportRange, SalesReport, SalesTotals},
     domain::Date,
-    http::extract::{Query, Staff},
+    http::extract::{Query, StaffBeside},
 };
 use serde::Deserialize;
 
@@ -24,11 +24,14 @@ pub struct PrepQuery {
 
 /// What to cook on `date`, and for whom.
 pub async fn prep(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     Query(query): Query<PrepQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let list = state.orders().prep_list(&admin, query.date).await?;
+    let orders = staff.state.orders();
+    let list = staff
+        .read(|claim| async move { orders.prep_list(&claim, query.date).await })
+        .await?;
     Ok(match wants(&headers) {
         Format::Json => json(list),
         Format::Csv => csv(
@@ -40,11 +43,14 @@ pub async fn prep(
 
 /// Takings, refunds and best sellers of the delivery days `from` to `to`.
 pub async fn sales(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     Query(range): Query<ReportRange>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let report = state.orders().sales_report(&admin, range).await?;
+    let orders = staff.state.orders();
+    let report = staff
+        .read(|claim| async move { orders.sales_report(&claim, range).await })
+        .await?;
     Ok(match wants(&headers) {
         Format::Json => json(report),
         Format::Csv => csv(

@@ -9,7 +9,7 @@ use kitchen::{
     db::OrderFilter,
     domain::Order,
     http::{
-        extract::{IdempotencyHeader, JsonBody, Listing, Staff},
+        extract::{IdempotencyHeader, JsonBody, Listing, Staff, StaffBeside},
         respond,
     },
 };
@@ -28,12 +28,17 @@ pub async fn place(
 
 /// Every order; `?delivery_date=` is the day's dispatch list.
 pub async fn list(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     listing: Listing<OrderFilter>,
 ) -> Result<Json<PageBody<Order>>, ApiError> {
-    let orders = state.orders();
-    let page = listing.page(state.cursors()?, "admin-orders", |start| {
-        orders.list_all(&admin, &listing.filter, listing.limit.get(), start)
+    let cursors = staff.state.cursors()?;
+    let orders = staff.state.orders();
+    let page = staff.read(|claim| async move {
+        listing
+            .page(cursors, "admin-orders", |start| {
+                orders.list_all(&claim, &listing.filter, listing.limit.get(), start)
+            })
+            .await
     });
     Ok(Json(page.await?))
 }

@@ -7,30 +7,40 @@ use kitchen::{
     app::admin_payments::{DisputeSearch, PaymentSearch},
     cursor::PageBody,
     domain::Payment,
-    http::extract::{Listing, Staff},
+    http::extract::{Listing, StaffBeside},
 };
 
 /// `GET /admin/payments`. `email` names the customer (exact, any case); an email nobody holds
 /// matches no payment.
 pub async fn list(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     listing: Listing<PaymentSearch>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
-    let payments = state.payment_ledger();
-    let page = listing.page(state.cursors()?, "admin-payments", |start| {
-        payments.list(&admin, &listing.filter, listing.limit.get(), start)
+    let cursors = staff.state.cursors()?;
+    let payments = staff.state.payment_ledger();
+    let page = staff.read(|claim| async move {
+        listing
+            .page(cursors, "admin-payments", |start| {
+                payments.list(&claim, &listing.filter, listing.limit.get(), start)
+            })
+            .await
     });
     Ok(Json(page.await?))
 }
 
 /// `GET /admin/disputes`: payments with an open dispute, the soonest answer due first.
 pub async fn disputes(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     listing: Listing<DisputeSearch>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
-    let payments = state.payment_ledger();
-    let page = listing.page(state.cursors()?, "admin-disputes", |start| {
-        payments.open_disputes(&admin, listing.limit.get(), start)
+    let cursors = staff.state.cursors()?;
+    let payments = staff.state.payment_ledger();
+    let page = staff.read(|claim| async move {
+        listing
+            .page(cursors, "admin-disputes", |start| {
+                payments.open_disputes(&claim, listing.limit.get(), start)
+            })
+            .await
     });
     Ok(Json(page.await?))
 }

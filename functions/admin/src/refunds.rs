@@ -8,7 +8,7 @@ use kitchen::{
     cursor::PageBody,
     domain::Refund,
     http::{
-        extract::{IdempotencyHeader, JsonBody, Listing, Staff},
+        extract::{IdempotencyHeader, JsonBody, Listing, Staff, StaffBeside},
         respond,
     },
 };
@@ -30,12 +30,17 @@ pub async fn create(
 
 /// `GET /admin/refunds`, newest first, by `status` or `order_id`.
 pub async fn list(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     listing: Listing<RefundSearch>,
 ) -> Result<Json<PageBody<Refund>>, ApiError> {
-    let refunds = state.refunds()?;
-    let page = listing.page(state.cursors()?, "admin-refunds", |start| {
-        refunds.list(&admin, &listing.filter, listing.limit.get(), start)
+    let cursors = staff.state.cursors()?;
+    let refunds = staff.state.refunds()?;
+    let page = staff.read(|claim| async move {
+        listing
+            .page(cursors, "admin-refunds", |start| {
+                refunds.list(&claim, &listing.filter, listing.limit.get(), start)
+            })
+            .await
     });
     Ok(Json(page.await?))
 }

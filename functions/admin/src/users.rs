@@ -6,17 +6,22 @@ use kitchen::{
     app::admin_users::{NewCustomer, UserPatch, UserSearch},
     cursor::PageBody,
     domain::UserProfile,
-    http::extract::{JsonBody, Listing, Staff},
+    http::extract::{JsonBody, Listing, Staff, StaffBeside},
 };
 
 /// Users newest first, optionally searched by name, email or phone.
 pub async fn list(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     listing: Listing<UserSearch>,
 ) -> Result<Json<PageBody<UserProfile>>, ApiError> {
-    let users = state.admin_users();
-    let page = listing.page(state.cursors()?, "admin-users", |start| {
-        users.list(&admin, &listing.filter, listing.limit.get(), start)
+    let cursors = staff.state.cursors()?;
+    let users = staff.state.admin_users();
+    let page = staff.read(|claim| async move {
+        listing
+            .page(cursors, "admin-users", |start| {
+                users.list(&claim, &listing.filter, listing.limit.get(), start)
+            })
+            .await
     });
     Ok(Json(page.await?))
 }

@@ -1,6 +1,7 @@
 //! Staff managing the menu: every dish, active or not; creating, changing and taking dishes off the
 //! menu. Names are unique among dishes, and a dish's window must not end before it starts.
 
+use crate::caller::StaffClaim;
 use crate::{
     caller::AdminUser,
     db::{Db, DishWriteError, Item, Page, StoredDish},
@@ -129,7 +130,7 @@ impl Dishes<'_> {
     /// A page of every dish matching `filter`.
     pub async fn list(
         &self,
-        _admin: &AdminUser,
+        _staff: &StaffClaim,
         filter: &DishFilter,
         limit: usize,
         start: Option<Item>,

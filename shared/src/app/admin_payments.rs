@@ -1,7 +1,7 @@
 //! Staff seeing payments: every attempt, newest first, by status, customer email or order.
 
 use crate::{
-    caller::AdminUser,
+    caller::StaffClaim,
     db::{Db, Item, Page, PaymentFilter},
     domain::{Email, OrderId},
     domain::{Payment, PaymentStatus},
@@ -33,7 +33,7 @@ impl PaymentLedger<'_> {
     /// A page of the payments with an open dispute, the soonest answer due first.
     pub async fn open_disputes(
         &self,
-        _admin: &AdminUser,
+        _staff: &StaffClaim,
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<Payment>, ApiError> {
@@ -43,7 +43,7 @@ impl PaymentLedger<'_> {
     /// A page of the payments matching `search`; an email nobody holds matches no payment.
     pub async fn list(
         &self,
-        _admin: &AdminUser,
+        _staff: &StaffClaim,
         search: &PaymentSearch,
         limit: usize,
         start: Option<Item>,

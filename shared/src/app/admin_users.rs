@@ -2,6 +2,7 @@
 //! An admin may neither deactivate nor demote themself, so the kitchen cannot lock itself out by
 //! accident.
 
+use crate::caller::StaffClaim;
 use crate::{
     caller::AdminUser,
     db::{Db, Item, NewUser, Page, ProfileChanges},
@@ -63,7 +64,7 @@ impl Users<'_> {
     /// Users newest first, optionally searched by name, email or phone.
     pub async fn list(
         &self,
-        _admin: &AdminUser,
+        _staff: &StaffClaim,
         search: &UserSearch,
         limit: usize,
         start: Option<Item>,

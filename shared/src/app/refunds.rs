@@ -12,6 +12,7 @@ use super::{
     idempotency::{Idempotency, Outcome},
     record_charge::Recorded,
 };
+use crate::caller::StaffClaim;
 use crate::{
     caller::AdminUser,
     db::{Db, IdempotentRequest, Item, Page, RefundFilter, ReserveRefundError, StoredRefund},
@@ -431,7 +432,7 @@ impl Refunds<'_> {
     /// A page of the refunds matching `search`, newest first.
     pub async fn list(
         &self,
-        _admin: &AdminUser,
+        _staff: &StaffClaim,
         search: &RefundSearch,
         limit: usize,
         start: Option<Item>,

@@ -8,6 +8,7 @@ use super::{
     place_order::Placing,
     pricing::{self, LineRequest},
 };
+use crate::caller::StaffClaim;
 use crate::{
     caller::AdminUser,
     db::{IdempotentRequest, OrderFilter, Page, StoredOrder},
@@ -133,7 +134,7 @@ impl Orders<'_> {
     /// Every order matching `filter`, newest first; by delivery date, the day's dispatch list.
     pub async fn list_all(
         &self,
-        _admin: &AdminUser,
+        _staff: &StaffClaim,
         filter: &OrderFilter,
         limit: usize,
         start: Option<crate::db::Item>,

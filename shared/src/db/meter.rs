@@ -42,6 +42,10 @@ pub struct Usage {
     reads: AtomicU32,
     writes: AtomicU32,
     retries: AtomicU32,
+    /// Operations under way now, and how many times one began with none under way: the round trips
+    /// the request waited for, in sequence (reads sent together are one wait).
+    in_flight: AtomicU32,
+    waited: AtomicU32,
     /// Capacity units in thousandths, so they add up exactly in an integer.
     read_milli_units: AtomicU64,
     write_milli_units: AtomicU64,
@@ -53,6 +57,9 @@ pub struct UsageSnapshot {
     pub reads: u32,
     pub writes: u32,
     pub retries: u32,
+    /// Round trips waited for one after another: a read that goes out beside another under way
+    /// adds none.
+    pub waited: u32,
     pub read_units: f64,
     pub write_units: f64,
 }
@@ -63,6 +70,7 @@ impl Usage {
             reads: self.reads.load(Ordering::Relaxed),
             writes: self.writes.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
+            waited: self.waited.load(Ordering::Relaxed),
             read_units: self.read_milli_units.load(Ordering::Relaxed) as f64 / 1000.0,
             write_units: self.write_milli_units.load(Ordering::Relaxed) as f64 / 1000.0,
         }
@@ -154,21 +162,30 @@ impl Intercept for Meter {
         "KitchenTableMeter"
     }
 
-    /// Once per operation, however many attempts it takes: count it, and ask for its capacity.
+    /// Once per operation, however many attempts it takes: count it, note it under way, and ask
+    /// for its capacity.
     fn modify_before_serialization(
         &self,
         context: &mut BeforeSerializationInterceptorContextMut<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        match start(context.input_mut()) {
-            Some(Kind::Read) => with_current(|usage| {
-                usage.reads.fetch_add(1, Ordering::Relaxed);
-            }),
-            Some(Kind::Write) => with_current(|usage| {
-                usage.writes.fetch_add(1, Ordering::Relaxed);
-            }),
-            None => {}
+        let Some(kind) = start(context.input_mut()) else {
+            return Ok(());
+        };
+        let mut counted = false;
+        with_current(|usage| {
+            counted = true;
+            match kind {
+                Kind::Read => usage.reads.fetch_add(1, Ordering::Relaxed),
+                Kind::Write => usage.writes.fetch_add(1, Ordering::Relaxed),
+            };
+            if usage.in_flight.fetch_add(1, Ordering::Relaxed) == 0 {
+                usage.waited.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        if counted {
+            cfg.interceptor_state().store_put(UnderWay);
         }
         Ok(())
     }
@@ -190,12 +207,18 @@ impl Intercept for Meter {
         Ok(())
     }
 
+    /// Once per operation, when it is over (answered, failed or given up on).
     fn read_after_execution(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        if cfg.load::<UnderWay>().is_some() {
+            with_current(|usage| {
+                usage.in_flight.fetch_sub(1, Ordering::Relaxed);
+            });
+        }
         if let Some(Ok(output)) = context.output_or_error()
             && let Some((kind, units)) = consumed(output)
         {
@@ -203,6 +226,14 @@ impl Intercept for Meter {
         }
         Ok(())
     }
+}
+
+/// Marks an operation counted as under way in the request's [`Usage`].
+#[derive(Debug, Clone, Copy)]
+struct UnderWay;
+
+impl Storable for UnderWay {
+    type Storer = StoreReplace<Self>;
 }
 
 /// Attempts made so far for the operation in flight.

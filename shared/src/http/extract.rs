@@ -3,10 +3,10 @@
 //! Every rejection is an [`ApiError`], so a malformed request gets the same problem+json as any
 //! other error.
 
-pub use crate::caller::{AdminUser, AuthUser, Credentials};
+pub use crate::caller::{AdminUser, AuthUser, Credentials, StaffClaim};
 use crate::{
     AppState,
-    domain::{PageLimit, SessionId, UserId},
+    domain::{PageLimit, Role, SessionId, UserId},
     error::{ApiError, FieldError},
     http::MAX_BODY_BYTES,
     token::TokenError,
@@ -388,6 +388,50 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(Staff {
             admin: AdminUser::from_request_parts(parts, state).await?,
+            state: state.clone(),
+        })
+    }
+}
+
+/// A back-office list: the caller's session is checked beside the list's own read, so the request
+/// waits one round trip for both, and the list comes out only to a caller who is staff now (a
+/// revoked session, a deactivated or demoted user sees nothing of it). A token that does not even
+/// claim the admin role gets the check alone, and its 401 or 403, with nothing read beside it.
+pub struct StaffBeside {
+    credentials: Credentials,
+    pub state: AppState,
+}
+
+impl StaffBeside {
+    pub async fn read<T, F>(&self, read: impl FnOnce(StaffClaim) -> F) -> Result<T, ApiError>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let db = &self.state.db;
+        if self.credentials.claims.role != Role::Admin {
+            let (caller, ()) = db
+                .session_and_user(&self.credentials)
+                .await?
+                .authorise(self.credentials.clone())?;
+            caller.into_admin()?;
+            return read(StaffClaim::lent()).await;
+        }
+        let (check, answer) = tokio::join!(
+            db.session_and_user(&self.credentials),
+            read(StaffClaim::lent())
+        );
+        let (caller, ()) = check?.authorise(self.credentials.clone())?;
+        caller.into_admin()?;
+        answer
+    }
+}
+
+impl FromRequestParts<AppState> for StaffBeside {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(StaffBeside {
+            credentials: Credentials::from_request_parts(parts, state).await?,
             state: state.clone(),
         })
     }

@@ -118,6 +118,7 @@ async fn log_request(
         db_reads = table.reads,
         db_writes = table.writes,
         db_retries = table.retries,
+        db_waited = table.waited,
         db_read_units = table.read_units,
         db_write_units = table.write_units,
         user_id = caller.get().unwrap_or(""),

@@ -8,5 +8,6 @@ mod lists;
 mod orders;
 mod payments;
 mod refunds;
+mod round_trips;
 mod text;
 mod users;

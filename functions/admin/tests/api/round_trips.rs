@@ -1,0 +1,108 @@
+//! How long a back-office list keeps its caller waiting on the table: the session check goes out
+//! beside the list's own read (a Query cannot join the check's batch), so the request waits one
+//! round trip for both, as the request log line's `db_waited` counts them; and what the read found
+//! still reaches only staff whose session is live.
+
+use devkit::testing::{TestApp, TestResponse};
+use kitchen::db::meter::{Usage, metered};
+use kitchen::domain::{OrderId, Role};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const LISTS: [&str; 8] = [
+    "/admin/orders",
+    "/admin/users",
+    "/admin/payments",
+    "/admin/refunds",
+    "/admin/disputes",
+    "/admin/dishes",
+    "/admin/kitchen/prep?date=2026-12-04",
+    "/admin/reports/sales?from=2026-12-01&to=2026-12-31",
+];
+
+/// `path` asked for with `token`, and the request log line it printed.
+async fn logged(app: &TestApp, path: &str, token: &str) -> (TestResponse, Value) {
+    let (captured, guard) = kitchen::telemetry::Captured::install(None);
+    let response = app.get(path, Some(token)).await;
+    drop(guard);
+    let mut lines: Vec<Value> = captured
+        .lines()
+        .into_iter()
+        .filter(|line| line["message"] == "request")
+        .collect();
+    assert_eq!(lines.len(), 1, "{path}: {lines:?}");
+    (response, lines.remove(0))
+}
+
+#[tokio::test]
+async fn a_list_waits_one_round_trip_for_its_session_check_and_its_query() {
+    let app = TestApp::spawn(admin::FUNCTION).await;
+    let admin = app.user(Role::Admin).await;
+    for path in LISTS {
+        let (response, line) = logged(&app, path, &admin.access_token).await;
+        response.assert_status(200);
+        assert_eq!(line["db_reads"], 2, "{path}: {line}");
+        assert_eq!(line["db_waited"], 1, "{path}: {line}");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_session_sees_nothing_of_a_list_read_beside_its_check() {
+    let app = TestApp::spawn(admin::FUNCTION).await;
+    let admin = app.user(Role::Admin).await;
+    let other = app.user(Role::Admin).await;
+    app.patch(
+        &format!("/admin/users/{}", other.user.id),
+        &json!({"active": false}),
+        Some(&admin.access_token),
+    )
+    .await
+    .assert_status(200);
+    for path in LISTS {
+        let (response, _) = logged(&app, path, &other.access_token).await;
+        response.assert_problem(401);
+        assert!(
+            response.json.get("items").is_none(),
+            "{path}: {}",
+            response.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_customer_s_token_reads_nothing_beside_its_check() {
+    let app = TestApp::spawn(admin::FUNCTION).await;
+    let customer = app.user(Role::Customer).await;
+    for path in LISTS {
+        let (response, line) = logged(&app, path, &customer.access_token).await;
+        response.assert_problem(403);
+        assert_eq!(
+            line["db_reads"], 1,
+            "only the session check: {path}: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_meter_counts_reads_in_sequence_as_waits_and_reads_side_by_side_as_one() {
+    let app = TestApp::spawn(admin::FUNCTION).await;
+    let db = app.db();
+    let (one, two) = (OrderId::new(), OrderId::new());
+    let waited = |usage: &Arc<Usage>| usage.snapshot().waited;
+    let in_turn = Arc::new(Usage::default());
+    metered(in_turn.clone(), async {
+        db.get_order(&one).await.unwrap();
+        db.get_order(&two).await.unwrap();
+    })
+    .await;
+    assert_eq!(waited(&in_turn), 2);
+    let together = Arc::new(Usage::default());
+    metered(together.clone(), async {
+        let (a, b) = tokio::join!(db.get_order(&one), db.get_order(&two));
+        a.unwrap();
+        b.unwrap();
+    })
+    .await;
+    assert_eq!(waited(&together), 1);
+    assert_eq!(together.snapshot().reads, 2);
+}
