@@ -96,3 +96,20 @@ impl StaffClaim {
         Self(())
     }
 }
+
+/// What a customer's read of their own data is given to start on while their session is still being
+/// checked: the user id their verified access token names. Like [`StaffClaim`] it proves nothing
+/// yet; only [`crate::http::extract::CallerBeside`] makes one, and it hands the read's answer on
+/// only with the caller the check proved.
+#[derive(Debug)]
+pub struct OwnClaim(UserId);
+
+impl OwnClaim {
+    pub(crate) fn lent(user_id: UserId) -> Self {
+        Self(user_id)
+    }
+
+    pub fn user_id(&self) -> &UserId {
+        &self.0
+    }
+}

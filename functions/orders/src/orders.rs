@@ -13,7 +13,7 @@ use kitchen::{
     domain::Order,
     domain::{OrderStatus, PageLimit},
     http::{
-        extract::{AuthUser, Credentials, IdempotencyHeader, JsonBody, Query},
+        extract::{CallerBeside, Credentials, IdempotencyHeader, JsonBody, Query},
         respond,
     },
 };
@@ -43,17 +43,23 @@ pub struct ListQuery {
 
 /// The caller's orders, newest first.
 pub async fn list(
-    State(state): State<AppState>,
-    caller: AuthUser,
+    caller: CallerBeside,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PageBody<Order>>, ApiError> {
-    let scope = format!("orders|{}|{:?}", caller.id(), query.status);
-    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
-    let page = state
-        .orders()
-        .list_own(&caller, query.status, query.limit.get(), start)
+    let state = &caller.state;
+    let cursors = state.cursors()?;
+    let orders = state.orders();
+    let (_, (scope, page)) = caller
+        .read(|owner| async move {
+            let scope = format!("orders|{}|{:?}", owner.user_id(), query.status);
+            let start = cursors.start(&scope, query.cursor.as_deref())?;
+            let page = orders
+                .list_own(&owner, query.status, query.limit.get(), start)
+                .await?;
+            Ok((scope, page))
+        })
         .await?;
-    Ok(Json(state.cursors()?.page(&scope, page, |order| order)))
+    Ok(Json(cursors.page(&scope, page, |order| order)))
 }
 
 /// One order with its status history: the customer's tracking view.

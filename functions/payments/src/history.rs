@@ -10,7 +10,7 @@ use kitchen::{
     cursor::PageBody,
     domain::PageLimit,
     domain::Payment,
-    http::extract::{AuthUser, Credentials, Query},
+    http::extract::{CallerBeside, Credentials, Query},
 };
 use serde::Deserialize;
 
@@ -24,17 +24,21 @@ pub struct ListQuery {
 
 /// `GET /payments`: the caller's payments, newest first.
 pub async fn mine(
-    State(state): State<AppState>,
-    caller: AuthUser,
+    caller: CallerBeside,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
-    let scope = format!("payments|{}", caller.id());
-    let start = state.cursors()?.start(&scope, query.cursor.as_deref())?;
-    let page = state
-        .orders()
-        .payments_of(&caller, query.limit.get(), start)
+    let state = &caller.state;
+    let cursors = state.cursors()?;
+    let orders = state.orders();
+    let (_, (scope, page)) = caller
+        .read(|owner| async move {
+            let scope = format!("payments|{}", owner.user_id());
+            let start = cursors.start(&scope, query.cursor.as_deref())?;
+            let page = orders.payments_of(&owner, query.limit.get(), start).await?;
+            Ok((scope, page))
+        })
         .await?;
-    Ok(Json(state.cursors()?.page(&scope, page, |payment| payment)))
+    Ok(Json(cursors.page(&scope, page, |payment| payment)))
 }
 
 /// `GET /orders/{id}/payments`: the attempts for one of the caller's orders, newest first.

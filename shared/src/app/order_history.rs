@@ -4,7 +4,7 @@
 
 use super::Orders;
 use crate::{
-    caller::{AuthUser, Credentials},
+    caller::{AuthUser, Credentials, OwnClaim},
     db::{Page, StoredOrder},
     domain::Order,
     domain::{OrderId, OrderStatus},
@@ -52,7 +52,7 @@ impl Orders<'_> {
     /// that read so.
     pub async fn list_own(
         &self,
-        caller: &AuthUser,
+        owner: &OwnClaim,
         status: Option<OrderStatus>,
         limit: usize,
         start: Option<crate::db::Item>,
@@ -64,7 +64,7 @@ impl Orders<'_> {
         };
         let page = self
             .db
-            .orders_of(caller.id(), stored_status, limit, start)
+            .orders_of(owner.user_id(), stored_status, limit, start)
             .await?;
         Ok(self.reading_now(page, status).map(Order::for_customer))
     }

@@ -2,7 +2,7 @@
 
 use super::Orders;
 use crate::{
-    caller::{AuthUser, Credentials},
+    caller::{AuthUser, Credentials, OwnClaim},
     db::{Item, Page},
     domain::{CustomerRefund, Payment, Refund},
     error::ApiError,
@@ -12,11 +12,11 @@ impl Orders<'_> {
     /// The caller's payments, newest first.
     pub async fn payments_of(
         &self,
-        caller: &AuthUser,
+        owner: &OwnClaim,
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<Payment>, ApiError> {
-        Ok(self.db.payments_of(caller.id(), limit, start).await?)
+        Ok(self.db.payments_of(owner.user_id(), limit, start).await?)
     }
 
     /// The attempts for one of the caller's orders, newest first; another user's order is a 404.

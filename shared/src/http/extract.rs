@@ -3,7 +3,7 @@
 //! Every rejection is an [`ApiError`], so a malformed request gets the same problem+json as any
 //! other error.
 
-pub use crate::caller::{AdminUser, AuthUser, Credentials, StaffClaim};
+pub use crate::caller::{AdminUser, AuthUser, Credentials, OwnClaim, StaffClaim};
 use crate::{
     AppState,
     domain::{PageLimit, Role, SessionId, UserId},
@@ -423,6 +423,42 @@ impl StaffBeside {
         let (caller, ()) = check?.authorise(self.credentials.clone())?;
         caller.into_admin()?;
         answer
+    }
+}
+
+/// A customer's own list: the caller's session is checked beside the list's read of the user their
+/// token names, so the request waits one round trip for both; the list comes out only with the
+/// caller the check proved (a revoked session sees nothing of it).
+pub struct CallerBeside {
+    credentials: Credentials,
+    pub state: AppState,
+}
+
+impl CallerBeside {
+    pub async fn read<T, F>(
+        &self,
+        read: impl FnOnce(OwnClaim) -> F,
+    ) -> Result<(AuthUser, T), ApiError>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let (check, answer) = tokio::join!(
+            self.state.db.session_and_user(&self.credentials),
+            read(OwnClaim::lent(self.credentials.user_id.clone()))
+        );
+        let (caller, ()) = check?.authorise(self.credentials.clone())?;
+        Ok((caller, answer?))
+    }
+}
+
+impl FromRequestParts<AppState> for CallerBeside {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(CallerBeside {
+            credentials: Credentials::from_request_parts(parts, state).await?,
+            state: state.clone(),
+        })
     }
 }
 

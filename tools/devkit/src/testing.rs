@@ -488,6 +488,8 @@ pub struct Caller {
     pub user: User,
     pub access_token: String,
     pub refresh_token: String,
+    /// The session both tokens belong to.
+    pub session_id: SessionId,
 }
 
 impl TestApp {
@@ -526,6 +528,21 @@ impl TestApp {
     /// what the functions wrote.
     pub fn db(&self) -> &Db {
         &self.deployment.operator
+    }
+
+    /// `GET path` with `token`, and the request log line the function printed for it (what it cost
+    /// the table: `db_reads`, `db_waited`, …).
+    pub async fn get_logged(&self, path: &str, token: &str) -> (TestResponse, Value) {
+        let (captured, guard) = kitchen::telemetry::Captured::install(None);
+        let response = self.get(path, Some(token)).await;
+        drop(guard);
+        let mut lines: Vec<Value> = captured
+            .lines()
+            .into_iter()
+            .filter(|line| line["message"] == "request")
+            .collect();
+        assert_eq!(lines.len(), 1, "one request line for {path}: {lines:?}");
+        (response, lines.remove(0))
     }
 
     /// Order `id` as the table holds it now (strongly consistent); the test fails if there is none.
@@ -786,6 +803,7 @@ impl TestApp {
             user,
             access_token,
             refresh_token: refresh.expose(),
+            session_id,
         }
     }
 }

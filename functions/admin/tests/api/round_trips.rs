@@ -3,10 +3,10 @@
 //! round trip for both, as the request log line's `db_waited` counts them; and what the read found
 //! still reaches only staff whose session is live.
 
-use devkit::testing::{TestApp, TestResponse};
+use devkit::testing::TestApp;
 use kitchen::db::meter::{Usage, metered};
 use kitchen::domain::{OrderId, Role};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 
 const LISTS: [&str; 8] = [
@@ -20,26 +20,12 @@ const LISTS: [&str; 8] = [
     "/admin/reports/sales?from=2026-12-01&to=2026-12-31",
 ];
 
-/// `path` asked for with `token`, and the request log line it printed.
-async fn logged(app: &TestApp, path: &str, token: &str) -> (TestResponse, Value) {
-    let (captured, guard) = kitchen::telemetry::Captured::install(None);
-    let response = app.get(path, Some(token)).await;
-    drop(guard);
-    let mut lines: Vec<Value> = captured
-        .lines()
-        .into_iter()
-        .filter(|line| line["message"] == "request")
-        .collect();
-    assert_eq!(lines.len(), 1, "{path}: {lines:?}");
-    (response, lines.remove(0))
-}
-
 #[tokio::test]
 async fn a_list_waits_one_round_trip_for_its_session_check_and_its_query() {
     let app = TestApp::spawn(admin::FUNCTION).await;
     let admin = app.user(Role::Admin).await;
     for path in LISTS {
-        let (response, line) = logged(&app, path, &admin.access_token).await;
+        let (response, line) = app.get_logged(path, &admin.access_token).await;
         response.assert_status(200);
         assert_eq!(line["db_reads"], 2, "{path}: {line}");
         assert_eq!(line["db_waited"], 1, "{path}: {line}");
@@ -59,7 +45,7 @@ async fn a_revoked_session_sees_nothing_of_a_list_read_beside_its_check() {
     .await
     .assert_status(200);
     for path in LISTS {
-        let (response, _) = logged(&app, path, &other.access_token).await;
+        let (response, _) = app.get_logged(path, &other.access_token).await;
         response.assert_problem(401);
         assert!(
             response.json.get("items").is_none(),
@@ -74,7 +60,7 @@ async fn a_customer_s_token_reads_nothing_beside_its_check() {
     let app = TestApp::spawn(admin::FUNCTION).await;
     let customer = app.user(Role::Customer).await;
     for path in LISTS {
-        let (response, line) = logged(&app, path, &customer.access_token).await;
+        let (response, line) = app.get_logged(path, &customer.access_token).await;
         response.assert_problem(403);
         assert_eq!(
             line["db_reads"], 1,
