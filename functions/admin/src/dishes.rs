@@ -33,11 +33,12 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(dish)))
 }
 
-pub async fn get(
-    Staff { admin, state }: Staff,
-    Path(id): Path<String>,
-) -> Result<Json<Dish>, ApiError> {
-    Ok(Json(state.admin_dishes().get(&admin, &id).await?))
+pub async fn get(staff: StaffBeside, Path(id): Path<String>) -> Result<Json<Dish>, ApiError> {
+    let dishes = staff.state.admin_dishes();
+    let found = staff
+        .read(|claim| async move { dishes.get(&claim, &id).await })
+        .await?;
+    Ok(Json(found))
 }
 
 /// Changes any field of a dish. Orders already placed keep the prices they were placed with.

@@ -43,11 +43,12 @@ pub async fn list(
     Ok(Json(page.await?))
 }
 
-pub async fn get(
-    Staff { admin, state }: Staff,
-    Path(id): Path<String>,
-) -> Result<Json<Order>, ApiError> {
-    Ok(Json(state.orders().get_any(&admin, &id).await?))
+pub async fn get(staff: StaffBeside, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+    let orders = staff.state.orders();
+    let found = staff
+        .read(|claim| async move { orders.get_any(&claim, &id).await })
+        .await?;
+    Ok(Json(found))
 }
 
 /// Moves an order along its life; a move it cannot make, or a race lost to another change, is 409.

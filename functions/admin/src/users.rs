@@ -36,10 +36,14 @@ pub async fn create(
 }
 
 pub async fn get(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     Path(id): Path<String>,
 ) -> Result<Json<UserProfile>, ApiError> {
-    Ok(Json(state.admin_users().get(&admin, &id).await?))
+    let users = staff.state.admin_users();
+    let found = staff
+        .read(|claim| async move { users.get(&claim, &id).await })
+        .await?;
+    Ok(Json(found))
 }
 
 /// Changes a user. Deactivating ends every session of theirs at once; an admin may neither

@@ -174,7 +174,7 @@ impl Dishes<'_> {
     }
 
     /// Any dish, active or not.
-    pub async fn get(&self, _admin: &AdminUser, id: &str) -> Result<Dish, ApiError> {
+    pub async fn get(&self, _staff: &StaffClaim, id: &str) -> Result<Dish, ApiError> {
         Ok(self.find(id).await?.dish)
     }
 

@@ -97,7 +97,7 @@ impl Users<'_> {
         Ok(user.profile())
     }
 
-    pub async fn get(&self, _admin: &AdminUser, id: &str) -> Result<UserProfile, ApiError> {
+    pub async fn get(&self, _staff: &StaffClaim, id: &str) -> Result<UserProfile, ApiError> {
         Ok(self.find(id).await?.profile())
     }
 

@@ -144,7 +144,7 @@ impl Orders<'_> {
     }
 
     /// Any order, as it reads now.
-    pub async fn get_any(&self, _admin: &AdminUser, id: &str) -> Result<Order, ApiError> {
+    pub async fn get_any(&self, _staff: &StaffClaim, id: &str) -> Result<Order, ApiError> {
         Ok(self.as_of_now(self.find(id).await?.order))
     }
 

@@ -42,9 +42,10 @@ pub struct Usage {
     reads: AtomicU32,
     writes: AtomicU32,
     retries: AtomicU32,
-    /// Operations under way now, and how many times one began with none under way: the round trips
-    /// the request waited for, in sequence (reads sent together are one wait).
-    in_flight: AtomicU32,
+    /// Reads under way now, and how many times one began with none under way: the read round trips
+    /// the request waited for in sequence (reads sent together are one wait). Writes are left out:
+    /// a write waits on what was read, and the write budget bounds them apart.
+    reads_in_flight: AtomicU32,
     waited: AtomicU32,
     /// Capacity units in thousandths, so they add up exactly in an integer.
     read_milli_units: AtomicU64,
@@ -57,8 +58,8 @@ pub struct UsageSnapshot {
     pub reads: u32,
     pub writes: u32,
     pub retries: u32,
-    /// Round trips waited for one after another: a read that goes out beside another under way
-    /// adds none.
+    /// Read round trips waited for one after another: a read that goes out beside another under
+    /// way adds none.
     pub waited: u32,
     pub read_units: f64,
     pub write_units: f64,
@@ -173,19 +174,21 @@ impl Intercept for Meter {
         let Some(kind) = start(context.input_mut()) else {
             return Ok(());
         };
-        let mut counted = false;
-        with_current(|usage| {
-            counted = true;
-            match kind {
-                Kind::Read => usage.reads.fetch_add(1, Ordering::Relaxed),
-                Kind::Write => usage.writes.fetch_add(1, Ordering::Relaxed),
-            };
-            if usage.in_flight.fetch_add(1, Ordering::Relaxed) == 0 {
-                usage.waited.fetch_add(1, Ordering::Relaxed);
+        let mut under_way = false;
+        with_current(|usage| match kind {
+            Kind::Read => {
+                usage.reads.fetch_add(1, Ordering::Relaxed);
+                if usage.reads_in_flight.fetch_add(1, Ordering::Relaxed) == 0 {
+                    usage.waited.fetch_add(1, Ordering::Relaxed);
+                }
+                under_way = true;
+            }
+            Kind::Write => {
+                usage.writes.fetch_add(1, Ordering::Relaxed);
             }
         });
-        if counted {
-            cfg.interceptor_state().store_put(UnderWay);
+        if under_way {
+            cfg.interceptor_state().store_put(ReadUnderWay);
         }
         Ok(())
     }
@@ -214,9 +217,9 @@ impl Intercept for Meter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if cfg.load::<UnderWay>().is_some() {
+        if cfg.load::<ReadUnderWay>().is_some() {
             with_current(|usage| {
-                usage.in_flight.fetch_sub(1, Ordering::Relaxed);
+                usage.reads_in_flight.fetch_sub(1, Ordering::Relaxed);
             });
         }
         if let Some(Ok(output)) = context.output_or_error()
@@ -228,11 +231,11 @@ impl Intercept for Meter {
     }
 }
 
-/// Marks an operation counted as under way in the request's [`Usage`].
+/// Marks a read counted as under way in the request's [`Usage`].
 #[derive(Debug, Clone, Copy)]
-struct UnderWay;
+struct ReadUnderWay;
 
-impl Storable for UnderWay {
+impl Storable for ReadUnderWay {
     type Storer = StoreReplace<Self>;
 }
 

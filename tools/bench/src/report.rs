@@ -54,6 +54,8 @@ pub struct RouteFigures {
     reads: u64,
     writes: u64,
     waited: u64,
+    /// How many invocations waited for each number of read round trips.
+    waited_seen: BTreeMap<u64, u32>,
     retries: u64,
     read_units: f64,
     write_units: f64,
@@ -70,6 +72,7 @@ impl RouteFigures {
             reads: 0,
             writes: 0,
             waited: 0,
+            waited_seen: BTreeMap::new(),
             retries: 0,
             read_units: 0.0,
             write_units: 0.0,
@@ -89,6 +92,7 @@ impl RouteFigures {
         self.reads = self.reads.max(count("db_reads"));
         self.writes = self.writes.max(count("db_writes"));
         self.waited = self.waited.max(count("db_waited"));
+        *self.waited_seen.entry(count("db_waited")).or_default() += 1;
         self.retries += count("db_retries");
         self.read_units = self.read_units.max(units("db_read_units"));
         self.write_units = self.write_units.max(units("db_write_units"));
@@ -163,8 +167,9 @@ impl Report {
             };
             if route.waited > waited_budget {
                 misses.push(format!(
-                    "{}: waits for {} table round trips in sequence (budget {waited_budget})",
-                    route.route, route.waited
+                    "{}: waits for up to {} read round trips in sequence (budget {waited_budget}; \
+                     invocations by waits: {:?})",
+                    route.route, route.waited, route.waited_seen
                 ));
             }
             if route.writes > WRITES_BUDGET {
@@ -253,6 +258,10 @@ impl Report {
                     "reads": r.reads,
                     "writes": r.writes,
                     "waited_round_trips": r.waited,
+                    "waited_round_trips_seen": r.waited_seen
+                        .iter()
+                        .map(|(waits, times)| (waits.to_string(), json!(times)))
+                        .collect::<Map<String, Value>>(),
                 })
             })
             .collect();
@@ -305,7 +314,16 @@ impl Report {
         println!();
         println!(
             "{:<26} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8}",
-            "route", "fn p50", "fn p99", "direct", "ratio", "reads", "writes", "waited", "RCU", "WCU"
+            "route",
+            "fn p50",
+            "fn p99",
+            "direct",
+            "ratio",
+            "reads",
+            "writes",
+            "waited",
+            "RCU",
+            "WCU"
         );
         for r in &self.routes {
             println!(
