@@ -53,11 +53,16 @@ pub async fn get(staff: StaffBeside, Path(id): Path<String>) -> Result<Json<Orde
 
 /// Moves an order along its life; a move it cannot make, or a race lost to another change, is 409.
 pub async fn set_status(
-    Staff { admin, state }: Staff,
+    staff: StaffBeside,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<StatusChange>,
 ) -> Result<Json<Order>, ApiError> {
-    let moved = state.orders().set_status(&admin, &id, body).await?;
+    let orders = staff.state.orders();
+    // The order is read beside the staff check; the move is written as the staff member it proved.
+    let (admin, stored) = staff
+        .beside(|claim| async move { orders.get_stored(&claim, &id).await })
+        .await?;
+    let moved = orders.set_status(&admin, stored, body).await?;
     // A paid order cancelled: its money goes back without a person.
-    Ok(Json(state.refunds()?.give_back_order(moved).await))
+    Ok(Json(staff.state.refunds()?.give_back_order(moved).await))
 }

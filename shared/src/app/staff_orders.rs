@@ -151,10 +151,11 @@ impl Orders<'_> {
     /// Moves an order along as staff; a move it cannot make, or a race lost, is 409. Asking for
     /// the status the order already has answers it unchanged: a retry of a move that went
     /// through (its answer lost) is not an error.
+    /// `stored` is the order as [`Orders::get_stored`] read it, beside the staff check.
     pub async fn set_status(
         &self,
         admin: &AdminUser,
-        id: &str,
+        stored: StoredOrder,
         change: StatusChange,
     ) -> Result<Order, ApiError> {
         let next = OrderStatus::from(change.status);
@@ -165,7 +166,6 @@ impl Orders<'_> {
             }
             Some(reason) => Some(String::from(reason)),
         };
-        let stored = self.find(id).await?;
         let current = self.as_of_now(stored.order.clone());
         if current.status == next {
             return Ok(current);
@@ -176,6 +176,11 @@ impl Orders<'_> {
             note: change.note,
         };
         self.move_order(&stored, next, by, reason).await
+    }
+
+    /// Any order as stored (with its version), for a change staff make to it.
+    pub async fn get_stored(&self, _staff: &StaffClaim, id: &str) -> Result<StoredOrder, ApiError> {
+        self.find(id).await
     }
 
     async fn find(&self, id: &str) -> Result<StoredOrder, ApiError> {

@@ -393,36 +393,42 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-/// A back-office list: the caller's session is checked beside the list's own read, so the request
-/// waits one round trip for both, and the list comes out only to a caller who is staff now (a
+/// A back-office read: the caller's session is checked beside the route's own read, so the request
+/// waits one round trip for both, and what was read comes out only to a caller who is staff now (a
 /// revoked session, a deactivated or demoted user sees nothing of it). A token that does not even
-/// claim the admin role gets the check alone, and its 401 or 403, with nothing read beside it.
+/// claim the admin role gets the check alone, in the extractor, and its 401 or 403, with nothing
+/// read beside it. A staff token whose session has ended is told so once its request has been
+/// parsed: a bad body or query is its 400 first.
 pub struct StaffBeside {
     credentials: Credentials,
     pub state: AppState,
 }
 
 impl StaffBeside {
+    /// What `read` found, once the check has found the caller to be staff now.
     pub async fn read<T, F>(&self, read: impl FnOnce(StaffClaim) -> F) -> Result<T, ApiError>
     where
         F: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let db = &self.state.db;
-        if self.credentials.claims.role != Role::Admin {
-            let (caller, ()) = db
-                .session_and_user(&self.credentials)
-                .await?
-                .authorise(self.credentials.clone())?;
-            caller.into_admin()?;
-            return read(StaffClaim::lent()).await;
-        }
+        Ok(self.beside(read).await?.1)
+    }
+
+    /// The staff member and what `read` found: for a change that reads first and then writes as
+    /// them (a move of an order names who made it).
+    pub async fn beside<T, F>(
+        &self,
+        read: impl FnOnce(StaffClaim) -> F,
+    ) -> Result<(AdminUser, T), ApiError>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
         let (check, answer) = tokio::join!(
-            db.session_and_user(&self.credentials),
+            self.state.db.session_and_user(&self.credentials),
             read(StaffClaim::lent())
         );
         let (caller, ()) = check?.authorise(self.credentials.clone())?;
-        caller.into_admin()?;
-        answer
+        let admin = caller.into_admin()?;
+        Ok((admin, answer?))
     }
 }
 
@@ -465,9 +471,20 @@ impl FromRequestParts<AppState> for CallerBeside {
 impl FromRequestParts<AppState> for StaffBeside {
     type Rejection = ApiError;
 
+    /// A token that does not claim the admin role is refused here, by the whole check (401 or
+    /// 403), before the request's body or query is looked at, as with [`Staff`].
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let credentials = Credentials::from_request_parts(parts, state).await?;
+        if credentials.claims.role != Role::Admin {
+            let (caller, ()) = state
+                .db
+                .session_and_user(&credentials)
+                .await?
+                .authorise(credentials.clone())?;
+            caller.into_admin()?;
+        }
         Ok(StaffBeside {
-            credentials: Credentials::from_request_parts(parts, state).await?,
+            credentials,
             state: state.clone(),
         })
     }

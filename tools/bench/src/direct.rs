@@ -111,9 +111,12 @@ impl Direct {
         Ok(())
     }
 
-    /// `GET /dishes`: one page of the menu index for `date`.
+    /// `GET /dishes`: one page of the menu index for `date`, beside the day's capacity counters and
+    /// the kitchen's settings (what the page's `portions_left` and `ordering_open` come from), the
+    /// three at once as the function sends them.
     pub async fn menu(&self, date: &str, limit: i32) -> Result<Calls> {
-        self.db
+        let page = self
+            .db
             .query()
             .table_name(&self.table)
             .index_name("gsi1")
@@ -124,20 +127,56 @@ impl Direct {
             .expression_attribute_values(":sk", s(date))
             .expression_attribute_values(":date", s(date))
             .limit(limit + 1)
-            .send()
-            .await?;
+            .send();
+        let counters = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :day")
+            .expression_attribute_values(":day", s(format!("DAY#{date}")))
+            .send();
+        let settings = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("KITCHEN", "SETTINGS")))
+            .consistent_read(true)
+            .send();
+        let (page, counters, settings) = tokio::join!(page, counters, settings);
+        page?;
+        counters?;
+        settings?;
         Ok(Calls {
-            reads: 1,
+            reads: 3,
             writes: 0,
         })
     }
 
-    /// `GET /orders/{id}`: the session, the user and the order in one batch.
+    /// `GET /orders/{id}`: the session, the user and the order in one batch, beside the order's
+    /// refunds (a Query of gsi2), the two at once as the function sends them.
     pub async fn get_order(&self, session: Item, user: Item, order: Item) -> Result<Calls> {
-        let found = self.batch_get(vec![session, user, order]).await?;
+        let order_id = order["pk"]
+            .as_s()
+            .ok()
+            .and_then(|pk| pk.strip_prefix("ORDER#"))
+            .context("an order key")?
+            .to_string();
+        let refunds = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :pk")
+            .expression_attribute_values(":pk", s(format!("REFUNDS#ORDER#{order_id}")))
+            .scan_index_forward(false)
+            .limit(101)
+            .send();
+        let (found, refunds) = tokio::join!(self.batch_get(vec![session, user, order]), refunds);
+        let found = found?;
+        refunds?;
         anyhow::ensure!(found.len() == 3, "expected 3 items, found {}", found.len());
         Ok(Calls {
-            reads: 1,
+            reads: 2,
             writes: 0,
         })
     }

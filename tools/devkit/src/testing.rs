@@ -533,8 +533,19 @@ impl TestApp {
     /// `GET path` with `token`, and the request log line the function printed for it (what it cost
     /// the table: `db_reads`, `db_waited`, …).
     pub async fn get_logged(&self, path: &str, token: &str) -> (TestResponse, Value) {
+        self.request_logged(Method::GET, path, None, token).await
+    }
+
+    /// [`TestApp::request`] with `token`, and the request log line the function printed for it.
+    pub async fn request_logged(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: &str,
+    ) -> (TestResponse, Value) {
         let (captured, guard) = kitchen::telemetry::Captured::install(None);
-        let response = self.get(path, Some(token)).await;
+        let response = self.request(method, path, body, Some(token)).await;
         drop(guard);
         let mut lines: Vec<Value> = captured
             .lines()

@@ -619,3 +619,52 @@ async fn a_status_note_must_be_a_short_text() {
         .await;
     longest.assert_status(200);
 }
+
+#[tokio::test]
+async fn a_move_reads_the_order_beside_the_staff_check_and_is_made_as_that_staff_member() {
+    let (app, admin, jollof) = app().await;
+    let id = paid_order(&app, &admin, &jollof).await;
+    let (moved, line) = app
+        .request_logged(
+            http::Method::PATCH,
+            &format!("/admin/orders/{id}/status"),
+            Some(&json!({"status": "preparing"})),
+            &admin.access_token,
+        )
+        .await;
+    moved.assert_status(200);
+    // The check and the order at once; then, once the move is written, the customer the SMS
+    // goes to (three reads, two waits; it was three waits with the check first).
+    assert_eq!(line["db_reads"], 3, "{line}");
+    assert_eq!(line["db_waited"], 2, "{line}");
+    let step = moved.json["status_history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(step["status"], "preparing");
+    assert_eq!(step["admin_id"], json!(admin.user.id));
+    // A customer's token moves nothing, and a deactivated staff member's neither.
+    let customer = app.user(Role::Customer).await;
+    let body = json!({"status": "out_for_delivery"});
+    let path = format!("/admin/orders/{id}/status");
+    app.patch(&path, &body, Some(&customer.access_token))
+        .await
+        .assert_problem(403);
+    let other = app.user(Role::Admin).await;
+    app.patch(
+        &format!("/admin/users/{}", other.user.id),
+        &json!({"active": false}),
+        Some(&admin.access_token),
+    )
+    .await
+    .assert_status(200);
+    app.patch(&path, &body, Some(&other.access_token))
+        .await
+        .assert_problem(401);
+    assert_eq!(
+        app.stored_order(&id).await.order.status,
+        OrderStatus::Preparing
+    );
+}
