@@ -556,6 +556,41 @@ impl TestApp {
         (response, lines.remove(0))
     }
 
+    /// A customer's own list at `path` waits one table round trip (the session check beside its
+    /// Query), and shows nothing once the session is gone.
+    pub async fn assert_own_list_is_read_beside_the_session_check(
+        &self,
+        caller: &Caller,
+        path: &str,
+    ) {
+        let (listed, line) = self.get_logged(path, &caller.access_token).await;
+        listed.assert_status(200);
+        assert_eq!(line["db_reads"], 2, "{path}: {line}");
+        assert_eq!(line["db_waited"], 1, "{path}: {line}");
+        self.db()
+            .delete_session(&caller.user.id, &caller.session_id)
+            .await
+            .expect("deleting the session");
+        let refused = self.get(path, Some(&caller.access_token)).await;
+        refused.assert_problem(401);
+        assert!(
+            refused.json.get("items").is_none(),
+            "{path}: {}",
+            refused.text
+        );
+    }
+
+    /// `admin` deactivates `user`, which ends every session of theirs.
+    pub async fn deactivate(&self, admin: &Caller, user: &Caller) {
+        self.patch(
+            &format!("/admin/users/{}", user.user.id),
+            &serde_json::json!({"active": false}),
+            Some(&admin.access_token),
+        )
+        .await
+        .assert_status(200);
+    }
+
     /// Order `id` as the table holds it now (strongly consistent); the test fails if there is none.
     pub async fn stored_order(&self, id: &str) -> kitchen::db::StoredOrder {
         let parsed = kitchen::domain::OrderId::parse(id).expect("an order id");

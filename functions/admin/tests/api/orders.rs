@@ -653,13 +653,7 @@ async fn a_move_reads_the_order_beside_the_staff_check_and_is_made_as_that_staff
         .await
         .assert_problem(403);
     let other = app.user(Role::Admin).await;
-    app.patch(
-        &format!("/admin/users/{}", other.user.id),
-        &json!({"active": false}),
-        Some(&admin.access_token),
-    )
-    .await
-    .assert_status(200);
+    app.deactivate(&admin, &other).await;
     app.patch(&path, &body, Some(&other.access_token))
         .await
         .assert_problem(401);

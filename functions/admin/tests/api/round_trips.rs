@@ -6,7 +6,6 @@
 use devkit::testing::TestApp;
 use kitchen::db::meter::{Usage, metered};
 use kitchen::domain::{OrderId, Role};
-use serde_json::json;
 use std::sync::Arc;
 
 const STAFF_READS: [&str; 11] = [
@@ -46,13 +45,7 @@ async fn a_revoked_session_sees_nothing_of_a_list_read_beside_its_check() {
     let app = TestApp::spawn(admin::FUNCTION).await;
     let admin = app.user(Role::Admin).await;
     let other = app.user(Role::Admin).await;
-    app.patch(
-        &format!("/admin/users/{}", other.user.id),
-        &json!({"active": false}),
-        Some(&admin.access_token),
-    )
-    .await
-    .assert_status(200);
+    app.deactivate(&admin, &other).await;
     for path in STAFF_READS {
         let (response, _) = app.get_logged(path, &other.access_token).await;
         response.assert_problem(401);

@@ -841,16 +841,6 @@ async fn the_sample_events_reach_their_routes() {
 #[tokio::test]
 async fn the_list_waits_one_round_trip_and_a_revoked_session_sees_nothing_of_it() {
     let (app, caller) = app().await;
-    let (listed, line) = app.get_logged("/payments", &caller.access_token).await;
-    listed.assert_status(200);
-    // The session check and the index Query, sent side by side.
-    assert_eq!(line["db_reads"], 2, "{line}");
-    assert_eq!(line["db_waited"], 1, "{line}");
-    app.db()
-        .delete_session(&caller.user.id, &caller.session_id)
-        .await
-        .unwrap();
-    let refused = app.get("/payments", Some(&caller.access_token)).await;
-    refused.assert_problem(401);
-    assert!(refused.json.get("items").is_none(), "{}", refused.text);
+    app.assert_own_list_is_read_beside_the_session_check(&caller, "/payments")
+        .await;
 }
