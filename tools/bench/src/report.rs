@@ -15,6 +15,10 @@ pub const WAITED_BUDGET: u64 = 1;
 pub const CHECKOUT_WAITED_BUDGET: u64 = 2;
 pub const WRITES_BUDGET: u64 = 2;
 pub const RSS_MB_BUDGET: f64 = 32.0;
+/// What a sign-in takes in the Django peer on this machine (PBKDF2, Django's default hasher): the
+/// figure `POST /auth/login` is shown beside.
+pub const DJANGO_PBKDF2_LOGIN_MS: f64 = 40.0;
+const LOGIN: &str = "POST /auth/login";
 pub const ZIP_MB_BUDGET: f64 = 4.0;
 
 #[derive(Debug, Default, Clone)]
@@ -265,9 +269,17 @@ impl Report {
                 })
             })
             .collect();
+        let login = self.routes.iter().find(|r| r.route == LOGIN).map(|r| {
+            json!({
+                "p50_ms": round2(r.in_function.median_ms()),
+                "p99_ms": round2(r.in_function.p99_ms()),
+                "django_pbkdf2_ms": DJANGO_PBKDF2_LOGIN_MS,
+            })
+        });
         json!({
             "functions": functions,
             "hello_lambda": self.hello,
+            "login_warm": login,
             "routes": routes,
             "budgets": {
                 "init_ratio": INIT_RATIO_BUDGET, "warm_ratio": WARM_RATIO_BUDGET,
@@ -339,6 +351,15 @@ impl Report {
                 r.waited,
                 r.read_units,
                 r.write_units,
+            );
+        }
+        if let Some(login) = self.routes.iter().find(|r| r.route == LOGIN) {
+            println!();
+            println!(
+                "{LOGIN} (Argon2id, production parameters), warm: p50 {:.1} ms, p99 {:.1} ms; \
+                 the Django peer's PBKDF2 sign-in: {DJANGO_PBKDF2_LOGIN_MS:.0} ms",
+                login.in_function.median_ms(),
+                login.in_function.p99_ms()
             );
         }
         println!();
