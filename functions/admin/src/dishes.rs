@@ -13,14 +13,9 @@ pub async fn list(
     staff: StaffBeside,
     listing: Listing<DishFilter>,
 ) -> Result<Json<PageBody<Dish>>, ApiError> {
-    let cursors = staff.state.cursors()?;
     let dishes = staff.state.admin_dishes();
-    let page = staff.read(|claim| async move {
-        listing
-            .page(cursors, "admin-dishes", |start| {
-                dishes.list(&claim, &listing.filter, listing.limit.get(), start)
-            })
-            .await
+    let page = staff.page(&listing, "admin-dishes", |claim, start| {
+        dishes.list(claim, &listing.filter, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }
@@ -35,9 +30,7 @@ pub async fn create(
 
 pub async fn get(staff: StaffBeside, Path(id): Path<String>) -> Result<Json<Dish>, ApiError> {
     let dishes = staff.state.admin_dishes();
-    let found = staff
-        .read(|claim| async move { dishes.get(&claim, &id).await })
-        .await?;
+    let found = staff.read(|claim| dishes.get(claim, &id)).await?;
     Ok(Json(found))
 }
 

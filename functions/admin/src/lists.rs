@@ -30,7 +30,7 @@ pub async fn prep(
 ) -> Result<Response, ApiError> {
     let orders = staff.state.orders();
     let list = staff
-        .read(|claim| async move { orders.prep_list(&claim, query.date).await })
+        .read(|claim| orders.prep_list(claim, query.date))
         .await?;
     Ok(match wants(&headers) {
         Format::Json => json(list),
@@ -49,7 +49,7 @@ pub async fn sales(
 ) -> Result<Response, ApiError> {
     let orders = staff.state.orders();
     let report = staff
-        .read(|claim| async move { orders.sales_report(&claim, range).await })
+        .read(|claim| orders.sales_report(claim, range))
         .await?;
     Ok(match wants(&headers) {
         Format::Json => json(report),

@@ -31,23 +31,16 @@ pub async fn list(
     staff: StaffBeside,
     listing: Listing<OrderFilter>,
 ) -> Result<Json<PageBody<Order>>, ApiError> {
-    let cursors = staff.state.cursors()?;
     let orders = staff.state.orders();
-    let page = staff.read(|claim| async move {
-        listing
-            .page(cursors, "admin-orders", |start| {
-                orders.list_all(&claim, &listing.filter, listing.limit.get(), start)
-            })
-            .await
+    let page = staff.page(&listing, "admin-orders", |claim, start| {
+        orders.list_all(claim, &listing.filter, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }
 
 pub async fn get(staff: StaffBeside, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
     let orders = staff.state.orders();
-    let found = staff
-        .read(|claim| async move { orders.get_any(&claim, &id).await })
-        .await?;
+    let found = staff.read(|claim| orders.get_any(claim, &id)).await?;
     Ok(Json(found))
 }
 
@@ -59,9 +52,7 @@ pub async fn set_status(
 ) -> Result<Json<Order>, ApiError> {
     let orders = staff.state.orders();
     // The order is read beside the staff check; the move is written as the staff member it proved.
-    let (admin, stored) = staff
-        .beside(|claim| async move { orders.get_stored(&claim, &id).await })
-        .await?;
+    let (admin, stored) = staff.beside(|claim| orders.get_stored(claim, &id)).await?;
     let moved = orders.set_status(&admin, stored, body).await?;
     // A paid order cancelled: its money goes back without a person.
     Ok(Json(staff.state.refunds()?.give_back_order(moved).await))

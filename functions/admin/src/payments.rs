@@ -16,14 +16,9 @@ pub async fn list(
     staff: StaffBeside,
     listing: Listing<PaymentSearch>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
-    let cursors = staff.state.cursors()?;
     let payments = staff.state.payment_ledger();
-    let page = staff.read(|claim| async move {
-        listing
-            .page(cursors, "admin-payments", |start| {
-                payments.list(&claim, &listing.filter, listing.limit.get(), start)
-            })
-            .await
+    let page = staff.page(&listing, "admin-payments", |claim, start| {
+        payments.list(claim, &listing.filter, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }
@@ -33,14 +28,9 @@ pub async fn disputes(
     staff: StaffBeside,
     listing: Listing<DisputeSearch>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
-    let cursors = staff.state.cursors()?;
     let payments = staff.state.payment_ledger();
-    let page = staff.read(|claim| async move {
-        listing
-            .page(cursors, "admin-disputes", |start| {
-                payments.open_disputes(&claim, listing.limit.get(), start)
-            })
-            .await
+    let page = staff.page(&listing, "admin-disputes", |claim, start| {
+        payments.open_disputes(claim, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }

@@ -33,14 +33,9 @@ pub async fn list(
     staff: StaffBeside,
     listing: Listing<RefundSearch>,
 ) -> Result<Json<PageBody<Refund>>, ApiError> {
-    let cursors = staff.state.cursors()?;
     let refunds = staff.state.refunds()?;
-    let page = staff.read(|claim| async move {
-        listing
-            .page(cursors, "admin-refunds", |start| {
-                refunds.list(&claim, &listing.filter, listing.limit.get(), start)
-            })
-            .await
+    let page = staff.page(&listing, "admin-refunds", |claim, start| {
+        refunds.list(claim, &listing.filter, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }

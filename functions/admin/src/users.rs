@@ -14,14 +14,9 @@ pub async fn list(
     staff: StaffBeside,
     listing: Listing<UserSearch>,
 ) -> Result<Json<PageBody<UserProfile>>, ApiError> {
-    let cursors = staff.state.cursors()?;
     let users = staff.state.admin_users();
-    let page = staff.read(|claim| async move {
-        listing
-            .page(cursors, "admin-users", |start| {
-                users.list(&claim, &listing.filter, listing.limit.get(), start)
-            })
-            .await
+    let page = staff.page(&listing, "admin-users", |claim, start| {
+        users.list(claim, &listing.filter, listing.limit.get(), start)
     });
     Ok(Json(page.await?))
 }
@@ -40,9 +35,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<UserProfile>, ApiError> {
     let users = staff.state.admin_users();
-    let found = staff
-        .read(|claim| async move { users.get(&claim, &id).await })
-        .await?;
+    let found = staff.read(|claim| users.get(claim, &id)).await?;
     Ok(Json(found))
 }
 

@@ -130,7 +130,7 @@ impl Dishes<'_> {
     /// A page of every dish matching `filter`.
     pub async fn list(
         &self,
-        _staff: &StaffClaim,
+        _staff: StaffClaim,
         filter: &DishFilter,
         limit: usize,
         start: Option<Item>,
@@ -174,7 +174,7 @@ impl Dishes<'_> {
     }
 
     /// Any dish, active or not.
-    pub async fn get(&self, _staff: &StaffClaim, id: &str) -> Result<Dish, ApiError> {
+    pub async fn get(&self, _staff: StaffClaim, id: &str) -> Result<Dish, ApiError> {
         Ok(self.find(id).await?.dish)
     }
 

@@ -33,7 +33,7 @@ impl PaymentLedger<'_> {
     /// A page of the payments with an open dispute, the soonest answer due first.
     pub async fn open_disputes(
         &self,
-        _staff: &StaffClaim,
+        _staff: StaffClaim,
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<Payment>, ApiError> {
@@ -43,7 +43,7 @@ impl PaymentLedger<'_> {
     /// A page of the payments matching `search`; an email nobody holds matches no payment.
     pub async fn list(
         &self,
-        _staff: &StaffClaim,
+        _staff: StaffClaim,
         search: &PaymentSearch,
         limit: usize,
         start: Option<Item>,

@@ -64,7 +64,7 @@ impl Users<'_> {
     /// Users newest first, optionally searched by name, email or phone.
     pub async fn list(
         &self,
-        _staff: &StaffClaim,
+        _staff: StaffClaim,
         search: &UserSearch,
         limit: usize,
         start: Option<Item>,
@@ -97,7 +97,7 @@ impl Users<'_> {
         Ok(user.profile())
     }
 
-    pub async fn get(&self, _staff: &StaffClaim, id: &str) -> Result<UserProfile, ApiError> {
+    pub async fn get(&self, _staff: StaffClaim, id: &str) -> Result<UserProfile, ApiError> {
         Ok(self.find(id).await?.profile())
     }
 

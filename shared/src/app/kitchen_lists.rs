@@ -159,7 +159,7 @@ impl ReportRange {
 impl Orders<'_> {
     /// What the kitchen cooks for `date`: every paid order not yet delivered, with its customer,
     /// and the dishes they add up to. One Query of the day, then its customers in one batch.
-    pub async fn prep_list(&self, _staff: &StaffClaim, date: Date) -> Result<PrepList, ApiError> {
+    pub async fn prep_list(&self, _staff: StaffClaim, date: Date) -> Result<PrepList, ApiError> {
         let orders = self.db.orders_delivered_on(date, &TO_COOK).await?;
         let ids: Vec<_> = orders.iter().map(|order| order.user_id.clone()).collect();
         let customers = self.db.get_users(&ids).await?;
@@ -211,7 +211,7 @@ impl Orders<'_> {
     /// since; a refund counts on the order's delivery day). One Query of just those days.
     pub async fn sales_report(
         &self,
-        _staff: &StaffClaim,
+        _staff: StaffClaim,
         range: ReportRange,
     ) -> Result<SalesReport, ApiError> {
         let range = range.checked()?;

@@ -432,7 +432,7 @@ impl Refunds<'_> {
     /// A page of the refunds matching `search`, newest first.
     pub async fn list(
         &self,
-        _staff: &StaffClaim,
+        _staff: StaffClaim,
         search: &RefundSearch,
         limit: usize,
         start: Option<Item>,

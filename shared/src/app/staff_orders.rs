@@ -134,7 +134,7 @@ impl Orders<'_> {
     /// Every order matching `filter`, newest first; by delivery date, the day's dispatch list.
     pub async fn list_all(
         &self,
-        _staff: &StaffClaim,
+        _staff: StaffClaim,
         filter: &OrderFilter,
         limit: usize,
         start: Option<crate::db::Item>,
@@ -144,7 +144,7 @@ impl Orders<'_> {
     }
 
     /// Any order, as it reads now.
-    pub async fn get_any(&self, _staff: &StaffClaim, id: &str) -> Result<Order, ApiError> {
+    pub async fn get_any(&self, _staff: StaffClaim, id: &str) -> Result<Order, ApiError> {
         Ok(self.as_of_now(self.find(id).await?.order))
     }
 
@@ -179,7 +179,7 @@ impl Orders<'_> {
     }
 
     /// Any order as stored (with its version), for a change staff make to it.
-    pub async fn get_stored(&self, _staff: &StaffClaim, id: &str) -> Result<StoredOrder, ApiError> {
+    pub async fn get_stored(&self, _staff: StaffClaim, id: &str) -> Result<StoredOrder, ApiError> {
         self.find(id).await
     }
 

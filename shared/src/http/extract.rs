@@ -337,12 +337,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let credentials = Credentials::from_request_parts(parts, state).await?;
-        let (caller, ()) = state
-            .db
-            .session_and_user(&credentials)
-            .await?
-            .authorise(credentials)?;
-        Ok(caller)
+        checked(state, credentials).await
     }
 }
 
@@ -393,6 +388,29 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// The caller's session checked beside `read` (which cannot join the check's batch: a Query, or a
+/// read of what the caller names), both sent at once so the request waits one round trip for the
+/// two; what `read` found comes out only with the caller the check proved.
+async fn beside_session<T>(
+    state: &AppState,
+    credentials: &Credentials,
+    read: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<(AuthUser, T), ApiError> {
+    let (check, answer) = tokio::join!(state.db.session_and_user(credentials), read);
+    let (caller, ()) = check?.authorise(credentials.clone())?;
+    Ok((caller, answer?))
+}
+
+/// The caller the session check proves, the check alone.
+async fn checked(state: &AppState, credentials: Credentials) -> Result<AuthUser, ApiError> {
+    let (caller, ()) = state
+        .db
+        .session_and_user(&credentials)
+        .await?
+        .authorise(credentials)?;
+    Ok(caller)
+}
+
 /// A back-office read: the caller's session is checked beside the route's own read, so the request
 /// waits one round trip for both, and what was read comes out only to a caller who is staff now (a
 /// revoked session, a deactivated or demoted user sees nothing of it). A token that does not even
@@ -422,13 +440,42 @@ impl StaffBeside {
     where
         F: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let (check, answer) = tokio::join!(
-            self.state.db.session_and_user(&self.credentials),
-            read(StaffClaim::lent())
-        );
-        let (caller, ()) = check?.authorise(self.credentials.clone())?;
-        let admin = caller.into_admin()?;
-        Ok((admin, answer?))
+        let (caller, answer) =
+            beside_session(&self.state, &self.credentials, read(StaffClaim::lent())).await?;
+        Ok((caller.into_admin()?, answer))
+    }
+
+    /// One page of a back-office list (`list` names it for the cursor), read by `read` from where
+    /// the client's cursor says.
+    pub async fn page<F: std::fmt::Debug, T, Read>(
+        &self,
+        listing: &Listing<F>,
+        list: &str,
+        read: impl FnOnce(StaffClaim, Option<crate::db::Item>) -> Read,
+    ) -> Result<crate::cursor::PageBody<T>, ApiError>
+    where
+        Read: std::future::Future<Output = Result<crate::db::Page<T>, ApiError>>,
+    {
+        let cursors = self.state.cursors()?;
+        self.read(|claim| listing.page(cursors, list, |start| read(claim, start)))
+            .await
+    }
+}
+
+impl FromRequestParts<AppState> for StaffBeside {
+    type Rejection = ApiError;
+
+    /// A token that does not claim the admin role is refused here, by the whole check (401 or
+    /// 403), before the request's body or query is looked at, as with [`Staff`].
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let credentials = Credentials::from_request_parts(parts, state).await?;
+        if credentials.claims.role != Role::Admin {
+            checked(state, credentials.clone()).await?.into_admin()?;
+        }
+        Ok(StaffBeside {
+            credentials,
+            state: state.clone(),
+        })
     }
 }
 
@@ -448,12 +495,8 @@ impl CallerBeside {
     where
         F: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let (check, answer) = tokio::join!(
-            self.state.db.session_and_user(&self.credentials),
-            read(OwnClaim::lent(self.credentials.user_id.clone()))
-        );
-        let (caller, ()) = check?.authorise(self.credentials.clone())?;
-        Ok((caller, answer?))
+        let claim = OwnClaim::lent(self.credentials.user_id.clone());
+        beside_session(&self.state, &self.credentials, read(claim)).await
     }
 }
 
@@ -463,28 +506,6 @@ impl FromRequestParts<AppState> for CallerBeside {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(CallerBeside {
             credentials: Credentials::from_request_parts(parts, state).await?,
-            state: state.clone(),
-        })
-    }
-}
-
-impl FromRequestParts<AppState> for StaffBeside {
-    type Rejection = ApiError;
-
-    /// A token that does not claim the admin role is refused here, by the whole check (401 or
-    /// 403), before the request's body or query is looked at, as with [`Staff`].
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let credentials = Credentials::from_request_parts(parts, state).await?;
-        if credentials.claims.role != Role::Admin {
-            let (caller, ()) = state
-                .db
-                .session_and_user(&credentials)
-                .await?
-                .authorise(credentials.clone())?;
-            caller.into_admin()?;
-        }
-        Ok(StaffBeside {
-            credentials,
             state: state.clone(),
         })
     }
