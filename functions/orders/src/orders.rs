@@ -46,20 +46,13 @@ pub async fn list(
     caller: CallerBeside,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PageBody<Order>>, ApiError> {
-    let state = &caller.state;
-    let cursors = state.cursors()?;
-    let orders = state.orders();
-    let (_, (scope, page)) = caller
-        .read(|owner| async move {
-            let scope = format!("orders|{}|{:?}", owner.user_id(), query.status);
-            let start = cursors.start(&scope, query.cursor.as_deref())?;
-            let page = orders
-                .list_own(&owner, query.status, query.limit.get(), start)
-                .await?;
-            Ok((scope, page))
-        })
-        .await?;
-    Ok(Json(cursors.page(&scope, page, |order| order)))
+    let orders = caller.state.orders();
+    let page = caller.page(
+        |user| format!("orders|{user}|{:?}", query.status),
+        query.cursor.as_deref(),
+        |owner, start| orders.list_own(owner, query.status, query.limit.get(), start),
+    );
+    Ok(Json(page.await?))
 }
 
 /// One order with its status history: the customer's tracking view.

@@ -27,18 +27,13 @@ pub async fn mine(
     caller: CallerBeside,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PageBody<Payment>>, ApiError> {
-    let state = &caller.state;
-    let cursors = state.cursors()?;
-    let orders = state.orders();
-    let (_, (scope, page)) = caller
-        .read(|owner| async move {
-            let scope = format!("payments|{}", owner.user_id());
-            let start = cursors.start(&scope, query.cursor.as_deref())?;
-            let page = orders.payments_of(&owner, query.limit.get(), start).await?;
-            Ok((scope, page))
-        })
-        .await?;
-    Ok(Json(cursors.page(&scope, page, |payment| payment)))
+    let orders = caller.state.orders();
+    let page = caller.page(
+        |user| format!("payments|{user}"),
+        query.cursor.as_deref(),
+        |owner, start| orders.payments_of(owner, query.limit.get(), start),
+    );
+    Ok(Json(page.await?))
 }
 
 /// `GET /orders/{id}/payments`: the attempts for one of the caller's orders, newest first.

@@ -52,7 +52,7 @@ impl Orders<'_> {
     /// that read so.
     pub async fn list_own(
         &self,
-        owner: &OwnClaim,
+        owner: OwnClaim,
         status: Option<OrderStatus>,
         limit: usize,
         start: Option<crate::db::Item>,

@@ -12,7 +12,7 @@ impl Orders<'_> {
     /// The caller's payments, newest first.
     pub async fn payments_of(
         &self,
-        owner: &OwnClaim,
+        owner: OwnClaim,
         limit: usize,
         start: Option<Item>,
     ) -> Result<Page<Payment>, ApiError> {

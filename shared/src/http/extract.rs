@@ -498,6 +498,23 @@ impl CallerBeside {
         let claim = OwnClaim::lent(self.credentials.user_id.clone());
         beside_session(&self.state, &self.credentials, read(claim)).await
     }
+
+    /// One page of the caller's own list, read by `read` from where `cursor` says; `scope` names
+    /// the list for the cursor, from the caller's id (a cursor continues only its own listing).
+    pub async fn page<T, Read>(
+        &self,
+        scope: impl FnOnce(&UserId) -> String,
+        cursor: Option<&str>,
+        read: impl FnOnce(OwnClaim, Option<crate::db::Item>) -> Read,
+    ) -> Result<crate::cursor::PageBody<T>, ApiError>
+    where
+        Read: std::future::Future<Output = Result<crate::db::Page<T>, ApiError>>,
+    {
+        let cursors = self.state.cursors()?;
+        let scope = scope(&self.credentials.user_id);
+        let list = |owner| cursors.list(&scope, cursor, |start| read(owner, start));
+        Ok(self.read(list).await?.1)
+    }
 }
 
 impl FromRequestParts<AppState> for CallerBeside {
