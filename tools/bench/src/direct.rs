@@ -111,6 +111,82 @@ impl Direct {
         Ok(())
     }
 
+    /// A session check on its own (`GET /me`): the session and its user in one batch.
+    pub async fn session_check(&self, session: Item, user: Item) -> Result<Calls> {
+        let found = self.batch_get(vec![session, user]).await?;
+        anyhow::ensure!(found.len() == 2, "expected 2 items, found {}", found.len());
+        Ok(Calls {
+            reads: 1,
+            writes: 0,
+        })
+    }
+
+    /// A list beside its session check (`GET /payments`, `GET /admin/orders`): the session and
+    /// user in one batch, and at the same time one page (`limit`, newest first) of `index`'s
+    /// partition `partition`.
+    pub async fn list_beside_session(
+        &self,
+        session: Item,
+        user: Item,
+        index: &str,
+        partition: &str,
+        limit: i32,
+    ) -> Result<Calls> {
+        let page = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", format!("{index}pk"))
+            .expression_attribute_values(":pk", s(partition))
+            .scan_index_forward(false)
+            .limit(limit + 1)
+            .send();
+        let (found, page) = tokio::join!(self.batch_get(vec![session, user]), page);
+        anyhow::ensure!(found?.len() == 2, "the session and its user");
+        page?;
+        Ok(Calls {
+            reads: 2,
+            writes: 0,
+        })
+    }
+
+    /// The webhook for a reference we never issued: the payment's GetItem, which finds nothing.
+    pub async fn unknown_payment(&self, reference: &str) -> Result<Calls> {
+        let found = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("PAYMENT#{reference}"), "PAYMENT")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        anyhow::ensure!(found.item.is_none(), "no payment {reference}");
+        Ok(Calls {
+            reads: 1,
+            writes: 0,
+        })
+    }
+
+    /// The notifier's one SMS for `order.placed`.
+    pub async fn sms(&self, phone: &str, text: &str) -> Result<Calls> {
+        self.sns
+            .publish()
+            .phone_number(phone)
+            .message(text)
+            .message_attributes(
+                "AWS.SNS.SMS.SMSType",
+                aws_sdk_sns::types::MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value("Transactional")
+                    .build()?,
+            )
+            .send()
+            .await?;
+        Ok(Calls::default())
+    }
+
     /// `GET /dishes`: one page of the menu index for `date`, beside the day's capacity counters and
     /// the kitchen's settings (what the page's `portions_left` and `ordering_open` come from), the
     /// three at once as the function sends them.

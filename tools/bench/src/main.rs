@@ -13,7 +13,7 @@ mod runtime;
 use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
 use devkit::stack::Stack;
-use direct::{Direct, Item, key, s};
+use direct::{Calls, Direct, Item, key, s};
 use report::{Report, RouteFigures, Samples};
 use runtime::{Answer, Function};
 use serde_json::{Value, json};
@@ -195,38 +195,106 @@ async fn main() -> Result<()> {
         "bench: cold starts, {} per binary (hello-lambda and the seven)",
         args.starts
     );
+    let today = fixtures.today.to_string();
     let mut cold: BTreeMap<&str, (Samples, Samples)> = BTreeMap::new();
+    let mut cold_direct: BTreeMap<&str, Samples> = BTreeMap::new();
     for round in 0..args.starts {
         for name in std::iter::once("hello-lambda").chain(FUNCTIONS) {
             let event = cold_events
                 .get(name)
                 .cloned()
                 .unwrap_or_else(|| json!({"hello": "world"}));
-            let (init, first) = cold_start(name, &binary(name), env(name), &event)
+            let (init, first, _) = cold_start(name, &binary(name), env(name), &event)
                 .await
                 .with_context(|| format!("cold start {round} of {name}"))?;
             let entry = cold.entry(name).or_default();
             entry.0.push(init);
             entry.1.push(first);
+            if name != "hello-lambda" {
+                let started = Instant::now();
+                cold_direct_requests(name, &direct, &fixtures, &today).await?;
+                cold_direct.entry(name).or_default().push(started.elapsed());
+            }
         }
     }
     let hello_init = cold["hello-lambda"].0.median_ms();
+    let hello_first = cold["hello-lambda"].1.median_ms();
     report.hello = json!({
         "init_ms_p50": hello_init,
-        "first_response_ms_p50": cold["hello-lambda"].1.median_ms(),
+        "first_response_ms_p50": hello_first,
     });
     for name in FUNCTIONS {
         let (init, first) = &cold[name];
+        let direct_ms = cold_direct[name].median_ms();
         let figures = report.function(name);
         figures.init_ms_p50 = init.median_ms();
         figures.first_response_ms_p50 = first.median_ms();
         figures.init_ratio = init.median_ms() / hello_init;
+        figures.cold_direct_ms_p50 = Some(direct_ms);
+        figures.first_answer_excess_ms = Some(first.median_ms() - hello_first - direct_ms);
     }
+
+    // ------------------------------------------------------------------ cold starts with SSM
+    // As deployed: each function gets its template's SSM parameter names and reads the values
+    // (moto's SSM, through the IAM gate) at its cold start.
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    for (parameter, variable) in [
+        ("TokenSigningKeyParameterName", "TOKEN_SIGNING_KEY"),
+        ("TokenPublicKeysParameterName", "TOKEN_PUBLIC_KEYS"),
+        ("CursorKeyParameterName", "CURSOR_KEY"),
+        ("PaystackSecretParameterName", "PAYSTACK_SECRET_KEY"),
+    ] {
+        let name = stack
+            .parameter(parameter)
+            .with_context(|| format!("template.yaml declares {parameter}"))?;
+        devkit::testing::put_secure_parameter(&ssm, &name, &var(variable)?).await;
+    }
+    let ssm_envs = environments(&stack, &gate, &[])?;
+    eprintln!(
+        "bench: cold starts with the secrets in SSM, {} per function",
+        args.starts
+    );
+    let mut cold_ssm: BTreeMap<&str, (Samples, Samples)> = BTreeMap::new();
+    for round in 0..args.starts {
+        for name in FUNCTIONS {
+            let event = cold_events[name].clone();
+            let (init, first, _) = cold_start(name, &binary(name), &ssm_envs[name], &event)
+                .await
+                .with_context(|| format!("cold start {round} of {name} with SSM"))?;
+            let entry = cold_ssm.entry(name).or_default();
+            entry.0.push(init);
+            entry.1.push(first);
+        }
+    }
+    for (name, (init, first)) in &cold_ssm {
+        let figures = report.function(name);
+        figures.init_ms_p50_ssm = Some(init.median_ms());
+        figures.first_response_ms_p50_ssm = Some(first.median_ms());
+    }
+
+    // ------------------------------------------------------------------ a cold sign-in
+    // POST /auth/login as the first request of a fresh auth process, production Argon2id.
+    let login = event::http(
+        "POST",
+        "/auth/login",
+        "/auth/login",
+        None,
+        &[],
+        Some(&json!({"email": fixtures.customer_email, "password": CUSTOMER_PASSWORD})),
+    );
+    let (mut login_first, mut login_in_function) = (Samples::default(), Samples::default());
+    for round in 0..args.starts {
+        let (_, first, in_function) = cold_start("auth", &binary("auth"), env("auth"), &login)
+            .await
+            .with_context(|| format!("cold sign-in {round}"))?;
+        login_first.push(first);
+        login_in_function.push(in_function);
+    }
+    report.login_cold = Some((login_first, login_in_function));
 
     // ------------------------------------------------------------------ warm routes
     let n = args.invocations;
     eprintln!("bench: warm routes, {n} invocations each, interleaved with the direct requests");
-    let today = fixtures.today.to_string();
 
     // GET /dishes
     let mut figures = RouteFigures::new("dishes", "GET /dishes");
@@ -417,14 +485,6 @@ async fn main() -> Result<()> {
 
     // Routes measured for their round trips and to load the remaining functions (memory).
     // POST /auth/login hashes with the production Argon2id parameters: its time is the password check.
-    let login = event::http(
-        "POST",
-        "/auth/login",
-        "/auth/login",
-        None,
-        &[],
-        Some(&json!({"email": fixtures.customer_email, "password": CUSTOMER_PASSWORD})),
-    );
     let others: [(&str, &str, Value, u16); 6] = [
         (
             "auth",
@@ -453,7 +513,7 @@ async fn main() -> Result<()> {
                 "GET",
                 "/admin/orders",
                 "/admin/orders",
-                Some(&fixtures.admin),
+                Some(&fixtures.admin.access),
                 &[],
                 None,
             ),
@@ -466,7 +526,7 @@ async fn main() -> Result<()> {
                 "GET",
                 "/admin/payments",
                 "/admin/payments",
-                Some(&fixtures.admin),
+                Some(&fixtures.admin.access),
                 &[],
                 None,
             ),
@@ -524,13 +584,14 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// Starts `binary` afresh, hands it `event`, and stops it: (start → first poll, start → answer).
+/// Starts `binary` afresh, hands it `event`, and stops it: (start → first poll, start → answer,
+/// the answer's time inside the function).
 async fn cold_start(
     name: &str,
     binary: &Path,
     env: &[(String, String)],
     event: &Value,
-) -> Result<(Duration, Duration)> {
+) -> Result<(Duration, Duration, Duration)> {
     let function = Function::start(name, binary, env).await?;
     let polled = function.api.first_poll(Duration::from_secs(10)).await?;
     let answer = function.api.invoke(event).await?;
@@ -539,8 +600,69 @@ async fn cold_start(
     }
     let started = function.started_at;
     function.stop().await;
-    Ok((polled - started, answer.answered_at - started))
+    Ok((
+        polled - started,
+        answer.answered_at - started,
+        answer.in_function,
+    ))
 }
+
+/// The table (and SNS) requests of each function's cold-start event ([`cold_events`]), made
+/// directly by the bench: what [`report::FunctionFigures::first_answer_excess_ms`] takes off the first
+/// answer. The bench's client is warm, so this leaves the cold function's own first connections
+/// inside its excess.
+async fn cold_direct_requests(
+    name: &str,
+    direct: &Direct,
+    fixtures: &Fixtures,
+    today: &str,
+) -> Result<Calls> {
+    let customer = &fixtures.customer;
+    match name {
+        "auth" => {
+            direct
+                .session_check(customer.session_key(), customer.user_key())
+                .await
+        }
+        "dishes" => direct.menu(today, 20).await,
+        "orders" => {
+            direct
+                .get_order(
+                    customer.session_key(),
+                    customer.user_key(),
+                    key(format!("ORDER#{}", fixtures.order_id), "ORDER"),
+                )
+                .await
+        }
+        "payments" => {
+            direct
+                .list_beside_session(
+                    customer.session_key(),
+                    customer.user_key(),
+                    "gsi1",
+                    &format!("PAYMENTS#{}", customer.user_id),
+                    20,
+                )
+                .await
+        }
+        "admin" => {
+            let admin = &fixtures.admin;
+            direct
+                .list_beside_session(admin.session_key(), admin.user_key(), "gsi3", "ORDERS", 20)
+                .await
+        }
+        "paystack-webhook" => direct.unknown_payment(UNKNOWN_REFERENCE).await,
+        "notifier" => {
+            direct
+                .sms("+2348012345678", "Order received: Ada, we have your order.")
+                .await
+        }
+        other => anyhow::bail!("no cold-start baseline for {other}"),
+    }
+}
+
+/// The reference of the webhook's cold-start event, which no payment has.
+const UNKNOWN_REFERENCE: &str = "01JD3XB2N6P8R4S7T1V5W9X3YZ";
 
 /// Invokes `request` and insists on `status`.
 async fn expect(function: &Function, request: &Value, status: u16) -> Result<Answer> {
@@ -565,7 +687,7 @@ fn cold_events(
     let customer = &fixtures.customer;
     let webhook_body = json!({
         "event": "charge.success",
-        "data": {"status": "success", "reference": "01JD3XB2N6P8R4S7T1V5W9X3YZ", "amount": 100, "currency": "NGN"}
+        "data": {"status": "success", "reference": UNKNOWN_REFERENCE, "amount": 100, "currency": "NGN"}
     })
     .to_string();
     let signature = paystack_sim::sign(secret, webhook_body.as_bytes());
@@ -606,7 +728,7 @@ fn cold_events(
                 "GET",
                 "/admin/orders",
                 "/admin/orders",
-                Some(&fixtures.admin),
+                Some(&fixtures.admin.access),
                 &[],
                 None,
             ),
@@ -725,7 +847,7 @@ struct Fixtures {
     customer_email: String,
     /// A second customer whose cart and session the direct requests use.
     mirror: Customer,
-    admin: String,
+    admin: Customer,
     dish_id: String,
     order_id: String,
     today: kitchen::domain::Date,
@@ -746,10 +868,7 @@ impl Fixtures {
             Some(&json!({"email": var("ADMIN_EMAIL")?, "password": var("ADMIN_PASSWORD")?})),
         );
         let answer = expect(auth, &login, 200).await?;
-        let admin = event::response(&answer.body).1["access_token"]
-            .as_str()
-            .context("admin access_token")?
-            .to_string();
+        let admin = Customer::from_tokens(&event::response(&answer.body).1)?;
         let menu = expect(
             dishes,
             &event::http("GET", "/dishes", "/dishes", None, &[], None),
