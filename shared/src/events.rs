@@ -93,19 +93,27 @@ pub struct KitchenReminder {
 /// Publishes order events to the topic; built once per cold start.
 #[derive(Debug, Clone)]
 pub struct Publisher {
-    sns: aws_sdk_sns::Client,
-    topic_arn: Option<String>,
+    /// The SNS client and the topic; none in a function without `TOPIC_ARN` (auth, dishes), which
+    /// then builds no SNS client at its cold start.
+    target: Option<(aws_sdk_sns::Client, String)>,
 }
 
 impl Publisher {
     pub fn new(sns: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
-        Self { sns, topic_arn }
+        Self {
+            target: topic_arn.map(|topic| (sns, topic)),
+        }
+    }
+
+    /// The publisher of a function without a topic, which publishes nothing.
+    pub fn without_topic() -> Self {
+        Self { target: None }
     }
 
     /// Publishes `event`; a failure is logged at error level, counted as `EventPublishFailed` and
     /// otherwise ignored. Returns whether it was published, for tests.
     pub async fn publish(&self, event: &OrderEvent) -> bool {
-        let Some(topic) = &self.topic_arn else {
+        let Some((sns, topic)) = &self.target else {
             tracing::warn!(event_type = event.kind.as_str(), order_id = %event.order_id, "no TOPIC_ARN; event not published");
             return false;
         };
@@ -122,8 +130,7 @@ impl Publisher {
             .string_value(event.kind.as_str())
             .build()
             .expect("data type is set");
-        let result = self
-            .sns
+        let result = sns
             .publish()
             .topic_arn(topic)
             .message(message)

@@ -42,14 +42,18 @@ struct CachedKeys {
 }
 
 pub struct GoogleVerifier {
-    http: reqwest::Client,
+    http: crate::state::OutboundHttp,
     jwks_url: String,
     client_ids: Vec<String>,
     cache: RwLock<Option<CachedKeys>>,
 }
 
 impl GoogleVerifier {
-    pub fn new(http: reqwest::Client, jwks_url: String, client_ids: Vec<String>) -> Self {
+    pub fn new(
+        http: crate::state::OutboundHttp,
+        jwks_url: String,
+        client_ids: Vec<String>,
+    ) -> Self {
         Self {
             http,
             jwks_url,

@@ -41,7 +41,7 @@ type HmacSha512 = Hmac<Sha512>;
 /// The Paystack API client; cheap to clone.
 #[derive(Clone)]
 pub struct Paystack {
-    http: reqwest::Client,
+    http: crate::state::OutboundHttp,
     base_url: String,
     secret_key: Secret,
     timeout: Duration,
@@ -221,8 +221,13 @@ fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Er
 }
 
 impl Paystack {
-    /// `http` is the function's shared client (rustls); every call here sets its own timeout.
-    pub fn new(http: reqwest::Client, config: &PaystackConfig, secret_key: Secret) -> Self {
+    /// `http` is the function's shared client (rustls, built at the first call); every call here
+    /// sets its own timeout.
+    pub fn new(
+        http: crate::state::OutboundHttp,
+        config: &PaystackConfig,
+        secret_key: Secret,
+    ) -> Self {
         Self {
             http,
             base_url: config.base_url.trim_end_matches('/').to_string(),
@@ -462,7 +467,11 @@ mod tests {
             callback_url: None,
             timeout: Duration::from_secs(1),
         };
-        Paystack::new(reqwest::Client::new(), &config, Secret::new(secret))
+        Paystack::new(
+            crate::state::OutboundHttp::default(),
+            &config,
+            Secret::new(secret),
+        )
     }
 
     fn key(secret: &str) -> WebhookKey {
