@@ -53,6 +53,15 @@ pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
 }
 
 impl Direct {
+    pub fn new(sdk: &aws_config::SdkConfig, table: &str, topic_arn: &str) -> Self {
+        Self {
+            db: Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            table: table.to_string(),
+            topic_arn: topic_arn.to_string(),
+        }
+    }
+
     pub async fn get(&self, key: Item) -> Result<Item> {
         self.db
             .get_item()

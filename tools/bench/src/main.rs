@@ -165,12 +165,7 @@ async fn main() -> Result<()> {
         .to_builder()
         .endpoint_url(&gate)
         .build();
-    let direct = Direct {
-        db: aws_sdk_dynamodb::Client::new(&sdk),
-        sns: aws_sdk_sns::Client::new(&sdk),
-        table: table.clone(),
-        topic_arn: topic_arn.clone(),
-    };
+    let direct = Direct::new(&sdk, &table, &topic_arn);
     // The cold-start baseline opens a new connection for every request, as a function that has
     // just started must; the client itself is warmed once below, so its own first-use costs stay out.
     let fresh_connections = sdk
@@ -181,12 +176,7 @@ async fn main() -> Result<()> {
                 .build_http(),
         )
         .build();
-    let cold_direct_client = Direct {
-        db: aws_sdk_dynamodb::Client::new(&fresh_connections),
-        sns: aws_sdk_sns::Client::new(&fresh_connections),
-        table: table.clone(),
-        topic_arn: topic_arn.clone(),
-    };
+    let cold_direct_client = Direct::new(&fresh_connections, &table, &topic_arn);
 
     let mut report = Report::default();
 
@@ -255,19 +245,8 @@ async fn main() -> Result<()> {
 
     // ------------------------------------------------------------------ cold starts with SSM
     // As deployed: each function gets its template's SSM parameter names and reads the values
-    // (moto's SSM, through the IAM gate) at its cold start.
-    let ssm = aws_sdk_ssm::Client::new(&sdk);
-    for (parameter, variable) in [
-        ("TokenSigningKeyParameterName", "TOKEN_SIGNING_KEY"),
-        ("TokenPublicKeysParameterName", "TOKEN_PUBLIC_KEYS"),
-        ("CursorKeyParameterName", "CURSOR_KEY"),
-        ("PaystackSecretParameterName", "PAYSTACK_SECRET_KEY"),
-    ] {
-        let name = stack
-            .parameter(parameter)
-            .with_context(|| format!("template.yaml declares {parameter}"))?;
-        devkit::testing::put_secure_parameter(&ssm, &name, &var(variable)?).await;
-    }
+    // (moto's SSM, through the IAM gate) at its cold start. `kitchen-local setup`, which
+    // scripts/bench.sh runs first, stored the same keys there as SecureStrings.
     let ssm_envs = environments(&stack, &gate, &[])?;
     eprintln!(
         "bench: cold starts with the secrets in SSM, {} per function",
