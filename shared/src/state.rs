@@ -178,7 +178,21 @@ impl AppState {
         sdk: &SdkConfig,
         dynamodb: aws_sdk_dynamodb::Client,
     ) -> Result<Self, BoxError> {
-        let secrets = Secrets::read(&config, sdk).await?;
+        // The clients need no secret, so they are built while the secrets' one SSM round trip is
+        // under way on another task.
+        let secrets = Secrets::read_in_background(&config, sdk);
+        let db = Db::new(dynamodb, config.table_name.clone());
+        let events = match &config.topic_arn {
+            Some(topic) => Publisher::new(aws_sdk_sns::Client::new(sdk), Some(topic.clone())),
+            None => Publisher::without_topic(),
+        };
+        let mail = config.email.as_ref().map(|email| crate::email::Mail {
+            mailer: crate::email::Mailer::new(aws_sdk_sesv2::Client::new(sdk), &email.from),
+            links: crate::email::Links::new(&email.public_api_url),
+        });
+        let secrets = secrets
+            .await
+            .map_err(|err| format!("reading the secrets: {err}"))??;
         let tokens = match &config.token_signing_key {
             Some(source) => Some(
                 TokenKeys::from_pem(secrets.value(source), config.access_token_ttl)
@@ -237,16 +251,9 @@ impl AppState {
             )),
             _ => None,
         };
-        let mail = config.email.as_ref().map(|email| crate::email::Mail {
-            mailer: crate::email::Mailer::new(aws_sdk_sesv2::Client::new(sdk), &email.from),
-            links: crate::email::Links::new(&email.public_api_url),
-        });
         let state = Inner {
-            db: Db::new(dynamodb, config.table_name.clone()),
-            events: match &config.topic_arn {
-                Some(topic) => Publisher::new(aws_sdk_sns::Client::new(sdk), Some(topic.clone())),
-                None => Publisher::without_topic(),
-            },
+            db,
+            events,
             tokens,
             token_verifier,
             cursors,
@@ -403,7 +410,19 @@ fn key_problem(source: &SecretSource, variable: &str, why: impl std::fmt::Displa
 struct Secrets(std::collections::HashMap<String, String>);
 
 impl Secrets {
-    async fn read(config: &Config, sdk: &SdkConfig) -> Result<Self, BoxError> {
+    /// Starts reading them on a task of its own, so that the cold start goes on meanwhile; the
+    /// answer is the task's.
+    fn read_in_background(
+        config: &Config,
+        sdk: &SdkConfig,
+    ) -> tokio::task::JoinHandle<Result<Self, String>> {
+        let names = Self::in_ssm(config);
+        let sdk = sdk.clone();
+        tokio::spawn(async move { Self::read(names, &sdk).await.map_err(|err| err.to_string()) })
+    }
+
+    /// The SSM parameters among `config`'s secrets, each once.
+    fn in_ssm(config: &Config) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for source in [
             config.token_signing_key.as_ref(),
@@ -421,6 +440,10 @@ impl Secrets {
                 names.push(name.clone());
             }
         }
+        names
+    }
+
+    async fn read(names: Vec<String>, sdk: &SdkConfig) -> Result<Self, BoxError> {
         if names.is_empty() {
             return Ok(Self(Default::default()));
         }
