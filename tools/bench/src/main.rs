@@ -272,14 +272,7 @@ async fn main() -> Result<()> {
 
     // ------------------------------------------------------------------ a cold sign-in
     // POST /auth/login as the first request of a fresh auth process, production Argon2id.
-    let login = event::http(
-        "POST",
-        "/auth/login",
-        "/auth/login",
-        None,
-        &[],
-        Some(&json!({"email": fixtures.customer_email, "password": CUSTOMER_PASSWORD})),
-    );
+    let login = login_event(&fixtures.customer_email, CUSTOMER_PASSWORD);
     let (mut login_first, mut login_in_function) = (Samples::default(), Samples::default());
     for round in 0..args.starts {
         let (_, first, in_function) = cold_start("auth", &binary("auth"), env("auth"), &login)
@@ -836,6 +829,18 @@ impl Customer {
     }
 }
 
+/// `POST /auth/login` with `email` and `password`.
+fn login_event(email: &str, password: &str) -> Value {
+    event::http(
+        "POST",
+        "/auth/login",
+        "/auth/login",
+        None,
+        &[],
+        Some(&json!({"email": email, "password": password})),
+    )
+}
+
 /// The bench customers' password.
 const CUSTOMER_PASSWORD: &str = "bench password 123";
 
@@ -857,14 +862,7 @@ impl Fixtures {
         let customer_email = format!("bench-{run}@example.com");
         let customer = Customer::register(auth, &customer_email).await?;
         let mirror = Customer::register(auth, &format!("bench-mirror-{run}@example.com")).await?;
-        let login = event::http(
-            "POST",
-            "/auth/login",
-            "/auth/login",
-            None,
-            &[],
-            Some(&json!({"email": var("ADMIN_EMAIL")?, "password": var("ADMIN_PASSWORD")?})),
-        );
+        let login = login_event(&var("ADMIN_EMAIL")?, &var("ADMIN_PASSWORD")?);
         let answer = expect(auth, &login, 200).await?;
         let admin = Customer::from_tokens(&event::response(&answer.body).1)?;
         let menu = expect(
