@@ -99,9 +99,9 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub fn new(sns: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
+    pub fn new(sns: aws_sdk_sns::Client, topic_arn: String) -> Self {
         Self {
-            target: topic_arn.map(|topic| (sns, topic)),
+            target: Some((sns, topic_arn)),
         }
     }
 
@@ -192,8 +192,7 @@ mod tests {
                 .retry_config(RetryConfig::disabled())
                 .build();
             let topic = "arn:aws:sns:us-east-1:123456789012:kitchen-events";
-            let publisher =
-                Publisher::new(aws_sdk_sns::Client::from_conf(config), Some(topic.into()));
+            let publisher = Publisher::new(aws_sdk_sns::Client::from_conf(config), topic.into());
             assert!(!publisher.publish(&placed()).await);
             return;
         }

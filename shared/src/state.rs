@@ -130,7 +130,7 @@ impl Deref for OutboundHttp {
 }
 
 /// Outbound HTTP (Google's keys, Paystack): rustls trusting [`trusted_roots`], short timeouts.
-pub fn http_client() -> reqwest::Client {
+fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .tls_certs_only(trusted_roots().filter_map(|der| reqwest::Certificate::from_der(der).ok()))
         .connect_timeout(Duration::from_secs(2))
@@ -183,7 +183,7 @@ impl AppState {
         let secrets = Secrets::read_in_background(&config, sdk);
         let db = Db::new(dynamodb, config.table_name.clone());
         let events = match &config.topic_arn {
-            Some(topic) => Publisher::new(aws_sdk_sns::Client::new(sdk), Some(topic.clone())),
+            Some(topic) => Publisher::new(aws_sdk_sns::Client::new(sdk), topic.clone()),
             None => Publisher::without_topic(),
         };
         let mail = config.email.as_ref().map(|email| crate::email::Mail {
