@@ -213,16 +213,18 @@ async fn main() -> Result<()> {
                 .get(name)
                 .cloned()
                 .unwrap_or_else(|| json!({"hello": "world"}));
-            let (init, first, _) = cold_start(name, &binary(name), env(name), &event)
+            let started = cold_start(name, &binary(name), env(name), &event)
                 .await
                 .with_context(|| format!("cold start {round} of {name}"))?;
             let entry = cold.entry(name).or_default();
-            entry.0.push(init);
-            entry.1.push(first);
+            entry.0.push(started.init);
+            entry.1.push(started.first);
             if name != "hello-lambda" {
-                let started = Instant::now();
-                cold_direct_requests(name, &cold_direct_client, &fixtures, &today).await?;
-                cold_direct.entry(name).or_default().push(started.elapsed());
+                let timer = Instant::now();
+                let calls =
+                    cold_direct_requests(name, &cold_direct_client, &fixtures, &today).await?;
+                cold_direct.entry(name).or_default().push(timer.elapsed());
+                report.cold_baseline(name, calls, started.table);
             }
         }
     }
@@ -256,12 +258,12 @@ async fn main() -> Result<()> {
     for round in 0..args.starts {
         for name in FUNCTIONS {
             let event = cold_events[name].clone();
-            let (init, first, _) = cold_start(name, &binary(name), &ssm_envs[name], &event)
+            let started = cold_start(name, &binary(name), &ssm_envs[name], &event)
                 .await
                 .with_context(|| format!("cold start {round} of {name} with SSM"))?;
             let entry = cold_ssm.entry(name).or_default();
-            entry.0.push(init);
-            entry.1.push(first);
+            entry.0.push(started.init);
+            entry.1.push(started.first);
         }
     }
     for (name, (init, first)) in &cold_ssm {
@@ -275,11 +277,11 @@ async fn main() -> Result<()> {
     let login = login_event(&fixtures.customer_email, CUSTOMER_PASSWORD);
     let (mut login_first, mut login_in_function) = (Samples::default(), Samples::default());
     for round in 0..args.starts {
-        let (_, first, in_function) = cold_start("auth", &binary("auth"), env("auth"), &login)
+        let started = cold_start("auth", &binary("auth"), env("auth"), &login)
             .await
             .with_context(|| format!("cold sign-in {round}"))?;
-        login_first.push(first);
-        login_in_function.push(in_function);
+        login_first.push(started.first);
+        login_in_function.push(started.in_function);
     }
     report.login_cold = Some((login_first, login_in_function));
 
@@ -582,20 +584,44 @@ async fn cold_start(
     binary: &Path,
     env: &[(String, String)],
     event: &Value,
-) -> Result<(Duration, Duration, Duration)> {
+) -> Result<Cold> {
     let function = Function::start(name, binary, env).await?;
     let polled = function.api.first_poll(Duration::from_secs(10)).await?;
     let answer = function.api.invoke(event).await?;
     if answer.error {
         bail!("{name}: {}", String::from_utf8_lossy(&answer.body));
     }
+    // hello-lambda has no table, and the notifier serves SNS events: neither prints a request line.
+    let table = match name {
+        "hello-lambda" => None,
+        "notifier" => Some(Calls::default()),
+        _ => function.request_log(&answer.request_id).await.map(|line| {
+            let count = |field: &str| line[field].as_u64().unwrap_or(0) as u32;
+            Calls {
+                reads: count("db_reads"),
+                writes: count("db_writes"),
+            }
+        }),
+    };
     let started = function.started_at;
     function.stop().await;
-    Ok((
-        polled - started,
-        answer.answered_at - started,
-        answer.in_function,
-    ))
+    Ok(Cold {
+        init: polled - started,
+        first: answer.answered_at - started,
+        in_function: answer.in_function,
+        table,
+    })
+}
+
+/// One cold start's figures.
+struct Cold {
+    /// Start → first poll for an event.
+    init: Duration,
+    /// Start → the first answer.
+    first: Duration,
+    in_function: Duration,
+    /// The table requests its request log line counted, if it printed one.
+    table: Option<Calls>,
 }
 
 /// The table (and SNS) requests of each function's cold-start event ([`cold_events`]), made

@@ -143,6 +143,8 @@ pub struct Report {
     pub login_cold: Option<(Samples, Samples)>,
     functions: BTreeMap<String, FunctionFigures>,
     routes: Vec<RouteFigures>,
+    /// Cold starts whose direct baseline did not make the requests the function counted.
+    cold_mismatches: Vec<String>,
     misses: Vec<String>,
 }
 
@@ -151,13 +153,32 @@ impl Report {
         self.functions.entry(name.to_string()).or_default()
     }
 
+    /// One cold start's direct baseline (`direct`) beside the table requests the function counted
+    /// for the same event; a difference (or no count at all) is listed with the budgets missed.
+    pub fn cold_baseline(&mut self, function: &str, direct: Calls, counted: Option<Calls>) {
+        if counted != Some(direct) {
+            let miss = format!(
+                "{function}: the cold-start baseline makes {} reads and {} writes, the function {}",
+                direct.reads,
+                direct.writes,
+                counted.map_or("printed no request line".into(), |calls| format!(
+                    "{} and {}",
+                    calls.reads, calls.writes
+                ))
+            );
+            if !self.cold_mismatches.contains(&miss) {
+                self.cold_mismatches.push(miss);
+            }
+        }
+    }
+
     pub fn route(&mut self, figures: RouteFigures) {
         self.routes.push(figures);
     }
 
     /// Works out each function's warm ratio (its worst measured route) and lists every budget missed.
     pub fn finish(&mut self) {
-        let mut misses = Vec::new();
+        let mut misses = self.cold_mismatches.clone();
         for route in &self.routes {
             if let Some(ratio) = route.ratio() {
                 let figures = self.functions.entry(route.function.clone()).or_default();
